@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/server"
+	"github.com/switchboard-dev/switchboard/internal/store"
+)
+
+func init() {
+	commands["serve"] = command{"run the server", serve}
+	commands["migrate"] = command{"migrate the database and exit", migrate}
+}
+
+// serverFlags binds the flags shared by serve and the commands that start a
+// server of their own.
+func serverFlags(cfg *server.Config, fs interface {
+	StringVar(*string, string, string, string)
+}) {
+	fs.StringVar(&cfg.Addr, "addr", env("SWITCHBOARD_ADDR", "127.0.0.1:8080"), "address to listen on (SWITCHBOARD_ADDR)")
+	fs.StringVar(&cfg.DB, "db", env("SWITCHBOARD_DB", "switchboard.db"), "SQLite file, sqlite: URL or postgres:// URL (SWITCHBOARD_DB)")
+	fs.StringVar(&cfg.Project, "project", env("SWITCHBOARD_PROJECT", "dev"), "the default project's ID (SWITCHBOARD_PROJECT)")
+	fs.StringVar(&cfg.Source, "source", env("SWITCHBOARD_SOURCE", "https://api.gigs.com"), "the events' source URI (SWITCHBOARD_SOURCE)")
+	fs.StringVar(&cfg.Simulator, "simulator", env("SWITCHBOARD_SIMULATOR", "true"), "network-provider simulator: true, false or auto (SWITCHBOARD_SIMULATOR)")
+}
+
+func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("invalid log level %q", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("invalid log format %q: want text or json", format)
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg server.Config
+	fs := newFlags("serve", stderr)
+	serverFlags(&cfg, fs)
+	logFormat := fs.String("log-format", env("SWITCHBOARD_LOG_FORMAT", "text"), "log format: text or json (SWITCHBOARD_LOG_FORMAT)")
+	logLevel := fs.String("log-level", env("SWITCHBOARD_LOG_LEVEL", "info"), "log level (SWITCHBOARD_LOG_LEVEL)")
+	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long shutdown waits for in-flight work")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := newLogger(*logFormat, *logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	cfg.APIKey = env("SWITCHBOARD_API_KEY", "")
+	cfg.Logger, cfg.Out = log, stdout
+	switch cfg.Simulator {
+	case "true", "on":
+		cfg.Simulator = "on"
+	case "false", "off":
+		cfg.Simulator = "off"
+	case "auto":
+	default:
+		return fmt.Errorf("invalid --simulator %q: want true, false or auto", cfg.Simulator)
+	}
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		srv.Shutdown(context.Background())
+		return err
+	}
+	fmt.Fprintf(stdout, "Switchboard is listening on %s (project %q, %s)\n", srv.URL(), cfg.Project, srv.Store.Backend())
+	<-ctx.Done()
+	log.Info("switchboard: shutting down", "grace", grace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), *grace)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("migrate", stderr)
+	db := fs.String("db", env("SWITCHBOARD_DB", "switchboard.db"), "SQLite file, sqlite: URL or postgres:// URL (SWITCHBOARD_DB)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, *db, store.Options{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "migrated %s\n", st.Backend())
+	return st.Close()
+}

@@ -1,0 +1,93 @@
+package switchboard
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Event is the CloudEvents 1.0 envelope in which every change is published.
+// Its fields are encoded in the platform's order.
+type Event struct {
+	Object string          `json:"object"`
+	ID     string          `json:"id"`
+	Data   json.RawMessage `json:"data"`
+	// Actor names who caused the change; present from version 2025-05-22 on.
+	Actor           *Actor `json:"actor,omitempty"`
+	DataContentType string `json:"datacontenttype"`
+	// PreviousData is present only on *.updated events: for every top-level
+	// field of Data that changed, its value before the change.
+	PreviousData json.RawMessage `json:"previousData,omitempty"`
+	Project      string          `json:"project"`
+	Source       string          `json:"source"`
+	SpecVersion  string          `json:"specversion"`
+	Time         time.Time       `json:"time"`
+	Type         string          `json:"type"`
+	Version      string          `json:"version"`
+}
+
+// Actor names who caused a change.
+type Actor struct {
+	// Type is one of ActorUser, ActorAPIKey, ActorMember or ActorSystem.
+	Type   string `json:"type"`
+	APIKey string `json:"apiKey,omitempty"`
+	User   string `json:"user,omitempty"`
+	Member string `json:"member,omitempty"`
+}
+
+// Actor types.
+const (
+	ActorUser   = "user"
+	ActorAPIKey = "apiKey"
+	ActorMember = "member"
+	ActorSystem = "system"
+)
+
+// API versions in which events can be rendered, oldest first.
+const (
+	Version20240829 = "2024-08-29"
+	Version20241028 = "2024-10-28"
+	Version20250522 = "2025-05-22"
+	// LatestVersion is the newest supported version.
+	LatestVersion = Version20250522
+)
+
+// Versions lists the supported API versions, oldest first.
+var Versions = []string{Version20240829, Version20241028, Version20250522}
+
+// Event types. Consumers must ignore types they do not know.
+const (
+	TypePortingCreated             = "com.gigs.porting.created"
+	TypePortingUpdated             = "com.gigs.porting.updated"
+	TypePortingInformationRequired = "com.gigs.porting.informationRequired"
+	TypePortingRequested           = "com.gigs.porting.requested"
+	TypePortingDeclined            = "com.gigs.porting.declined"
+	TypePortingCompleted           = "com.gigs.porting.completed"
+	TypePortingCanceled            = "com.gigs.porting.canceled"
+	TypePortingExpired             = "com.gigs.porting.expired"
+	TypePortingDeleted             = "com.gigs.porting.deleted"
+
+	TypeSubscriptionCreated   = "com.gigs.subscription.created"
+	TypeSubscriptionActivated = "com.gigs.subscription.activated"
+	TypeSubscriptionRenewed   = "com.gigs.subscription.renewed"
+	TypeSubscriptionCanceled  = "com.gigs.subscription.canceled"
+	TypeSubscriptionResumed   = "com.gigs.subscription.resumed"
+	TypeSubscriptionEnded     = "com.gigs.subscription.ended"
+	TypeSubscriptionUpdated   = "com.gigs.subscription.updated"
+
+	TypePortOutCredentialsIssued = "com.gigs.portOutCredentials.issued"
+
+	TypeUserCreated = "com.gigs.user.created"
+	TypeUserUpdated = "com.gigs.user.updated"
+)
+
+// EventTypes lists every event type the platform emits.
+var EventTypes = []string{
+	TypePortingCreated, TypePortingUpdated, TypePortingInformationRequired,
+	TypePortingRequested, TypePortingDeclined, TypePortingCompleted,
+	TypePortingCanceled, TypePortingExpired, TypePortingDeleted,
+	TypeSubscriptionCreated, TypeSubscriptionActivated, TypeSubscriptionRenewed,
+	TypeSubscriptionCanceled, TypeSubscriptionResumed, TypeSubscriptionEnded,
+	TypeSubscriptionUpdated,
+	TypePortOutCredentialsIssued,
+	TypeUserCreated, TypeUserUpdated,
+}

@@ -1,0 +1,223 @@
+// Package api is the platform's REST API: authentication, request decoding
+// and validation, idempotency keys, pagination and the error object, in the
+// platform's conventions, over the services that do the work.
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/internal/eventlog"
+	"github.com/switchboard-dev/switchboard/internal/failure"
+	"github.com/switchboard-dev/switchboard/internal/store"
+)
+
+// Server serves the REST API. Build it with New.
+type Server struct {
+	deps Deps
+	log  *slog.Logger
+	mux  *http.ServeMux
+	keys sync.Map // key hash → apiKey
+}
+
+// Handler serves one authenticated request and returns the status and the
+// value to answer with (a json.RawMessage is written as it is).
+type Handler func(c *Call) (int, any, error)
+
+// Call is one authenticated request.
+type Call struct {
+	R *http.Request
+	// Project is the project of the caller's key.
+	Project string
+	// Ctx carries the actor the changes are attributed to.
+	Ctx context.Context
+}
+
+// New returns the API server over the dependencies.
+func New(deps Deps) *Server {
+	s := &Server{deps: deps, log: deps.Logger, mux: http.NewServeMux()}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.routes()
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, failure.New(failure.NotFound, "routeNotFound", "No route matches %s %s.", r.Method, r.URL.Path))
+	})
+	return s
+}
+
+// ServeHTTP routes the request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Mux returns the router, for routes served beside the API (health, metrics).
+func (s *Server) Mux() *http.ServeMux { return s.mux }
+
+// Handle registers an authenticated route. A pattern with a {project}
+// wildcard answers 404 for any project but the caller's.
+func (s *Server) Handle(pattern string, h Handler) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		key, err := s.authenticate(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if p := r.PathValue("project"); strings.Contains(pattern, "{project}") && p != key.Project {
+			s.writeError(w, r, failure.New(failure.NotFound, "projectNotFound", "The project %s was not found.", p))
+			return
+		}
+		c := &Call{R: r, Project: key.Project,
+			Ctx: eventlog.WithActor(r.Context(), switchboard.Actor{Type: switchboard.ActorAPIKey, APIKey: key.ID})}
+		if r.Method == http.MethodPost && r.Header.Get("Idempotency-Key") != "" {
+			s.idempotent(w, c, h)
+			return
+		}
+		status, body, err := h(c)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.write(w, status, body)
+	})
+}
+
+func (s *Server) write(w http.ResponseWriter, status int, body any) {
+	if raw, ok := body.([]byte); ok {
+		writeRaw(w, status, raw)
+		return
+	}
+	writeJSON(w, status, body)
+}
+
+// APIKey is a project's API key as stored (the key's hash, never the key).
+type APIKey struct {
+	ID        string    `json:"id"`
+	Project   string    `json:"project"`
+	Hash      string    `json:"hash"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// APIKeyKind is the store kind of API keys, kept outside any project.
+const APIKeyKind = "apiKey"
+
+// HashKey returns the stored hash of an API key.
+func HashKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Server) authenticate(r *http.Request) (APIKey, error) {
+	auth := r.Header.Get("Authorization")
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || token == "" {
+		return APIKey{}, failure.New(failure.Unauthenticated, "unauthenticated", "Authenticate with an API key: Authorization: Bearer <key>.")
+	}
+	hash := HashKey(token)
+	if k, ok := s.keys.Load(hash); ok {
+		return k.(APIKey), nil
+	}
+	var key APIKey
+	err := s.deps.Store.View(r.Context(), func(tx *store.Tx) error {
+		return tx.GetUnique(r.Context(), APIKeyKind, "", hash, &key)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return APIKey{}, failure.New(failure.Unauthenticated, "invalidApiKey", "The API key is not valid.")
+	}
+	if err != nil {
+		return APIKey{}, err
+	}
+	s.keys.Store(hash, key)
+	return key, nil
+}
+
+// abandonAfter is how long an idempotency key may stay reserved by a
+// request that never finished (its process died) before a retry runs again.
+const abandonAfter = time.Minute
+
+// idempotent runs a POST at most once per idempotency key: a retry with the
+// same key and body gets the first response, with another body a conflict.
+func (s *Server) idempotent(w http.ResponseWriter, c *Call, h Handler) {
+	r := c.R
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 255 {
+		s.writeError(w, r, failure.New(failure.Invalid, "invalidIdempotencyKey", "The idempotency key must be at most 255 characters."))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err != nil {
+		s.writeError(w, r, failure.New(failure.Invalid, "requestTooLarge", "The request body exceeds %d bytes.", maxBody))
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
+	hash := hex.EncodeToString(sum[:])
+	now := s.deps.Clock.Now()
+	var replay *store.Idempotent
+	err = s.deps.Store.Update(r.Context(), func(tx *store.Tx) error {
+		prev, err := tx.Idempotent(r.Context(), c.Project, key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return tx.PutIdempotent(r.Context(), c.Project, key, store.Idempotent{Hash: hash, CreatedAt: now})
+		case err != nil:
+			return err
+		case prev.Hash != hash:
+			return failure.New(failure.Conflict, "idempotencyKeyReused", "The idempotency key was used with another request.")
+		case prev.StatusCode == 0 && now.Sub(prev.CreatedAt) < abandonAfter:
+			return failure.New(failure.Conflict, "idempotencyKeyInProgress", "A request with this idempotency key is in progress.")
+		case prev.StatusCode == 0:
+			return tx.CompleteIdempotent(r.Context(), c.Project, key, store.Idempotent{CreatedAt: now})
+		}
+		replay = &prev
+		return nil
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if replay != nil {
+		w.Header().Set("Idempotent-Replayed", "true")
+		writeRaw(w, replay.StatusCode, bytes.TrimSuffix(replay.Body, []byte("\n")))
+		return
+	}
+	rec := &recorder{header: w.Header()}
+	status, out, herr := h(c)
+	if herr != nil {
+		s.writeError(rec, r, herr)
+	} else {
+		s.write(rec, status, out)
+	}
+	// A failure that a retry may cure (5xx) forgets the key; anything else is
+	// the answer to every retry.
+	save := func(tx *store.Tx) error {
+		if rec.status >= 500 {
+			return tx.DeleteIdempotent(r.Context(), c.Project, key)
+		}
+		return tx.CompleteIdempotent(r.Context(), c.Project, key,
+			store.Idempotent{Hash: hash, StatusCode: rec.status, Body: rec.body.Bytes(), CreatedAt: now})
+	}
+	if err := s.deps.Store.Update(context.WithoutCancel(r.Context()), save); err != nil {
+		s.log.ErrorContext(r.Context(), "api: record idempotency key", "err", err)
+	}
+	w.WriteHeader(rec.status)
+	w.Write(rec.body.Bytes())
+}
+
+// recorder captures a response so it can be stored before it is sent.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
+func (r *recorder) WriteHeader(status int)      { r.status = status }

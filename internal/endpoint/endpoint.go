@@ -1,0 +1,109 @@
+// Package endpoint holds the customer's webhook endpoints as the platform
+// stores them: where to deliver, which event types, in which version, signed
+// with which secrets.
+package endpoint
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/store"
+)
+
+// Kind is the store kind of endpoints.
+const Kind = "webhookEndpoint"
+
+// Statuses.
+const (
+	Enabled  = "enabled"
+	Disabled = "disabled"
+)
+
+// Endpoint is a webhook endpoint as stored, secrets included. Its API
+// rendering never shows the secrets after creation.
+type Endpoint struct {
+	ID            string     `json:"id"`
+	Project       string     `json:"project"`
+	URL           string     `json:"url"`
+	EnabledEvents []string   `json:"enabledEvents"`
+	Version       string     `json:"version"`
+	Status        string     `json:"status"`
+	Description   *string    `json:"description"`
+	Ordered       bool       `json:"ordered"`
+	RateLimit     *int       `json:"rateLimit"`
+	Secrets       []Secret   `json:"secrets"`
+	FailingSince  *time.Time `json:"failingSince"`
+	// DisabledReason says why the platform disabled the endpoint, if it did.
+	DisabledReason *string   `json:"disabledReason"`
+	CreatedAt      time.Time `json:"createdAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+}
+
+// Secret is a signing secret ("whsec_…"); a rotated-out secret keeps signing
+// until ExpiresAt.
+type Secret struct {
+	Value     string     `json:"value"`
+	ExpiresAt *time.Time `json:"expiresAt"`
+}
+
+// Matches reports whether the endpoint wants events of type typ: an exact
+// type, "*", or a wildcard such as "com.gigs.porting.*".
+func (e *Endpoint) Matches(typ string) bool {
+	return Matches(e.EnabledEvents, typ)
+}
+
+// Matches reports whether one of the patterns selects the event type.
+func Matches(patterns []string, typ string) bool {
+	for _, p := range patterns {
+		if p == "*" || p == typ {
+			return true
+		}
+		if prefix, ok := strings.CutSuffix(p, "*"); ok && strings.HasPrefix(typ, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// ActiveSecrets returns the secrets that sign requests at time now: the
+// current one and any rotated-out one still in its grace period.
+func (e *Endpoint) ActiveSecrets(now time.Time) []string {
+	out := make([]string, 0, len(e.Secrets))
+	for _, s := range e.Secrets {
+		if s.ExpiresAt == nil || now.Before(*s.ExpiresAt) {
+			out = append(out, s.Value)
+		}
+	}
+	return out
+}
+
+// Record returns the endpoint as a store resource.
+func (e *Endpoint) Record() store.Resource {
+	return store.Resource{Kind: Kind, Project: e.Project, ID: e.ID, Status: e.Status, Body: e}
+}
+
+// EnabledIn returns the project's enabled endpoints.
+func EnabledIn(ctx context.Context, tx *store.Tx, project string) ([]Endpoint, error) {
+	var out []Endpoint
+	page := store.Page{Limit: 200}
+	for {
+		items, cur, err := tx.List(ctx, store.Query{Kind: Kind, Project: project, Status: Enabled, Page: page})
+		if err != nil {
+			return nil, fmt.Errorf("endpoint: list enabled: %w", err)
+		}
+		for _, b := range items {
+			var e Endpoint
+			if err := json.Unmarshal(b, &e); err != nil {
+				return nil, fmt.Errorf("endpoint: decode: %w", err)
+			}
+			out = append(out, e)
+		}
+		if cur.MoreAfter == "" {
+			return out, nil
+		}
+		page.After = cur.MoreAfter
+	}
+}

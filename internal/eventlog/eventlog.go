@@ -1,0 +1,131 @@
+// Package eventlog records every change as the platform's event, in the same
+// transaction as the change, together with a delivery row for each endpoint
+// that wants it (the outbox), and renders stored events in any supported API
+// version.
+package eventlog
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/internal/clock"
+	"github.com/switchboard-dev/switchboard/internal/endpoint"
+	"github.com/switchboard-dev/switchboard/internal/id"
+	"github.com/switchboard-dev/switchboard/internal/store"
+)
+
+// DefaultSource is the event source when none is configured.
+const DefaultSource = "https://api.gigs.com"
+
+// Log records events. The zero value is not usable: set Clock.
+type Log struct {
+	// Source is the events' source URI; DefaultSource when empty.
+	Source string
+	// Clock tells the platform time.
+	Clock clock.Clock
+	// Notify, when set, is called after a transaction that queued
+	// deliveries commits, to wake the dispatcher.
+	Notify func()
+}
+
+// Change is one event to record.
+type Change struct {
+	// Type is the event type, e.g. switchboard.TypePortingCanceled.
+	Type string
+	// Resource is the ID of the resource the event is about.
+	Resource string
+	// Data is the resource after the change, a wire type.
+	Data any
+	// Before, for *.updated events, is the resource before the change; the
+	// event's previousData is the shallow diff of Before and Data.
+	Before any
+}
+
+type actorKey struct{}
+
+// WithActor returns a context that attributes the changes made under it to
+// the actor.
+func WithActor(ctx context.Context, a switchboard.Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the context's actor; the system when none was set.
+func ActorFrom(ctx context.Context) switchboard.Actor {
+	if a, ok := ctx.Value(actorKey{}).(switchboard.Actor); ok {
+		return a
+	}
+	return switchboard.Actor{Type: switchboard.ActorSystem}
+}
+
+// Record appends the changes to the log of the project in tx and queues
+// their deliveries. An *.updated change whose diff is empty is skipped: it
+// changed nothing. It returns the recorded events.
+func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes ...Change) ([]store.Event, error) {
+	now := clock.Second(l.Clock.Now())
+	actor, err := json.Marshal(ActorFrom(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: encode actor: %w", err)
+	}
+	source := l.Source
+	if source == "" {
+		source = DefaultSource
+	}
+	var endpoints []endpoint.Endpoint
+	loaded, notified := false, false
+	var out []store.Event
+	for _, c := range changes {
+		data, err := json.Marshal(c.Data)
+		if err != nil {
+			return nil, fmt.Errorf("eventlog: encode %s: %w", c.Type, err)
+		}
+		ev := store.Event{
+			ID: id.New(id.Event), Project: project, Type: c.Type, Resource: c.Resource,
+			Time: now, Source: source, Data: data, Actor: actor,
+		}
+		if c.Before != nil {
+			before, err := json.Marshal(c.Before)
+			if err != nil {
+				return nil, fmt.Errorf("eventlog: encode %s: %w", c.Type, err)
+			}
+			diff, err := Diff(before, data)
+			if err != nil {
+				return nil, fmt.Errorf("eventlog: diff %s: %w", c.Type, err)
+			}
+			if diff == nil {
+				continue
+			}
+			ev.PreviousData = diff
+		}
+		if err := tx.InsertEvent(ctx, &ev); err != nil {
+			return nil, fmt.Errorf("eventlog: %w", err)
+		}
+		out = append(out, ev)
+		if !loaded {
+			if endpoints, err = endpoint.EnabledIn(ctx, tx, project); err != nil {
+				return nil, fmt.Errorf("eventlog: %w", err)
+			}
+			loaded = true
+		}
+		for i := range endpoints {
+			ep := &endpoints[i]
+			if !ep.Matches(ev.Type) {
+				continue
+			}
+			d := &store.Delivery{
+				ID: id.New(id.Delivery), Project: project, EndpointID: ep.ID, EventID: ev.ID, EventSeq: ev.Seq,
+				Status: store.DeliveryPending, Ordered: ep.Ordered, NextAttemptAt: l.Clock.Now(),
+				CreatedAt: l.Clock.Now(), UpdatedAt: l.Clock.Now(),
+			}
+			if err := tx.InsertDelivery(ctx, d); err != nil {
+				return nil, fmt.Errorf("eventlog: %w", err)
+			}
+			if l.Notify != nil && !notified {
+				tx.AfterCommit(l.Notify)
+				notified = true
+			}
+		}
+	}
+	return out, nil
+}

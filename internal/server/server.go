@@ -1,0 +1,236 @@
+// Package server assembles Switchboard: the store, the services, the API,
+// the scheduler and the dispatcher, listening on one address. The binary and
+// the end-to-end tests start it the same way.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/internal/api"
+	"github.com/switchboard-dev/switchboard/internal/clock"
+	"github.com/switchboard-dev/switchboard/internal/eventlog"
+	"github.com/switchboard-dev/switchboard/internal/id"
+	"github.com/switchboard-dev/switchboard/internal/store"
+)
+
+// Config configures a server. The zero value serves on 127.0.0.1:8080 with
+// switchboard.db in the working directory.
+type Config struct {
+	// Addr is the address to listen on; "127.0.0.1:0" picks a port.
+	Addr string
+	// DB is a SQLite file path, a "sqlite:" URL or a "postgres://" URL.
+	DB string
+	// Schema, for PostgreSQL, is the schema to use.
+	Schema string
+	// Project is the default project's ID.
+	Project string
+	// APIKey is the default project's API key; when empty, one is made on
+	// first start and printed to Out once.
+	APIKey string
+	// Source is the events' source URI.
+	Source string
+	// Simulator is "on" (the simulate endpoints), "auto" (also drive
+	// portings forward by itself) or "off".
+	Simulator string
+	// Logger receives the logs; slog.Default() when nil.
+	Logger *slog.Logger
+	// Out receives what the operator must see once (a generated API key).
+	Out io.Writer
+}
+
+func (c *Config) defaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.DB == "" {
+		c.DB = "switchboard.db"
+	}
+	if c.Project == "" {
+		c.Project = "dev"
+	}
+	if c.Source == "" {
+		c.Source = eventlog.DefaultSource
+	}
+	if c.Simulator == "" {
+		c.Simulator = "on"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Out == nil {
+		c.Out = io.Discard
+	}
+}
+
+// Server is a running Switchboard.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	Store  *store.Store
+	Clock  *clock.Offset
+	Events *eventlog.Log
+	API    *api.Server
+
+	http     *http.Server
+	listener net.Listener
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+// clockSetting is the settings key of the platform clock's offset.
+const clockSetting = "clock.offsetNanos"
+
+// New opens the store, migrates and seeds it, and assembles the services.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	cfg.defaults()
+	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: cfg.Logger, Schema: cfg.Schema})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, Clock: &clock.Offset{}}
+	if err := s.loadClock(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.Events = &eventlog.Log{Source: cfg.Source, Clock: s.Clock}
+	if err := s.bootstrap(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	deps := api.Deps{
+		Store: st, Clock: s.Clock, Events: s.Events, Logger: cfg.Logger,
+		DefaultVersion: switchboard.LatestVersion,
+	}
+	s.assemble(&deps)
+	s.API = api.New(deps)
+	return s, nil
+}
+
+func (s *Server) loadClock(ctx context.Context) error {
+	return s.Store.View(ctx, func(tx *store.Tx) error {
+		v, err := tx.Setting(ctx, clockSetting)
+		if err != nil || v == "" {
+			return err
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("server: stored clock offset %q: %w", v, err)
+		}
+		s.Clock.Set(time.Duration(n))
+		return nil
+	})
+}
+
+// bootstrap makes sure the default project has an API key.
+func (s *Server) bootstrap(ctx context.Context) error {
+	return s.Store.Update(ctx, func(tx *store.Tx) error {
+		key := s.cfg.APIKey
+		if key == "" {
+			items, _, err := tx.List(ctx, store.Query{Kind: api.APIKeyKind, Project: "", Owner: s.cfg.Project, Page: store.Page{Limit: 1}})
+			if err != nil || len(items) > 0 {
+				return err
+			}
+			b := make([]byte, 24)
+			rand.Read(b)
+			key = "sk_" + base64.RawURLEncoding.EncodeToString(b)
+			fmt.Fprintf(s.cfg.Out, "Generated an API key for project %q (shown once): %s\n", s.cfg.Project, key)
+		}
+		hash := api.HashKey(key)
+		var existing api.APIKey
+		if err := tx.GetUnique(ctx, api.APIKeyKind, "", hash, &existing); err == nil {
+			return nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		k := api.APIKey{ID: id.New(id.APIKey), Project: s.cfg.Project, Hash: hash, CreatedAt: clock.Second(s.Clock.Now())}
+		return tx.Put(ctx, store.Resource{Kind: api.APIKeyKind, ID: k.ID, Owner: k.Project, Unique: hash, Body: k})
+	})
+}
+
+// Start listens and serves in the background.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.listener = ln
+	mux := http.NewServeMux()
+	s.health(mux)
+	mux.Handle("/", s.API)
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = stop
+	s.startBackground(bg)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("server: serve", "err", err)
+		}
+	}()
+	s.log.Info("switchboard: serving", "addr", ln.Addr().String(), "db", s.Store.Backend(), "project", s.cfg.Project)
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// URL returns the server's base URL.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Shutdown stops accepting requests, lets in-flight work finish within
+// ctx's deadline, and closes the store.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var errs []error
+	if s.http != nil {
+		errs = append(errs, s.http.Shutdown(ctx))
+	}
+	if s.stop != nil {
+		s.stop()
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("server: background work did not stop: %w", ctx.Err()))
+	}
+	errs = append(errs, s.Store.Close())
+	return errors.Join(errs...)
+}
+
+func (s *Server) health(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.Store.Ping(ctx); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+}
+
+// goBackground runs fn until the server shuts down.
+func (s *Server) goBackground(fn func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn()
+	}()
+}

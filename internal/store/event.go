@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Event is the canonical record of one event; every version's rendering is
+// derived from it.
+type Event struct {
+	// Seq orders events in the log; set by InsertEvent.
+	Seq      int64
+	ID       string
+	Project  string
+	Type     string
+	Resource string // the ID of the resource the event is about
+	Time     time.Time
+	Source   string
+	// Data is the resource as JSON, in the newest version's shape.
+	Data []byte
+	// PreviousData is the shallow diff of *.updated events, or nil.
+	PreviousData []byte
+	// Actor is who caused the change, as JSON, or nil.
+	Actor []byte
+}
+
+func nullBytes(b []byte) sql.NullString {
+	return sql.NullString{String: string(b), Valid: b != nil}
+}
+
+// InsertEvent appends e to the log and sets its Seq.
+func (tx *Tx) InsertEvent(ctx context.Context, e *Event) error {
+	err := tx.queryRow(ctx, `INSERT INTO events (id, project, type, resource, time, source, data, previous_data, actor)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+		e.ID, e.Project, e.Type, e.Resource, ms(e.Time), e.Source, string(e.Data), nullBytes(e.PreviousData), nullBytes(e.Actor)).Scan(&e.Seq)
+	if err != nil {
+		return fmt.Errorf("store: insert event %s: %w", e.ID, tx.s.mapErr(err))
+	}
+	return nil
+}
+
+const eventColumns = "seq, id, project, type, resource, time, source, data, previous_data, actor"
+
+func scanEvent(sc interface{ Scan(...any) error }) (Event, error) {
+	var e Event
+	var t int64
+	var prev, actor sql.NullString
+	var data string
+	if err := sc.Scan(&e.Seq, &e.ID, &e.Project, &e.Type, &e.Resource, &t, &e.Source, &data, &prev, &actor); err != nil {
+		return Event{}, err
+	}
+	e.Time = fromMS(t)
+	e.Data = []byte(data)
+	if prev.Valid {
+		e.PreviousData = []byte(prev.String)
+	}
+	if actor.Valid {
+		e.Actor = []byte(actor.String)
+	}
+	return e, nil
+}
+
+// GetEvent returns the project's event with that ID.
+func (tx *Tx) GetEvent(ctx context.Context, project, id string) (Event, error) {
+	e, err := scanEvent(tx.queryRow(ctx, "SELECT "+eventColumns+" FROM events WHERE id = ? AND project = ?", id, project))
+	if err != nil {
+		return Event{}, fmt.Errorf("store: get event %s: %w", id, tx.s.rowErr(err))
+	}
+	return e, nil
+}
+
+// EventQuery selects a page of a project's events.
+type EventQuery struct {
+	Project string
+	Types   []string // filter when set
+	Page
+}
+
+// ListEvents returns a page of events, newest first.
+func (tx *Tx) ListEvents(ctx context.Context, q EventQuery) ([]Event, Cursors, error) {
+	where := []string{"project = ?"}
+	args := []any{q.Project}
+	if len(q.Types) > 0 {
+		where = append(where, "type IN (?"+strings.Repeat(", ?", len(q.Types)-1)+")")
+		for _, t := range q.Types {
+			args = append(args, t)
+		}
+	}
+	return page(ctx, tx, "SELECT "+eventColumns+" FROM events", where, args, q.Page, func(rows *sql.Rows) (string, Event, error) {
+		ev, err := scanEvent(rows)
+		return ev.ID, ev, err
+	})
+}
+
+// EventsByID returns the events with the given IDs, of any project.
+func (tx *Tx) EventsByID(ctx context.Context, ids []string) (map[string]Event, error) {
+	if len(ids) == 0 {
+		return map[string]Event{}, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	evs, err := tx.eventsWhere(ctx, "id IN (?"+strings.Repeat(", ?", len(ids)-1)+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Event, len(evs))
+	for _, e := range evs {
+		out[e.ID] = e
+	}
+	return out, nil
+}
+
+func (tx *Tx) eventsWhere(ctx context.Context, where string, args ...any) ([]Event, error) {
+	rows, err := tx.query(ctx, "SELECT "+eventColumns+" FROM events WHERE "+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: load events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: load events: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, tx.s.mapErr(rows.Err())
+}

@@ -1,0 +1,228 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Resource is one stored document with the columns the API filters on.
+type Resource struct {
+	Kind    string
+	Project string // "" for global resources such as service providers
+	ID      string
+	Status  string
+	// Owner is the user a resource belongs to (porting, subscription).
+	Owner string
+	// Ref is one more resource it points to (a porting's subscription, …).
+	Ref string
+	// Unique, when set, must be unique among the project's resources of the
+	// kind (a user's email, an API key's hash).
+	Unique string
+	// DueAt is when the scheduler must next look at the resource.
+	DueAt *time.Time
+	// Body is the document, encoded as JSON.
+	Body any
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+func nullMS(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: ms(*t), Valid: true}
+}
+
+// Put inserts the resource or replaces the stored one with the same ID.
+func (tx *Tx) Put(ctx context.Context, r Resource) error {
+	body, err := json.Marshal(r.Body)
+	if err != nil {
+		return fmt.Errorf("store: encode %s %s: %w", r.Kind, r.ID, err)
+	}
+	_, err = tx.exec(ctx, `INSERT INTO resources (id, kind, project, status, owner, ref, uniq, due_at, body)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, owner = excluded.owner,
+			ref = excluded.ref, uniq = excluded.uniq, due_at = excluded.due_at, body = excluded.body`,
+		r.ID, r.Kind, r.Project, r.Status, r.Owner, r.Ref, nullString(r.Unique), nullMS(r.DueAt), string(body))
+	if err != nil {
+		return fmt.Errorf("store: put %s %s: %w", r.Kind, r.ID, err)
+	}
+	return nil
+}
+
+// Get decodes the body of the project's resource of that kind and ID into v.
+// In a write transaction the row stays locked until the transaction ends.
+func (tx *Tx) Get(ctx context.Context, kind, project, id string, v any) error {
+	var body string
+	err := tx.queryRow(ctx, "SELECT body FROM resources WHERE id = ? AND kind = ? AND project = ?"+tx.forUpdate(),
+		id, kind, project).Scan(&body)
+	if err != nil {
+		return fmt.Errorf("store: get %s %s: %w", kind, id, tx.s.rowErr(err))
+	}
+	return decode(kind, id, body, v)
+}
+
+// GetUnique decodes the resource whose Unique column is key.
+func (tx *Tx) GetUnique(ctx context.Context, kind, project, key string, v any) error {
+	var body, id string
+	err := tx.queryRow(ctx, "SELECT id, body FROM resources WHERE project = ? AND kind = ? AND uniq = ?"+tx.forUpdate(),
+		project, kind, key).Scan(&id, &body)
+	if err != nil {
+		return fmt.Errorf("store: get %s by key: %w", kind, tx.s.rowErr(err))
+	}
+	return decode(kind, id, body, v)
+}
+
+func decode(kind, id, body string, v any) error {
+	if err := json.Unmarshal([]byte(body), v); err != nil {
+		return fmt.Errorf("store: decode %s %s: %w", kind, id, err)
+	}
+	return nil
+}
+
+// Delete removes the resource.
+func (tx *Tx) Delete(ctx context.Context, kind, project, id string) error {
+	res, err := tx.exec(ctx, "DELETE FROM resources WHERE id = ? AND kind = ? AND project = ?", id, kind, project)
+	if err != nil {
+		return fmt.Errorf("store: delete %s %s: %w", kind, id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: delete %s %s: %w", kind, id, ErrNotFound)
+	}
+	return nil
+}
+
+// Query selects a page of a project's resources of one kind.
+type Query struct {
+	Kind    string
+	Project string
+	Status  string // filter when set
+	Owner   string // filter when set
+	Ref     string // filter when set
+	Page
+}
+
+// Page selects a page of a list ordered newest first: After returns the items
+// older than the given ID, Before those newer; Limit bounds the count.
+type Page struct {
+	After  string
+	Before string
+	Limit  int
+}
+
+// Cursors point to the pages beside a page.
+type Cursors struct {
+	// MoreAfter is the last item's ID when older items exist.
+	MoreAfter string
+	// MoreBefore is the first item's ID when newer items exist.
+	MoreBefore string
+}
+
+// List returns a page of resources' bodies, newest first.
+func (tx *Tx) List(ctx context.Context, q Query) ([][]byte, Cursors, error) {
+	where := []string{"project = ?", "kind = ?"}
+	args := []any{q.Project, q.Kind}
+	for _, f := range []struct{ col, val string }{{"status", q.Status}, {"owner", q.Owner}, {"ref", q.Ref}} {
+		if f.val != "" {
+			where = append(where, f.col+" = ?")
+			args = append(args, f.val)
+		}
+	}
+	return page(ctx, tx, "SELECT id, body FROM resources", where, args, q.Page, func(rows *sql.Rows) (string, []byte, error) {
+		var id string
+		var body []byte
+		err := rows.Scan(&id, &body)
+		return id, body, err
+	})
+}
+
+// page runs a keyset-paginated, newest-first query; scan reads one row and
+// returns its ID and item.
+func page[T any](ctx context.Context, tx *Tx, sel string, where []string, args []any, p Page,
+	scan func(*sql.Rows) (string, T, error)) ([]T, Cursors, error) {
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 10
+	}
+	order := "DESC"
+	switch {
+	case p.After != "":
+		where = append(where, "id < ?")
+		args = append(args, p.After)
+	case p.Before != "":
+		where = append(where, "id > ?")
+		args = append(args, p.Before)
+		order = "ASC"
+	}
+	query := fmt.Sprintf("%s WHERE %s ORDER BY id %s LIMIT %d", sel, strings.Join(where, " AND "), order, limit+1)
+	rows, err := tx.query(ctx, query, args...)
+	if err != nil {
+		return nil, Cursors{}, fmt.Errorf("store: list: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	var items []T
+	for rows.Next() {
+		id, item, err := scan(rows)
+		if err != nil {
+			return nil, Cursors{}, fmt.Errorf("store: list: %w", err)
+		}
+		ids = append(ids, id)
+		items = append(items, item)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, Cursors{}, fmt.Errorf("store: list: %w", tx.s.mapErr(err))
+	}
+	more := len(items) > limit
+	if more {
+		ids, items = ids[:limit], items[:limit]
+	}
+	if order == "ASC" { // fetched oldest first: turn newest first
+		slices.Reverse(ids)
+		slices.Reverse(items)
+	}
+	var c Cursors
+	if len(ids) == 0 {
+		return items, c, nil
+	}
+	// Older items exist past the last one when the query ran newest first
+	// and found more, or ran from a Before cursor (the cursor itself is older).
+	if (order == "DESC" && more) || p.Before != "" {
+		c.MoreAfter = ids[len(ids)-1]
+	}
+	if (order == "ASC" && more) || p.After != "" {
+		c.MoreBefore = ids[0]
+	}
+	return items, c, nil
+}
+
+// Due is a resource whose timer has come.
+type Due struct {
+	Kind    string
+	Project string
+	ID      string
+}
+
+// Due lists up to limit resources, of every project, whose DueAt is not
+// after now, oldest timer first.
+func (tx *Tx) Due(ctx context.Context, now time.Time, limit int) ([]Due, error) {
+	rows, err := tx.query(ctx, "SELECT kind, project, id FROM resources WHERE due_at <= ? ORDER BY due_at LIMIT ?", ms(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: due: %w", err)
+	}
+	defer rows.Close()
+	var out []Due
+	for rows.Next() {
+		var d Due
+		if err := rows.Scan(&d.Kind, &d.Project, &d.ID); err != nil {
+			return nil, fmt.Errorf("store: due: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, tx.s.mapErr(rows.Err())
+}

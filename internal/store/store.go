@@ -1,0 +1,275 @@
+// Package store keeps the platform's state in SQLite (embedded, the default)
+// or PostgreSQL (several processes on one database) behind one small API: a
+// write transaction, a read transaction, and typed operations on resources,
+// events, deliveries, idempotency keys and settings. Both backends run the
+// same SQL apart from what the dialect rewrites, and one conformance suite
+// proves they behave alike.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Sentinel errors, mapped from each driver's own at this seam.
+var (
+	// ErrNotFound: no row matched.
+	ErrNotFound = errors.New("store: not found")
+	// ErrDuplicate: a unique key is taken.
+	ErrDuplicate = errors.New("store: duplicate key")
+	// ErrUnavailable: the database cannot be reached right now.
+	ErrUnavailable = errors.New("store: database unavailable")
+)
+
+// Backend names.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Options configure Open. The zero value works.
+type Options struct {
+	// Logger receives the store's logs; slog.Default() when nil.
+	Logger *slog.Logger
+	// SyncFull asks SQLite for synchronous=FULL (durable on power loss)
+	// instead of NORMAL (durable on process crash).
+	SyncFull bool
+	// Schema, for PostgreSQL, is the schema to use (created if missing);
+	// tests give each their own.
+	Schema string
+}
+
+// Store is a handle on the database. It is safe for concurrent use.
+type Store struct {
+	backend string
+	dsn     string
+	write   *sql.DB // SQLite: one connection, so writers queue in-process
+	read    *sql.DB
+	log     *slog.Logger
+	schema  string
+
+	rebound sync.Map // query text → dialect's text
+}
+
+// Open connects to the database named by dsn — a PostgreSQL URL
+// ("postgres://…"), a "sqlite:" URL or a plain file path — and migrates it.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Store{dsn: dsn, log: log, schema: opts.Schema}
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		s.backend = Postgres
+		err = s.openPostgres(ctx, dsn, opts)
+	} else {
+		s.backend = SQLite
+		err = s.openSQLite(dsn, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) openSQLite(dsn string, opts Options) error {
+	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:")
+	if path == "" {
+		return fmt.Errorf("store: empty SQLite path in %q", dsn)
+	}
+	sync := "NORMAL"
+	if opts.SyncFull {
+		sync = "FULL"
+	}
+	params := "_journal_mode=WAL&_synchronous=" + sync + "&_busy_timeout=10000&_cache_size=-32000"
+	open := func(extra string, conns int) (*sql.DB, error) {
+		db, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?"+params+extra)
+		if err != nil {
+			return nil, fmt.Errorf("store: open SQLite %s: %w", path, err)
+		}
+		db.SetMaxOpenConns(conns)
+		db.SetMaxIdleConns(conns)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+		return db, nil
+	}
+	var err error
+	if s.write, err = open("&_txlock=immediate", 1); err != nil {
+		return err
+	}
+	if s.read, err = open("&_txlock=deferred&_query_only=1", 4); err != nil {
+		s.write.Close()
+		return err
+	}
+	return nil
+}
+
+// Backend names the database behind the store: SQLite or Postgres.
+func (s *Store) Backend() string { return s.backend }
+
+// Close closes the store's connections.
+func (s *Store) Close() error {
+	var errs []error
+	if s.write != nil {
+		errs = append(errs, s.write.Close())
+	}
+	if s.read != nil && s.read != s.write {
+		errs = append(errs, s.read.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return s.mapErr(err)
+	}
+	return nil
+}
+
+// Tx is a transaction. Methods of a Tx opened by Update may write; those of a
+// Tx opened by View may not.
+type Tx struct {
+	s           *Store
+	tx          *sql.Tx
+	write       bool
+	afterCommit []func()
+}
+
+// AfterCommit registers fn to run once the transaction has committed.
+func (tx *Tx) AfterCommit(fn func()) { tx.afterCommit = append(tx.afterCommit, fn) }
+
+// Backend names the database behind the transaction.
+func (tx *Tx) Backend() string { return tx.s.backend }
+
+// maxRetries bounds how often Update reruns a transaction that PostgreSQL
+// aborted for a serialization failure or a deadlock.
+const maxRetries = 5
+
+// Update runs fn in a write transaction and commits it if fn returns nil.
+// fn may run more than once (after a serialization failure): it must not have
+// side effects outside the transaction, other than through AfterCommit.
+func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := s.run(ctx, s.write, true, fn)
+		if err != nil && attempt < maxRetries && s.retryable(err) {
+			time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+			continue
+		}
+		return err
+	}
+}
+
+// View runs fn in a read-only transaction.
+func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
+	return s.run(ctx, s.read, false, fn)
+}
+
+func (s *Store) run(ctx context.Context, db *sql.DB, write bool, fn func(*Tx) error) (err error) {
+	opts := &sql.TxOptions{ReadOnly: !write && s.backend == Postgres}
+	sqlTx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", s.mapErr(err))
+	}
+	tx := &Tx{s: s, tx: sqlTx, write: write}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", s.mapErr(err))
+	}
+	for _, f := range tx.afterCommit {
+		f()
+	}
+	return nil
+}
+
+// q returns the query in the store's dialect: PostgreSQL numbers its
+// placeholders ($1, $2 …) where SQLite takes '?', and "FOR UPDATE" locks rows
+// only on PostgreSQL (SQLite has a single writer).
+func (s *Store) q(query string) string {
+	if s.backend == SQLite {
+		if strings.Contains(query, " FOR UPDATE") {
+			query = strings.ReplaceAll(strings.ReplaceAll(query, " FOR UPDATE SKIP LOCKED", ""), " FOR UPDATE", "")
+		}
+		return query
+	}
+	if v, ok := s.rebound.Load(query); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	out := b.String()
+	s.rebound.Store(query, out)
+	return out
+}
+
+func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := tx.tx.ExecContext(ctx, tx.s.q(query), args...)
+	if err != nil {
+		return nil, tx.s.mapErr(err)
+	}
+	return res, nil
+}
+
+func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := tx.tx.QueryContext(ctx, tx.s.q(query), args...)
+	if err != nil {
+		return nil, tx.s.mapErr(err)
+	}
+	return rows, nil
+}
+
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, tx.s.q(query), args...)
+}
+
+// forUpdate is appended to reads in write transactions so that PostgreSQL
+// locks the rows a service is about to change.
+func (tx *Tx) forUpdate() string {
+	if tx.write {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// rowErr maps sql.ErrNoRows to ErrNotFound and driver errors to sentinels.
+func (s *Store) rowErr(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return s.mapErr(err)
+}
+
+// ms converts a time to the Unix milliseconds the schema stores.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// fromMS converts stored Unix milliseconds to a UTC time.
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
