@@ -1,0 +1,116 @@
+// Package storetest gives tests a fresh database on every backend: a SQLite
+// file in a temporary folder, and a PostgreSQL schema of its own on the
+// server named by SWITCHBOARD_TEST_POSTGRES (default the local server's
+// "test" database), so that tests run in parallel.
+//
+// Without a reachable PostgreSQL the PostgreSQL cases are skipped, saying so,
+// unless SWITCHBOARD_REQUIRE_POSTGRES=1 (as CI sets it): then they fail.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchboard-dev/switchboard/internal/store"
+)
+
+// DefaultPostgres is the PostgreSQL server tests use when
+// SWITCHBOARD_TEST_POSTGRES is not set.
+const DefaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// Backend is a fresh database for one test.
+type Backend struct {
+	// Name is store.SQLite or store.Postgres.
+	Name string
+	// DB is what store.Open and server.Config.DB take.
+	DB string
+	// Schema is the PostgreSQL schema (empty for SQLite).
+	Schema string
+}
+
+// Open opens and migrates the backend's store, closed when the test ends.
+func (b Backend) Open(t testing.TB) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), b.DB, store.Options{Schema: b.Schema})
+	if err != nil {
+		t.Fatalf("open %s store: %v", b.Name, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Run runs fn as a subtest once per backend, each with a fresh database.
+func Run(t *testing.T, fn func(t *testing.T, b Backend)) {
+	t.Helper()
+	for _, name := range []string{store.SQLite, store.Postgres} {
+		t.Run(name, func(t *testing.T) {
+			fn(t, New(t, name))
+		})
+	}
+}
+
+// New returns a fresh database of the named backend for the test.
+func New(t testing.TB, name string) Backend {
+	t.Helper()
+	if name == store.SQLite {
+		return Backend{Name: store.SQLite, DB: filepath.Join(t.TempDir(), "switchboard.db")}
+	}
+	dsn := PostgresURL(t)
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	t.Cleanup(func() { dropSchema(dsn, schema) })
+	return Backend{Name: store.Postgres, DB: dsn, Schema: schema}
+}
+
+var (
+	probeOnce sync.Once
+	probeErr  error
+)
+
+// PostgresURL returns the test server's URL, skipping the test (or failing
+// it, when SWITCHBOARD_REQUIRE_POSTGRES=1) if the server cannot be reached.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("SWITCHBOARD_TEST_POSTGRES")
+	if dsn == "" {
+		dsn = DefaultPostgres
+	}
+	probeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			probeErr = err
+			return
+		}
+		probeErr = conn.Ping(ctx)
+		conn.Close(ctx)
+	})
+	if probeErr != nil {
+		if os.Getenv("SWITCHBOARD_REQUIRE_POSTGRES") == "1" {
+			t.Fatalf("PostgreSQL at %s is required (SWITCHBOARD_REQUIRE_POSTGRES=1) but unreachable: %v", dsn, probeErr)
+		}
+		t.Skipf("SKIPPED: PostgreSQL at %s unreachable (%v); set SWITCHBOARD_TEST_POSTGRES to run the PostgreSQL tests", dsn, probeErr)
+	}
+	return dsn
+}
+
+func dropSchema(dsn, schema string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return
+	}
+	defer conn.Close(ctx)
+	conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+}
