@@ -1,11 +1,17 @@
 package api
 
 import (
+	"context"
 	"log/slog"
+	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/clock"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
+	"github.com/switchboard-dev/switchboard/internal/porting"
+	"github.com/switchboard-dev/switchboard/internal/portout"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/subscription"
+	"github.com/switchboard-dev/switchboard/internal/user"
 )
 
 // Deps are what the API serves. Each area of the API reads the services it
@@ -18,9 +24,25 @@ type Deps struct {
 	// DefaultVersion is the version events are rendered in when a request
 	// names none: the newest supported.
 	DefaultVersion string
+
+	Users         *user.Service
+	Portings      *porting.Service
+	Subscriptions *subscription.Service
+	PortOut       *portout.Service
+
+	// Simulator serves the network-provider simulator's endpoints.
+	Simulator bool
+	// AdvanceClock moves the platform clock forward, runs the timers that
+	// fall due, and returns how many fired and the clock's new offset.
+	AdvanceClock func(ctx context.Context, d time.Duration) (fired int, offset time.Duration, err error)
 }
 
 // routes registers every area's routes.
 func (s *Server) routes() {
 	s.routeEvents()
+	s.routeCatalog()
+	s.routeUsers()
+	s.routePortings()
+	s.routeSubscriptions()
+	s.routeSimulator()
 }

@@ -1,0 +1,251 @@
+package subscription
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/internal/catalog"
+	"github.com/switchboard-dev/switchboard/internal/failure"
+	"github.com/switchboard-dev/switchboard/internal/field"
+	"github.com/switchboard-dev/switchboard/internal/store"
+)
+
+// addPeriods returns t plus n periods of the plan's validity.
+func addPeriods(t time.Time, v switchboard.Validity, n int) time.Time {
+	if v.Unit == switchboard.UnitMonth {
+		return t.AddDate(0, v.Value*n, 0)
+	}
+	return t.AddDate(0, 0, v.Value*n)
+}
+
+// activate starts the first period with the phone number and the SIM.
+func (s *Service) activate(ctx context.Context, tx *store.Tx, project string, r *record, phone string, now time.Time) ([]string, error) {
+	if r.Status != switchboard.SubscriptionPending {
+		return nil, failure.New(failure.Conflict, "subscriptionNotActivatable", "A subscription in status %s cannot be activated.", r.Status)
+	}
+	plan, err := catalog.LoadPlan(ctx, tx, project, r.Plan)
+	if err != nil {
+		return nil, err
+	}
+	end := addPeriods(now, plan.Validity, 1)
+	earliest := addPeriods(now, plan.Validity, max(plan.Validity.MinimumPeriods, 1))
+	r.Status, r.ActivatedAt, r.PhoneNumber, r.EarliestEndAt = switchboard.SubscriptionActive, &now, &phone, &earliest
+	r.CurrentPeriod = &switchboard.Period{Number: 1, Start: now, End: end}
+	if err := s.setSim(ctx, tx, project, r, catalog.SimActive); err != nil {
+		return nil, err
+	}
+	return []string{switchboard.TypeSubscriptionActivated}, nil
+}
+
+func (s *Service) setSim(ctx context.Context, tx *store.Tx, project string, r *record, status string) error {
+	if r.Sim == nil {
+		return nil
+	}
+	sim, err := catalog.LoadSim(ctx, tx, project, *r.Sim)
+	if err != nil {
+		return err
+	}
+	sim.Status = status
+	return catalog.PutSim(ctx, tx, project, sim)
+}
+
+// end ends the subscription at the given time, for the given cause unless
+// a cancellation already named one.
+func (s *Service) end(ctx context.Context, tx *store.Tx, project string, r *record, at time.Time, cause string) error {
+	r.Status, r.EndedAt, r.CurrentPeriod = switchboard.SubscriptionEnded, &at, nil
+	if r.CancellationDetails == nil {
+		r.CancellationDetails = &switchboard.CancellationDetails{Cause: cause}
+	}
+	if r.CanceledAt == nil {
+		r.CanceledAt = &at
+	}
+	return s.setSim(ctx, tx, project, r, catalog.SimRetired)
+}
+
+// User reasons for a requested cancellation.
+var userReasons = []string{"connectivityIssues", "customerService", "noDetails", "other", "tooExpensive", "unused"}
+
+// CancelParams are the fields of a cancellation.
+type CancelParams struct {
+	// Immediately ends the subscription now, for good; otherwise it ends
+	// with its current period and can be resumed until then.
+	Immediately bool    `json:"immediately"`
+	UserReason  *string `json:"userReason"`
+	UserComment *string `json:"userComment"`
+}
+
+func (p *CancelParams) validate() error {
+	if p.UserReason != nil {
+		if err := field.OneOf("userReason", *p.UserReason, userReasons...); err != nil {
+			return err
+		}
+	}
+	if p.UserComment != nil {
+		if p.UserReason == nil || *p.UserReason != "other" {
+			return failure.New(failure.Invalid, "invalidUserComment", "The field userComment goes only with the userReason other.")
+		}
+		if err := field.Length("userComment", *p.UserComment, 1, 1000); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Cancel cancels the subscription: immediately, or at the end of the
+// current period (it stays active until then and can be resumed).
+func (s *Service) Cancel(ctx context.Context, project, subID string, p CancelParams) (*switchboard.Subscription, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	return s.updateTx(ctx, project, subID, func(tx *store.Tx, r *record, now time.Time) ([]string, error) {
+		switch {
+		case r.Status == switchboard.SubscriptionEnded:
+			return nil, failure.New(failure.Conflict, "subscriptionNotCancelable", "The subscription has ended.")
+		case r.CanceledAt != nil && !p.Immediately:
+			return nil, failure.New(failure.Conflict, "subscriptionAlreadyCanceled", "The subscription is canceled already; it ends at %s.", r.EndedAt.Format(time.RFC3339))
+		}
+		details := &switchboard.CancellationDetails{Cause: switchboard.CauseCancellationRequested, UserReason: p.UserReason, UserComment: p.UserComment}
+		if p.UserReason == nil {
+			noDetails := "noDetails"
+			details.UserReason = &noDetails
+		}
+		r.CancellationDetails, r.CanceledAt = details, &now
+		if p.Immediately || r.Status == switchboard.SubscriptionPending {
+			if err := s.end(ctx, tx, project, r, now, switchboard.CauseCancellationRequested); err != nil {
+				return nil, err
+			}
+			return []string{switchboard.TypeSubscriptionCanceled, switchboard.TypeSubscriptionEnded}, nil
+		}
+		end := r.CurrentPeriod.End
+		if r.EarliestEndAt != nil && r.EarliestEndAt.After(end) {
+			end = *r.EarliestEndAt
+		}
+		r.EndedAt = &end
+		return []string{switchboard.TypeSubscriptionCanceled}, nil
+	})
+}
+
+// Resume undoes a cancellation scheduled for the end of the period.
+func (s *Service) Resume(ctx context.Context, project, subID string) (*switchboard.Subscription, error) {
+	return s.updateTx(ctx, project, subID, func(_ *store.Tx, r *record, now time.Time) ([]string, error) {
+		if r.Status != switchboard.SubscriptionActive || r.CanceledAt == nil || r.EndedAt == nil || !r.EndedAt.After(now) {
+			return nil, failure.New(failure.Conflict, "subscriptionNotResumable", "Only an active subscription canceled for the end of its period can be resumed.")
+		}
+		r.CanceledAt, r.EndedAt, r.CancellationDetails = nil, nil, nil
+		return []string{switchboard.TypeSubscriptionResumed}, nil
+	})
+}
+
+// updateTx loads a subscription and changes it in its own transaction.
+func (s *Service) updateTx(ctx context.Context, project, subID string, fn func(*store.Tx, *record, time.Time) ([]string, error)) (*switchboard.Subscription, error) {
+	var view *switchboard.Subscription
+	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+		r, err := load(ctx, tx, project, subID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		view, err = s.change(ctx, tx, project, r, func(r *record) ([]string, error) { return fn(tx, r, now) })
+		return err
+	})
+	return view, err
+}
+
+// Tick runs the subscription's timer if it is due: a scheduled end ends it,
+// a period's end renews a recurring plan and ends a one-time one. It does
+// nothing otherwise, so a timer seen twice fires once.
+func (s *Service) Tick(ctx context.Context, tx *store.Tx, project, subID string) error {
+	r, err := load(ctx, tx, project, subID)
+	if err != nil {
+		if failure.Is(err, failure.NotFound, "") {
+			return nil
+		}
+		return err
+	}
+	if r.Status != switchboard.SubscriptionActive || r.CurrentPeriod == nil {
+		return nil
+	}
+	now := s.Clock.Now()
+	if r.EndedAt != nil && !r.EndedAt.After(now) {
+		_, err = s.change(ctx, tx, project, r, func(r *record) ([]string, error) {
+			return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, *r.EndedAt, switchboard.CauseCancellationRequested)
+		})
+		return err
+	}
+	if r.CurrentPeriod.End.After(now) {
+		return nil
+	}
+	plan, err := catalog.LoadPlan(ctx, tx, project, r.Plan)
+	if err != nil {
+		return err
+	}
+	_, err = s.change(ctx, tx, project, r, func(r *record) ([]string, error) {
+		p := r.CurrentPeriod
+		if plan.Validity.Type == switchboard.ValidityOneTime {
+			return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, p.End, switchboard.CauseSubscriptionEnded)
+		}
+		r.CurrentPeriod = &switchboard.Period{Number: p.Number + 1, Start: p.End, End: addPeriods(p.End, plan.Validity, 1)}
+		return []string{switchboard.TypeSubscriptionRenewed}, nil
+	})
+	return err
+}
+
+// portingCompleted activates the porting's subscription with the number.
+func (s *Service) portingCompleted(ctx context.Context, tx *store.Tx, project string, p *switchboard.Porting) error {
+	if p.Subscription == nil {
+		return nil
+	}
+	r, err := load(ctx, tx, project, *p.Subscription)
+	if err != nil {
+		return err
+	}
+	if r.Status != switchboard.SubscriptionPending {
+		return nil
+	}
+	_, err = s.change(ctx, tx, project, r, func(r *record) ([]string, error) {
+		return s.activate(ctx, tx, project, r, p.PhoneNumber, s.now())
+	})
+	return err
+}
+
+// portingEnded ends the pending subscription of a porting that was canceled
+// or expired.
+func (s *Service) portingEnded(ctx context.Context, tx *store.Tx, project string, p *switchboard.Porting) error {
+	if p.Subscription == nil {
+		return nil
+	}
+	r, err := load(ctx, tx, project, *p.Subscription)
+	if err != nil {
+		return err
+	}
+	if r.Status != switchboard.SubscriptionPending {
+		return nil
+	}
+	cause := switchboard.CausePortingExpired
+	if p.Status == switchboard.PortingCanceled {
+		cause = switchboard.CauseCancellationRequested
+	}
+	_, err = s.change(ctx, tx, project, r, func(r *record) ([]string, error) {
+		return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, s.now(), cause)
+	})
+	return err
+}
+
+// RandomNumber returns a random valid US phone number for a subscription
+// without a porting.
+func RandomNumber() string {
+	for {
+		n, err := rand.Int(rand.Reader, big.NewInt(10_000_000))
+		if err != nil {
+			panic("subscription: no randomness: " + err.Error())
+		}
+		number := fmt.Sprintf("+1415%07d", n.Int64())
+		if field.PhoneNumber("phoneNumber", number) == nil {
+			return number
+		}
+	}
+}
