@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/clock"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/id"
+	"github.com/switchboard-dev/switchboard/internal/scheduler"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -48,6 +49,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Out receives what the operator must see once (a generated API key).
 	Out io.Writer
+	// PortingTimeout is how long an opened porting may take before it
+	// expires; porting.DefaultTimeout when zero.
+	PortingTimeout time.Duration
+	// PortOutLifetime is how long port-out credentials stay valid;
+	// portout.DefaultLifetime when zero.
+	PortOutLifetime time.Duration
 }
 
 func (c *Config) defaults() {
@@ -82,6 +89,8 @@ type Server struct {
 	Clock  *clock.Offset
 	Events *eventlog.Log
 	API    *api.Server
+	// Scheduler fires the clock's timers.
+	Scheduler *scheduler.Scheduler
 
 	http     *http.Server
 	listener net.Listener
@@ -113,7 +122,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Store: st, Clock: s.Clock, Events: s.Events, Logger: cfg.Logger,
 		DefaultVersion: switchboard.LatestVersion,
 	}
-	s.assemble(&deps)
+	if err := s.assemble(ctx, &deps); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.API = api.New(deps)
 	return s, nil
 }
