@@ -32,7 +32,7 @@ type Porting struct {
 	LastName              *string          `json:"lastName"`
 	PhoneNumber           string           `json:"phoneNumber"`
 	Provider              string           `json:"provider"`
-	RecipientProvider     *ServiceProvider `json:"recipientProvider"`
+	RecipientProvider     ServiceProvider  `json:"recipientProvider"`
 	Required              []string         `json:"required"`
 	Status                string           `json:"status"`
 	Subscription          *string          `json:"subscription"`

@@ -1,7 +1,8 @@
 package api
 
 import (
-	"encoding/json"
+	"github.com/switchboard-dev/switchboard/internal/wirejson"
+
 	"errors"
 	"net/http"
 
@@ -65,7 +66,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := wirejson.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
 		b = []byte(`{"object":"error","type":"internal","code":"internalError","message":"An internal error occurred."}`)

@@ -1,6 +1,8 @@
 package eventlog
 
 import (
+	"github.com/switchboard-dev/switchboard/internal/wirejson"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -64,7 +66,7 @@ func Diff(before, after []byte) (json.RawMessage, error) {
 		} else {
 			buf.WriteByte(',')
 		}
-		key, _ := json.Marshal(m.key)
+		key, _ := wirejson.Marshal(m.key)
 		buf.Write(key)
 		buf.WriteByte(':')
 		buf.Write(prev)

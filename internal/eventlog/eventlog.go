@@ -5,8 +5,9 @@
 package eventlog
 
 import (
+	"github.com/switchboard-dev/switchboard/internal/wirejson"
+
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/switchboard-dev/switchboard"
@@ -64,7 +65,7 @@ func ActorFrom(ctx context.Context) switchboard.Actor {
 // changed nothing. It returns the recorded events.
 func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes ...Change) ([]store.Event, error) {
 	now := clock.Second(l.Clock.Now())
-	actor, err := json.Marshal(ActorFrom(ctx))
+	actor, err := wirejson.Marshal(ActorFrom(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: encode actor: %w", err)
 	}
@@ -76,7 +77,7 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes 
 	loaded, notified := false, false
 	var out []store.Event
 	for _, c := range changes {
-		data, err := json.Marshal(c.Data)
+		data, err := wirejson.Marshal(c.Data)
 		if err != nil {
 			return nil, fmt.Errorf("eventlog: encode %s: %w", c.Type, err)
 		}
@@ -85,7 +86,7 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes 
 			Time: now, Source: source, Data: data, Actor: actor,
 		}
 		if c.Before != nil {
-			before, err := json.Marshal(c.Before)
+			before, err := wirejson.Marshal(c.Before)
 			if err != nil {
 				return nil, fmt.Errorf("eventlog: encode %s: %w", c.Type, err)
 			}

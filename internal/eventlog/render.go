@@ -1,6 +1,8 @@
 package eventlog
 
 import (
+	"github.com/switchboard-dev/switchboard/internal/wirejson"
+
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -103,6 +105,6 @@ func (e *Envelope) AppendJSON(buf []byte, v string) []byte {
 
 // appendString appends s as a JSON string.
 func appendString(buf []byte, s string) []byte {
-	b, _ := json.Marshal(s) // a string always encodes
+	b, _ := wirejson.Marshal(s) // a string always encodes
 	return append(buf, b...)
 }

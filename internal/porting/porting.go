@@ -193,7 +193,7 @@ func (s *Service) Create(ctx context.Context, project string, p CreateParams) (*
 		if err != nil {
 			return err
 		}
-		r.RecipientProvider = &recipient.ServiceProvider
+		r.RecipientProvider = recipient.ServiceProvider
 		if err := p.apply(ctx, tx, r); err != nil {
 			return err
 		}

@@ -17,11 +17,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/api"
 	"github.com/switchboard-dev/switchboard/internal/clock"
+	"github.com/switchboard-dev/switchboard/internal/delivery"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/id"
+	"github.com/switchboard-dev/switchboard/internal/provider"
 	"github.com/switchboard-dev/switchboard/internal/scheduler"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
@@ -42,9 +46,13 @@ type Config struct {
 	APIKey string
 	// Source is the events' source URI.
 	Source string
-	// Simulator is "on" (the simulate endpoints), "auto" (also drive
-	// portings forward by itself) or "off".
+	// Simulator is "on" (the simulate endpoints and the magic phone
+	// numbers), "auto" (also drive every pending porting forward by itself)
+	// or "off".
 	Simulator string
+	// SimulatorDelay is how long the simulator waits before each step it
+	// takes; provider.DefaultDelay when zero.
+	SimulatorDelay time.Duration
 	// Logger receives the logs; slog.Default() when nil.
 	Logger *slog.Logger
 	// Out receives what the operator must see once (a generated API key).
@@ -55,6 +63,9 @@ type Config struct {
 	// PortOutLifetime is how long port-out credentials stay valid;
 	// portout.DefaultLifetime when zero.
 	PortOutLifetime time.Duration
+	// Delivery configures webhook delivery; the zero value uses the
+	// defaults and allows private endpoint addresses.
+	Delivery delivery.Config
 }
 
 func (c *Config) defaults() {
@@ -91,6 +102,13 @@ type Server struct {
 	API    *api.Server
 	// Scheduler fires the clock's timers.
 	Scheduler *scheduler.Scheduler
+	// Simulator drives portings as the network provider would; nil when
+	// the simulator is off.
+	Simulator *provider.Simulator
+	// Dispatcher delivers the event log to the webhook endpoints.
+	Dispatcher *delivery.Dispatcher
+	// Metrics is the registry /metrics serves.
+	Metrics *prometheus.Registry
 
 	http     *http.Server
 	listener net.Listener
@@ -145,28 +163,54 @@ func (s *Server) loadClock(ctx context.Context) error {
 	})
 }
 
-// bootstrap makes sure the default project has an API key.
+// bootstrap makes sure the default project has an API key: the configured
+// one, or a generated one printed once on first start.
 func (s *Server) bootstrap(ctx context.Context) error {
+	if s.cfg.APIKey != "" {
+		return s.addAPIKey(ctx, s.cfg.Project, s.cfg.APIKey)
+	}
+	var items [][]byte
+	err := s.Store.View(ctx, func(tx *store.Tx) (err error) {
+		items, _, err = tx.List(ctx, store.Query{Kind: api.APIKeyKind, Project: "", Owner: s.cfg.Project, Page: store.Page{Limit: 1}})
+		return err
+	})
+	if err != nil || len(items) > 0 {
+		return err
+	}
+	key, err := s.NewAPIKey(ctx, s.cfg.Project)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.cfg.Out, "Generated an API key for project %q (shown once): %s\n", s.cfg.Project, key)
+	return nil
+}
+
+// NewAPIKey makes a new API key for the project (creating the project if
+// it is new) and returns it; only its hash is stored.
+func (s *Server) NewAPIKey(ctx context.Context, project string) (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("server: new API key: %w", err)
+	}
+	key := "sk_" + base64.RawURLEncoding.EncodeToString(b)
+	return key, s.addAPIKey(ctx, project, key)
+}
+
+// addAPIKey stores the key for the project unless it is stored already.
+func (s *Server) addAPIKey(ctx context.Context, project, key string) error {
 	return s.Store.Update(ctx, func(tx *store.Tx) error {
-		key := s.cfg.APIKey
-		if key == "" {
-			items, _, err := tx.List(ctx, store.Query{Kind: api.APIKeyKind, Project: "", Owner: s.cfg.Project, Page: store.Page{Limit: 1}})
-			if err != nil || len(items) > 0 {
-				return err
-			}
-			b := make([]byte, 24)
-			rand.Read(b)
-			key = "sk_" + base64.RawURLEncoding.EncodeToString(b)
-			fmt.Fprintf(s.cfg.Out, "Generated an API key for project %q (shown once): %s\n", s.cfg.Project, key)
-		}
 		hash := api.HashKey(key)
 		var existing api.APIKey
-		if err := tx.GetUnique(ctx, api.APIKeyKind, "", hash, &existing); err == nil {
+		err := tx.GetUnique(ctx, api.APIKeyKind, "", hash, &existing)
+		switch {
+		case err == nil && existing.Project != project:
+			return fmt.Errorf("server: the API key belongs to project %q already", existing.Project)
+		case err == nil:
 			return nil
-		} else if !errors.Is(err, store.ErrNotFound) {
+		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		k := api.APIKey{ID: id.New(id.APIKey), Project: s.cfg.Project, Hash: hash, CreatedAt: clock.Second(s.Clock.Now())}
+		k := api.APIKey{ID: id.New(id.APIKey), Project: project, Hash: hash, CreatedAt: clock.Second(s.Clock.Now())}
 		return tx.Put(ctx, store.Resource{Kind: api.APIKeyKind, ID: k.ID, Owner: k.Project, Unique: hash, Body: k})
 	})
 }
@@ -180,6 +224,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.listener = ln
 	mux := http.NewServeMux()
 	s.health(mux)
+	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.Handle("/", s.API)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/switchboard-dev/switchboard/internal/wirejson"
+
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -40,7 +42,7 @@ func nullMS(t *time.Time) sql.NullInt64 {
 
 // Put inserts the resource or replaces the stored one with the same ID.
 func (tx *Tx) Put(ctx context.Context, r Resource) error {
-	body, err := json.Marshal(r.Body)
+	body, err := wirejson.Marshal(r.Body)
 	if err != nil {
 		return fmt.Errorf("store: encode %s %s: %w", r.Kind, r.ID, err)
 	}
