@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/internal/client"
+	"github.com/switchboard-dev/switchboard/internal/server"
+	"github.com/switchboard-dev/switchboard/internal/store/storetest"
+	"github.com/switchboard-dev/switchboard/webhook"
+)
+
+const testKey = "sk_test_toolkit"
+
+// syncBuffer is a buffer the command under test writes to while the test
+// reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startServer runs a server on a loopback port and returns its URL.
+func startServer(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	b := storetest.New(t, "sqlite")
+	srv, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", DB: b.DB, APIKey: testKey, Simulator: "on",
+		SimulatorDelay: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatalf("server.New: %v", err)
+	}
+	if err := srv.Start(ctx); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	})
+	return srv.URL()
+}
+
+// runCmd runs the CLI in-process and returns its exit code and output.
+func runCmd(ctx context.Context, args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := run(ctx, args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestTriggerEveryTypeThroughListen triggers every event type against a
+// real server and sees each event arrive, forwarded by listen, at a local
+// receiver that verifies it with the secret listen printed.
+func TestTriggerEveryTypeThroughListen(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	url := startServer(t)
+	api := []string{"--api-url", url, "--api-key", testKey}
+
+	// The receiver: the webhook package's handler, made once listen has
+	// printed its secret.
+	var handler atomic.Pointer[webhook.Handler]
+	var mu sync.Mutex
+	received := map[string]string{} // event ID → type
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := handler.Load()
+		if h == nil {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	defer receiver.Close()
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"listen", "--forward-to", receiver.URL + "/webhooks"}, api...), out, errOut)
+	}()
+	secretLine := regexp.MustCompile(`secret: (whsec_\S+)`)
+	storetest.WaitFor(t, 10*time.Second, "listen to be ready", func() bool {
+		select {
+		case code := <-done:
+			t.Fatalf("listen exited with %d: %s%s", code, out, errOut)
+		default:
+		}
+		return strings.Contains(out.String(), "Ready.")
+	})
+	m := secretLine.FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("listen printed no secret:\n%s", out)
+	}
+	h, err := webhook.NewHandler(m[1], webhook.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatalf("NewHandler: %v", err)
+	}
+	h.Fallback(func(_ context.Context, ev *switchboard.ParsedEvent) error {
+		mu.Lock()
+		defer mu.Unlock()
+		received[ev.ID] = ev.Type
+		return nil
+	})
+	handler.Store(h)
+
+	want := map[string]string{} // event ID → type
+	for _, typ := range switchboard.EventTypes {
+		code, stdout, stderr := runCmd(ctx, append([]string{"trigger", typ, "--json"}, api...)...)
+		if code != 0 {
+			t.Fatalf("trigger %s: exit %d: %s", typ, code, stderr)
+		}
+		var res triggerResult
+		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+			t.Fatalf("trigger %s printed %q: %v", typ, stdout, err)
+		}
+		if res.Event == "" || res.Resource == "" || len(res.Created) == 0 {
+			t.Fatalf("trigger %s: incomplete result %+v", typ, res)
+		}
+		want[res.Event] = typ
+	}
+	storetest.WaitFor(t, 30*time.Second, "every triggered event at the receiver", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for id, typ := range want {
+			if received[id] != typ {
+				return false
+			}
+		}
+		return true
+	})
+	for id, typ := range want {
+		line := regexp.MustCompile(regexp.QuoteMeta(typ) + `\s+` + id + `\s+-> 204 No Content`)
+		if !line.MatchString(out.String()) {
+			t.Errorf("listen printed no line for %s %s:\n%s", typ, id, out)
+		}
+	}
+
+	stop()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("listen exited with %d: %s", code, errOut)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("listen did not stop")
+	}
+	c := client.New(url, testKey, "dev")
+	l, err := c.ListEndpoints(context.Background(), client.Page{Limit: 10})
+	if err != nil {
+		t.Fatalf("list endpoints: %v", err)
+	}
+	if len(l.Items) != 0 {
+		t.Errorf("listen left %d endpoints behind", len(l.Items))
+	}
+}
+
+// TestEventsAndEndpointsCommands runs the events and endpoints commands
+// against a real server, as tables and as JSON.
+func TestEventsAndEndpointsCommands(t *testing.T) {
+	url := startServer(t)
+	api := []string{"--api-url", url, "--api-key", testKey}
+	ctx := context.Background()
+	run := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := runCmd(ctx, append(args, api...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		return out
+	}
+	var res triggerResult
+	if err := json.Unmarshal([]byte(run("trigger", switchboard.TypeUserUpdated, "--json")), &res); err != nil {
+		t.Fatalf("trigger: %v", err)
+	}
+
+	table := run("events", "list", "--type", switchboard.TypeUserUpdated)
+	if !strings.HasPrefix(table, "ID ") || !strings.Contains(table, res.Event) || !strings.Contains(table, res.Resource) {
+		t.Errorf("events list:\n%s", table)
+	}
+	var page client.List[switchboard.Event]
+	if err := json.Unmarshal([]byte(run("events", "list", "--json", "--limit", "1")), &page); err != nil || len(page.Items) != 1 {
+		t.Errorf("events list --json: %v, %d items", err, len(page.Items))
+	}
+	detail := run("events", "get", res.Event)
+	for _, s := range []string{res.Event, switchboard.TypeUserUpdated, "Previous data:", `"fullName"`} {
+		if !strings.Contains(detail, s) {
+			t.Errorf("events get lacks %q:\n%s", s, detail)
+		}
+	}
+	var ev switchboard.Event
+	if err := json.Unmarshal([]byte(run("events", "get", res.Event, "--json")), &ev); err != nil || ev.ID != res.Event {
+		t.Errorf("events get --json: %v, id %q", err, ev.ID)
+	}
+
+	created := run("endpoints", "create", "--url", "http://127.0.0.1:9/hooks", "--events", "com.gigs.user.*", "--description", "test")
+	id := regexp.MustCompile(`whe_\w+`).FindString(created)
+	if id == "" || !regexp.MustCompile(`Signing secret \(shown once, keep it\): whsec_`).MatchString(created) {
+		t.Fatalf("endpoints create:\n%s", created)
+	}
+	if list := run("endpoints", "list"); !strings.Contains(list, id) || !strings.Contains(list, "com.gigs.user.*") {
+		t.Errorf("endpoints list:\n%s", list)
+	}
+	if resent := run("events", "resend", res.Event, "--endpoint", id); !strings.Contains(resent, id) {
+		t.Errorf("events resend:\n%s", resent)
+	}
+	if out := run("endpoints", "delete", id); !strings.Contains(out, "Deleted "+id) {
+		t.Errorf("endpoints delete: %s", out)
+	}
+	var endpoints client.List[client.Endpoint]
+	if err := json.Unmarshal([]byte(run("endpoints", "list", "--json")), &endpoints); err != nil || len(endpoints.Items) != 0 {
+		t.Errorf("endpoints after delete: %v, %d", err, len(endpoints.Items))
+	}
+}
+
+func TestTriggerKnowsEveryType(t *testing.T) {
+	for _, typ := range switchboard.EventTypes {
+		if sc, ok := scenarios[typ]; !ok || sc.how == "" || sc.run == nil {
+			t.Errorf("trigger has no scenario for %s", typ)
+		}
+	}
+	if len(scenarios) != len(switchboard.EventTypes) {
+		t.Errorf("%d scenarios for %d event types", len(scenarios), len(switchboard.EventTypes))
+	}
+	code, out, _ := runCmd(context.Background(), "trigger", "--list")
+	if code != 0 {
+		t.Fatalf("trigger --list: exit %d", code)
+	}
+	for _, typ := range switchboard.EventTypes {
+		if !strings.Contains(out, typ+" ") {
+			t.Errorf("trigger --list lacks %s", typ)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"trigger", "--api-key", "k"}, "needs one event type"},
+		{[]string{"trigger", "com.gigs.nope", "--api-key", "k"}, `unknown event type "com.gigs.nope"`},
+		{[]string{"trigger", "com.gigs.porting.declined", "--code", "nope", "--api-key", "k"}, `unknown decline code`},
+		{[]string{"events", "get", "--api-key", "k"}, "want an event ID"},
+		{[]string{"events", "frob"}, `unknown events subcommand "frob"`},
+		{[]string{"endpoints", "create", "--api-key", "k"}, "needs --url"},
+		{[]string{"endpoints", "list", "--api-key", ""}, "no API key"},
+		{[]string{"listen", "--secret", "nope", "--api-key", "k"}, "--secret"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Setenv("SWITCHBOARD_API_KEY", "")
+			code, _, errOut := runCmd(context.Background(), tt.args...)
+			if code == 0 || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, stderr %q; want failure with %q", code, errOut, tt.want)
+			}
+		})
+	}
+}
+
+func TestForwardSecretIsStable(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	first, where, err := forwardSecret("")
+	if err != nil {
+		t.Fatalf("forwardSecret: %v", err)
+	}
+	if !strings.HasPrefix(first, webhook.SecretPrefix) || !strings.Contains(where, "new") {
+		t.Fatalf("secret %q (%s)", first, where)
+	}
+	again, where, err := forwardSecret("")
+	if err != nil || again != first || strings.Contains(where, "new") {
+		t.Fatalf("second run: %q (%s), %v; want %q kept", again, where, err, first)
+	}
+	info, err := os.Stat(filepath.Join(dir, "switchboard", "listen-secret"))
+	if err != nil {
+		t.Fatalf("secret file: %v", err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("secret file mode %v, want 0600", info.Mode().Perm())
+	}
+	given, _ := webhook.NewSecret()
+	if s, where, err := forwardSecret(given); err != nil || s != given || where != "from --secret" {
+		t.Fatalf("forwardSecret(flag) = %q, %q, %v", s, where, err)
+	}
+}
