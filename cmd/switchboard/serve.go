@@ -47,16 +47,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg server.Config
 	fs := newFlags("serve", stderr)
 	serverFlags(&cfg, fs)
+	fs.DurationVar(&cfg.SimulatorDelay, "simulator-delay", envDuration("SWITCHBOARD_SIMULATOR_DELAY", 0),
+		"how long the simulator waits before each step it takes (default 2s) (SWITCHBOARD_SIMULATOR_DELAY)")
 	logFormat := fs.String("log-format", env("SWITCHBOARD_LOG_FORMAT", "text"), "log format: text or json (SWITCHBOARD_LOG_FORMAT)")
 	logLevel := fs.String("log-level", env("SWITCHBOARD_LOG_LEVEL", "info"), "log level (SWITCHBOARD_LOG_LEVEL)")
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long shutdown waits for in-flight work")
+	finishDelivery := deliveryFlags(&cfg.Delivery, fs, grace)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := finishDelivery(); err != nil {
 		return err
 	}
 	log, err := newLogger(*logFormat, *logLevel, stderr)
 	if err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(env("SWITCHBOARD_CPUPROFILE", ""))
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	cfg.APIKey = env("SWITCHBOARD_API_KEY", "")
 	cfg.Logger, cfg.Out = log, stdout
 	switch cfg.Simulator {

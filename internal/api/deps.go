@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/clock"
+	"github.com/switchboard-dev/switchboard/internal/delivery"
+	"github.com/switchboard-dev/switchboard/internal/endpoint"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/porting"
 	"github.com/switchboard-dev/switchboard/internal/portout"
@@ -29,6 +31,10 @@ type Deps struct {
 	Portings      *porting.Service
 	Subscriptions *subscription.Service
 	PortOut       *portout.Service
+	// Endpoints manages the webhook endpoints; Deliveries shows and repeats
+	// their deliveries.
+	Endpoints  *endpoint.Service
+	Deliveries *delivery.Queue
 
 	// Simulator serves the network-provider simulator's endpoints.
 	Simulator bool
@@ -45,4 +51,6 @@ func (s *Server) routes() {
 	s.routePortings()
 	s.routeSubscriptions()
 	s.routeSimulator()
+	s.routeEndpoints()
+	s.routeDeliveries()
 }

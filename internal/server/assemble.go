@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/clock"
 	"github.com/switchboard-dev/switchboard/internal/porting"
 	"github.com/switchboard-dev/switchboard/internal/portout"
+	"github.com/switchboard-dev/switchboard/internal/provider"
 	"github.com/switchboard-dev/switchboard/internal/scheduler"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/subscription"
@@ -46,7 +47,12 @@ func (s *Server) assemble(ctx context.Context, deps *api.Deps) error {
 		BeforeScan: s.loadClock,
 	}
 	deps.Simulator = s.cfg.Simulator != "off"
+	if deps.Simulator {
+		s.Simulator = &provider.Simulator{Store: s.Store, Portings: portings, Auto: s.cfg.Simulator == "auto",
+			Delay: s.cfg.SimulatorDelay, Logger: s.log}
+	}
 	deps.AdvanceClock = s.advanceClock
+	s.assembleDelivery(deps)
 	return nil
 }
 
@@ -81,4 +87,8 @@ func (s *Server) advanceClock(ctx context.Context, d time.Duration) (int, time.D
 // startBackground starts the scheduler, the dispatcher and the simulator.
 func (s *Server) startBackground(ctx context.Context) {
 	s.goBackground(func() { s.Scheduler.Run(ctx) })
+	if s.Simulator != nil {
+		s.goBackground(func() { s.Simulator.Run(ctx) })
+	}
+	s.goBackground(func() { s.Dispatcher.Run(ctx) })
 }

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -15,21 +18,43 @@ const (
 
 // Delivery is one event on its way to one endpoint. It stays pending until a
 // success is recorded or its retries are exhausted.
+//
+// Two clocks govern a delivery: NextAttemptAt is platform time (the clock
+// the simulator may advance, so that retries come due), while LeaseUntil is
+// wall time (a lease measures how long a live process may hold the row).
 type Delivery struct {
-	ID            string
-	Project       string
-	EndpointID    string
-	EventID       string
-	EventSeq      int64
-	Status        string
-	Ordered       bool
-	Paused        bool
-	Attempts      int
+	ID         string
+	Project    string
+	EndpointID string
+	EventID    string
+	EventSeq   int64
+	Status     string
+	Ordered    bool
+	Paused     bool
+	Attempts   int
+	// RetryBase is the attempt count when the delivery was last queued by
+	// hand: the retry schedule restarts there.
+	RetryBase     int
 	NextAttemptAt time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	LastStatus    int
-	LastError     string
+	// LeaseUntil and ClaimID name the dispatcher holding the delivery.
+	LeaseUntil time.Time
+	ClaimID    string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	LastStatus int
+	LastError  string
+}
+
+// Attempt is one try to deliver: what the endpoint answered, or the error.
+type Attempt struct {
+	DeliveryID string
+	// N numbers the delivery's attempts from 1.
+	N            int
+	At           time.Time
+	StatusCode   int // 0 when no response arrived
+	ResponseBody string
+	Latency      time.Duration
+	Error        string
 }
 
 func boolInt(b bool) int {
@@ -37,6 +62,23 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+const deliveryColumns = `id, project, endpoint_id, event_id, event_seq, status, ordered, paused, attempts, retry_base,
+	next_attempt_at, lease_until, claim_id, created_at, updated_at, last_status, last_error`
+
+func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, error) {
+	var d Delivery
+	var ordered, paused, next, lease, created, updated int64
+	err := sc.Scan(&d.ID, &d.Project, &d.EndpointID, &d.EventID, &d.EventSeq, &d.Status, &ordered, &paused,
+		&d.Attempts, &d.RetryBase, &next, &lease, &d.ClaimID, &created, &updated, &d.LastStatus, &d.LastError)
+	if err != nil {
+		return Delivery{}, err
+	}
+	d.Ordered, d.Paused = ordered != 0, paused != 0
+	d.NextAttemptAt, d.LeaseUntil = fromMS(next), fromMS(lease)
+	d.CreatedAt, d.UpdatedAt = fromMS(created), fromMS(updated)
+	return d, nil
 }
 
 // InsertDelivery queues a delivery; it commits with the event it delivers.
@@ -50,4 +92,330 @@ func (tx *Tx) InsertDelivery(ctx context.Context, d *Delivery) error {
 		return fmt.Errorf("store: insert delivery: %w", err)
 	}
 	return nil
+}
+
+// Claim asks ClaimDeliveries for due deliveries.
+type Claim struct {
+	// ID marks the claimed rows; only a result carrying it is recorded.
+	ID string
+	// Now is the platform time: deliveries due by then are claimed.
+	Now time.Time
+	// Wall is the wall-clock time; rows whose lease ended by then are free.
+	Wall time.Time
+	// Lease is how long the claim holds the rows.
+	Lease time.Duration
+	// Limit bounds the batch.
+	Limit int
+}
+
+// claimPick picks a batch of due, unpaused, unleased pending deliveries:
+// for an ordered endpoint only its head (no earlier pending delivery). On
+// PostgreSQL it locks the rows it picks, skipping those another claimer
+// holds; SQLite has a single writer, so q() drops the lock clause there.
+const claimPick = `SELECT d.id FROM deliveries d
+		WHERE d.status = 'pending' AND d.paused = 0 AND d.next_attempt_at <= ? AND d.lease_until <= ?
+			AND (d.ordered = 0 OR NOT EXISTS (
+				SELECT 1 FROM deliveries e
+				WHERE e.endpoint_id = d.endpoint_id AND e.status = 'pending' AND e.event_seq < d.event_seq))
+		ORDER BY d.next_attempt_at
+		LIMIT ? FOR UPDATE SKIP LOCKED`
+
+// claimUpdate marks the picked rows, checking the lease again. The pick must
+// run once: as a plain IN subquery PostgreSQL may run it again per row and
+// claim more than the limit, so there it is an array built once (an
+// InitPlan, which also lets the update find the rows by primary key); on
+// SQLite a materialized CTE.
+const (
+	claimSet      = ` UPDATE deliveries SET claim_id = ?, lease_until = ? WHERE `
+	claimRecheck  = ` AND status = 'pending' AND paused = 0 AND lease_until <= ? RETURNING ` + deliveryColumns
+	claimPostgres = claimSet + `id = ANY(ARRAY(` + claimPick + `))` + claimRecheck
+	claimSQLite   = `WITH picked AS MATERIALIZED (` + claimPick + `)` + claimSet + `id IN (SELECT id FROM picked)` + claimRecheck
+)
+
+// ClaimDeliveries leases up to c.Limit due deliveries to the claim c.ID.
+func (tx *Tx) ClaimDeliveries(ctx context.Context, c Claim) ([]Delivery, error) {
+	wall := ms(c.Wall)
+	query, args := claimSQLite, []any{ms(c.Now), wall, c.Limit, c.ID, ms(c.Wall.Add(c.Lease)), wall}
+	if tx.s.backend == Postgres {
+		query, args = claimPostgres, []any{c.ID, ms(c.Wall.Add(c.Lease)), ms(c.Now), wall, c.Limit, wall}
+	}
+	rows, err := tx.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim deliveries: %w", err)
+	}
+	defer rows.Close()
+	out := make([]Delivery, 0, c.Limit)
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: claim deliveries: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: claim deliveries: %w", tx.s.mapErr(err))
+	}
+	return out, nil
+}
+
+// Result is the outcome of one attempt, recorded only while its claim holds.
+type Result struct {
+	DeliveryID string
+	ClaimID    string
+	// Status is the delivery's new status: pending (to retry at
+	// NextAttemptAt), succeeded or failed.
+	Status        string
+	NextAttemptAt time.Time
+	// Attempt is what happened; its DeliveryID and N are filled in.
+	Attempt Attempt
+}
+
+// RecordResult records an attempt and the delivery's new state if the
+// delivery is still held by r.ClaimID, and reports whether it was.
+func (tx *Tx) RecordResult(ctx context.Context, r Result) (bool, error) {
+	a := r.Attempt
+	var n int
+	err := tx.queryRow(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
+			lease_until = 0, claim_id = '', updated_at = ?, last_status = ?, last_error = ?
+		WHERE id = ? AND claim_id = ? RETURNING attempts`,
+		r.Status, ms(r.NextAttemptAt), ms(a.At), a.StatusCode, a.Error, r.DeliveryID, r.ClaimID).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: record delivery %s: %w", r.DeliveryID, tx.s.mapErr(err))
+	}
+	_, err = tx.exec(ctx, `INSERT INTO attempts (delivery_id, n, at, status_code, response_body, latency_ms, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		r.DeliveryID, n, ms(a.At), a.StatusCode, a.ResponseBody, a.Latency.Milliseconds(), a.Error)
+	if err != nil {
+		return false, fmt.Errorf("store: record attempt of %s: %w", r.DeliveryID, err)
+	}
+	return true, nil
+}
+
+// ReleaseDelivery gives up the claim on a delivery without an attempt, due
+// again at next, and reports whether the claim still held it.
+func (tx *Tx) ReleaseDelivery(ctx context.Context, id, claimID string, next time.Time) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE deliveries SET claim_id = '', lease_until = 0, next_attempt_at = ?
+		WHERE id = ? AND claim_id = ?`, ms(next), id, claimID)
+	if err != nil {
+		return false, fmt.Errorf("store: release delivery %s: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// PauseDeliveries stops the endpoint's pending deliveries (it was disabled).
+func (tx *Tx) PauseDeliveries(ctx context.Context, endpointID string) error {
+	_, err := tx.exec(ctx, "UPDATE deliveries SET paused = 1 WHERE endpoint_id = ? AND status = 'pending' AND paused = 0", endpointID)
+	if err != nil {
+		return fmt.Errorf("store: pause deliveries of %s: %w", endpointID, err)
+	}
+	return nil
+}
+
+// ResumeDeliveries makes the endpoint's paused deliveries due at now, with
+// their retry schedule started over.
+func (tx *Tx) ResumeDeliveries(ctx context.Context, endpointID string, now time.Time) error {
+	_, err := tx.exec(ctx, `UPDATE deliveries SET paused = 0, next_attempt_at = ?, retry_base = attempts, updated_at = ?
+		WHERE endpoint_id = ? AND status = 'pending' AND paused = 1`, ms(now), ms(now), endpointID)
+	if err != nil {
+		return fmt.Errorf("store: resume deliveries of %s: %w", endpointID, err)
+	}
+	return nil
+}
+
+// OrderDeliveries sets whether the endpoint's pending deliveries go out
+// strictly in log order.
+func (tx *Tx) OrderDeliveries(ctx context.Context, endpointID string, ordered bool) error {
+	_, err := tx.exec(ctx, "UPDATE deliveries SET ordered = ? WHERE endpoint_id = ? AND status = 'pending'",
+		boolInt(ordered), endpointID)
+	if err != nil {
+		return fmt.Errorf("store: order deliveries of %s: %w", endpointID, err)
+	}
+	return nil
+}
+
+// DeferDeliveries makes none of the endpoint's pending deliveries due before
+// until (the endpoint asked to slow down).
+func (tx *Tx) DeferDeliveries(ctx context.Context, endpointID string, until time.Time) error {
+	_, err := tx.exec(ctx, `UPDATE deliveries SET next_attempt_at = ?
+		WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at < ?`, ms(until), endpointID, ms(until))
+	if err != nil {
+		return fmt.Errorf("store: defer deliveries of %s: %w", endpointID, err)
+	}
+	return nil
+}
+
+// DeleteDeliveries removes the endpoint's deliveries and their attempts.
+func (tx *Tx) DeleteDeliveries(ctx context.Context, endpointID string) error {
+	if _, err := tx.exec(ctx, "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE endpoint_id = ?)",
+		endpointID); err != nil {
+		return fmt.Errorf("store: delete attempts of %s: %w", endpointID, err)
+	}
+	if _, err := tx.exec(ctx, "DELETE FROM deliveries WHERE endpoint_id = ?", endpointID); err != nil {
+		return fmt.Errorf("store: delete deliveries of %s: %w", endpointID, err)
+	}
+	return nil
+}
+
+// DeliveryOf returns the delivery of an event to an endpoint.
+func (tx *Tx) DeliveryOf(ctx context.Context, eventID, endpointID string) (Delivery, error) {
+	d, err := scanDelivery(tx.queryRow(ctx, "SELECT "+deliveryColumns+" FROM deliveries WHERE event_id = ? AND endpoint_id = ?",
+		eventID, endpointID))
+	if err != nil {
+		return Delivery{}, fmt.Errorf("store: delivery of %s to %s: %w", eventID, endpointID, tx.s.rowErr(err))
+	}
+	return d, nil
+}
+
+// RequeueDelivery makes a delivery pending and due at now, its retry
+// schedule started over; paused when its endpoint is disabled.
+func (tx *Tx) RequeueDelivery(ctx context.Context, id string, now time.Time, paused bool) error {
+	_, err := tx.exec(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, paused = ?, retry_base = attempts,
+			updated_at = ? WHERE id = ?`, ms(now), boolInt(paused), ms(now), id)
+	if err != nil {
+		return fmt.Errorf("store: requeue delivery %s: %w", id, err)
+	}
+	return nil
+}
+
+// RecoverDeliveries requeues the endpoint's failed deliveries created at or
+// after since, and returns how many.
+func (tx *Tx) RecoverDeliveries(ctx context.Context, endpointID string, since, now time.Time, paused bool) (int64, error) {
+	res, err := tx.exec(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, paused = ?, retry_base = attempts,
+			updated_at = ? WHERE endpoint_id = ? AND status = 'failed' AND created_at >= ?`,
+		ms(now), boolInt(paused), ms(now), endpointID, ms(since))
+	if err != nil {
+		return 0, fmt.Errorf("store: recover deliveries of %s: %w", endpointID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// DeliveryQuery selects a page of a project's deliveries, of one endpoint
+// or of one event.
+type DeliveryQuery struct {
+	Project    string
+	EndpointID string // filter when set
+	EventID    string // filter when set
+	Page
+}
+
+// ListDeliveries returns a page of deliveries, newest first.
+func (tx *Tx) ListDeliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, Cursors, error) {
+	where := []string{"project = ?"}
+	args := []any{q.Project}
+	if q.EndpointID != "" {
+		where = append(where, "endpoint_id = ?")
+		args = append(args, q.EndpointID)
+	}
+	if q.EventID != "" {
+		where = append(where, "event_id = ?")
+		args = append(args, q.EventID)
+	}
+	return page(ctx, tx, "SELECT "+deliveryColumns+" FROM deliveries", where, args, q.Page, func(rows *sql.Rows) (string, Delivery, error) {
+		d, err := scanDelivery(rows)
+		return d.ID, d, err
+	})
+}
+
+// AttemptsOf returns the attempts of the deliveries, oldest first.
+func (tx *Tx) AttemptsOf(ctx context.Context, deliveryIDs []string) (map[string][]Attempt, error) {
+	out := make(map[string][]Attempt, len(deliveryIDs))
+	if len(deliveryIDs) == 0 {
+		return out, nil
+	}
+	rows, err := tx.query(ctx, `SELECT delivery_id, n, at, status_code, response_body, latency_ms, error FROM attempts
+		WHERE delivery_id IN (`+qmarks(len(deliveryIDs))+`) ORDER BY delivery_id, n`, argsOf(deliveryIDs)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: attempts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a Attempt
+		var at, latency int64
+		if err := rows.Scan(&a.DeliveryID, &a.N, &at, &a.StatusCode, &a.ResponseBody, &latency, &a.Error); err != nil {
+			return nil, fmt.Errorf("store: attempts: %w", err)
+		}
+		a.At, a.Latency = fromMS(at), time.Duration(latency)*time.Millisecond
+		out[a.DeliveryID] = append(out[a.DeliveryID], a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: attempts: %w", tx.s.mapErr(err))
+	}
+	return out, nil
+}
+
+// QueueStat is the pending queue of one endpoint.
+type QueueStat struct {
+	EndpointID string
+	Pending    int64
+	// Oldest is when the oldest pending delivery was queued.
+	Oldest time.Time
+}
+
+// QueueStats returns the pending queue of every endpoint that has one.
+func (tx *Tx) QueueStats(ctx context.Context) ([]QueueStat, error) {
+	rows, err := tx.query(ctx, `SELECT endpoint_id, COUNT(*), MIN(created_at) FROM deliveries
+		WHERE status = 'pending' GROUP BY endpoint_id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: queue stats: %w", err)
+	}
+	defer rows.Close()
+	var out []QueueStat
+	for rows.Next() {
+		var q QueueStat
+		var oldest int64
+		if err := rows.Scan(&q.EndpointID, &q.Pending, &oldest); err != nil {
+			return nil, fmt.Errorf("store: queue stats: %w", err)
+		}
+		q.Oldest = fromMS(oldest)
+		out = append(out, q)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: queue stats: %w", tx.s.mapErr(err))
+	}
+	return out, nil
+}
+
+// Bodies returns the bodies of the resources of a kind with the given IDs,
+// of any project, by ID; missing IDs are absent from the map.
+func (tx *Tx) Bodies(ctx context.Context, kind string, ids []string) (map[string][]byte, error) {
+	out := make(map[string][]byte, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := append([]any{kind}, argsOf(ids)...)
+	rows, err := tx.query(ctx, "SELECT id, body FROM resources WHERE kind = ? AND id IN ("+qmarks(len(ids))+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: load %s: %w", kind, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var body []byte
+		if err := rows.Scan(&id, &body); err != nil {
+			return nil, fmt.Errorf("store: load %s: %w", kind, err)
+		}
+		out[id] = body
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: load %s: %w", kind, tx.s.mapErr(err))
+	}
+	return out, nil
+}
+
+// placeholders returns n comma-separated '?'.
+func qmarks(n int) string {
+	return "?" + strings.Repeat(", ?", n-1)
+}
+
+func argsOf(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }

@@ -1,0 +1,133 @@
+// Package delivery sends the event log to the customers' webhook endpoints:
+// a dispatcher claims due deliveries in batches under a lease, renders each
+// event in its endpoint's version, signs it per Standard Webhooks, POSTs it,
+// and records the attempts in batches — retrying on a schedule, slowing
+// down when an endpoint asks, and disabling an endpoint that keeps failing.
+// A Queue lets operators see deliveries and send them again.
+package delivery
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// DefaultSchedule is the delay before each retry after a failure: 5 s, 5 min,
+// 30 min, 2 h, 5 h, 10 h, 10 h. After the last, the delivery has failed.
+var DefaultSchedule = []time.Duration{
+	5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
+}
+
+// Defaults of Config.
+const (
+	DefaultWorkers       = 128
+	DefaultBatchSize     = 256
+	DefaultTimeout       = 15 * time.Second
+	DefaultJitter        = 0.2
+	DefaultDisableAfter  = 5 * 24 * time.Hour
+	DefaultMaxRetryAfter = time.Hour
+	DefaultLease         = time.Minute
+	DefaultPollInterval  = time.Second
+	DefaultShutdownGrace = 5 * time.Second
+	DefaultMaxHold       = time.Second
+	// MaxResponseBody bounds the response body kept with an attempt.
+	MaxResponseBody = 1024
+)
+
+// Config configures a Dispatcher. The zero value uses the defaults.
+type Config struct {
+	// Workers is how many attempts run at once.
+	Workers int
+	// BatchSize bounds the deliveries claimed, and the results recorded, in
+	// one transaction.
+	BatchSize int
+	// Timeout bounds one attempt, from connecting to the response headers.
+	Timeout time.Duration
+	// Schedule is the delay before each retry; DefaultSchedule when nil.
+	Schedule []time.Duration
+	// Jitter spreads each retry delay by up to ± this fraction;
+	// DefaultJitter when zero, none when negative.
+	Jitter float64
+	// DisableAfter is how long, by the platform clock, an endpoint may fail
+	// continuously before it is disabled.
+	DisableAfter time.Duration
+	// SlowDown is how long an endpoint that answered 429, 502, 503 or 504
+	// without Retry-After is left alone; the schedule's first delay when
+	// zero.
+	SlowDown time.Duration
+	// MaxRetryAfter bounds how long a Retry-After answer can defer an
+	// endpoint.
+	MaxRetryAfter time.Duration
+	// Lease is how long a claim holds a delivery; a process that dies
+	// holding one frees it when the lease ends. It must exceed the time an
+	// attempt can take, waiting for a worker included.
+	Lease time.Duration
+	// PollInterval is how often the dispatcher looks for due deliveries
+	// when nothing woke it.
+	PollInterval time.Duration
+	// ShutdownGrace is how long a stopping dispatcher lets attempts in
+	// flight finish before it cancels them and releases their deliveries.
+	ShutdownGrace time.Duration
+	// MaxHold is the longest a worker waits for an endpoint's rate limit;
+	// a delivery that would wait longer is released to come due later.
+	MaxHold time.Duration
+	// SecretGrace is how long a rotated-out signing secret keeps signing;
+	// 24 h when zero. (The endpoint service applies it.)
+	SecretGrace time.Duration
+	// RefusePrivate refuses connections to loopback, private, link-local,
+	// unspecified and multicast addresses (checked when connecting).
+	RefusePrivate bool
+	// Logger receives the dispatcher's logs; slog.Default() when nil.
+	Logger *slog.Logger
+	// Registerer, when set, receives the delivery metrics.
+	Registerer prometheus.Registerer
+}
+
+func (c *Config) defaults() {
+	if c.Workers <= 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.Schedule == nil {
+		c.Schedule = DefaultSchedule
+	}
+	if c.Jitter == 0 {
+		c.Jitter = DefaultJitter
+	}
+	if c.DisableAfter <= 0 {
+		c.DisableAfter = DefaultDisableAfter
+	}
+	if c.SlowDown <= 0 {
+		c.SlowDown = DefaultSchedule[0]
+		if len(c.Schedule) > 0 {
+			c.SlowDown = c.Schedule[0]
+		}
+	}
+	if c.MaxRetryAfter <= 0 {
+		c.MaxRetryAfter = DefaultMaxRetryAfter
+	}
+	if c.Lease <= 0 {
+		c.Lease = DefaultLease
+	}
+	if c.Lease < 2*c.Timeout {
+		c.Lease = 2 * c.Timeout
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.ShutdownGrace <= 0 {
+		c.ShutdownGrace = DefaultShutdownGrace
+	}
+	if c.MaxHold <= 0 {
+		c.MaxHold = DefaultMaxHold
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}

@@ -1,0 +1,431 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/clock"
+	"github.com/switchboard-dev/switchboard/internal/endpoint"
+	"github.com/switchboard-dev/switchboard/internal/eventlog"
+	"github.com/switchboard-dev/switchboard/internal/store"
+)
+
+// Dispatcher delivers due deliveries. Build it with New and run it with
+// Run; Wake tells it that deliveries may have come due.
+//
+// One loop claims batches of due deliveries (as many as there is room for
+// in flight), a pool of workers attempts them, and one recorder writes the
+// results in batches, each batch in one transaction, only where the claim
+// still holds. Every decision about time (what is due, when to retry, when
+// an endpoint has failed for too long) reads the platform clock; leases
+// read the wall clock.
+type Dispatcher struct {
+	cfg    Config
+	store  *store.Store
+	clock  clock.Clock
+	log    *slog.Logger
+	client *http.Client
+	m      *metrics
+
+	maxInFlight int
+	inflight    atomic.Int64 // claimed and not yet recorded
+	wake        chan struct{}
+	jobs        chan *job
+	results     chan *outcome
+
+	mu      sync.Mutex
+	targets map[string]*target // by endpoint ID
+
+	stopping   chan struct{}      // closed when Run's context ends
+	sendCtx    context.Context    // ends when the shutdown grace period does
+	cancelSend context.CancelFunc //
+	ran        atomic.Bool
+}
+
+// job is one claimed delivery, rendered, on its way to a worker.
+type job struct {
+	d    store.Delivery
+	t    *target
+	body []byte
+}
+
+// outcome is what became of a job: an attempt to record, or a release.
+type outcome struct {
+	j       *job
+	release bool
+	next    time.Time // release: when the delivery is due again
+	res     store.Result
+	success bool
+	gone    bool      // the endpoint answered 410 Gone
+	defer_  time.Time // the endpoint asked to be left alone until then
+}
+
+// New returns a dispatcher over the store. Its clock is the platform clock.
+func New(st *store.Store, clk clock.Clock, cfg Config) *Dispatcher {
+	cfg.defaults()
+	d := &Dispatcher{
+		cfg: cfg, store: st, clock: clk, log: cfg.Logger, client: newClient(cfg),
+		maxInFlight: max(2*cfg.Workers, cfg.BatchSize),
+		wake:        make(chan struct{}, 1),
+		targets:     map[string]*target{},
+		stopping:    make(chan struct{}),
+	}
+	d.jobs = make(chan *job, d.maxInFlight)
+	d.results = make(chan *outcome, d.maxInFlight)
+	d.sendCtx, d.cancelSend = context.WithCancel(context.Background())
+	d.m = newMetrics(cfg.Registerer, d)
+	return d
+}
+
+// Wake tells the dispatcher that deliveries may be due: it claims at once
+// instead of at its next poll. It never blocks. A process that learns of
+// new deliveries from elsewhere (PostgreSQL LISTEN/NOTIFY) calls it too.
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// InFlight returns how many deliveries are claimed and not yet recorded.
+func (d *Dispatcher) InFlight() int { return int(d.inflight.Load()) }
+
+// Run delivers until ctx ends, then shuts down gracefully: it stops
+// claiming, releases the deliveries no worker has started, lets attempts in
+// flight finish within the shutdown grace period (cancelling and releasing
+// the rest), records every result and returns. It runs once.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	if d.ran.Swap(true) {
+		return errors.New("delivery: Run called twice")
+	}
+	var workers sync.WaitGroup
+	for range d.cfg.Workers {
+		workers.Go(d.work)
+	}
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		d.record()
+	}()
+	poll := time.NewTicker(d.cfg.PollInterval)
+	defer poll.Stop()
+loop:
+	for {
+		d.claim(ctx)
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-d.wake:
+		case <-poll.C:
+		}
+	}
+	d.log.Info("delivery: stopping", "inFlight", d.InFlight(), "grace", d.cfg.ShutdownGrace.String())
+	close(d.stopping)
+	grace := time.AfterFunc(d.cfg.ShutdownGrace, d.cancelSend)
+	defer grace.Stop()
+	close(d.jobs)
+	workers.Wait()
+	close(d.results)
+	<-recorded
+	d.cancelSend()
+	d.log.Info("delivery: stopped")
+	return nil
+}
+
+// claim claims batches while deliveries are due and there is room.
+func (d *Dispatcher) claim(ctx context.Context) {
+	for ctx.Err() == nil {
+		free := d.maxInFlight - d.InFlight()
+		if free <= 0 {
+			return
+		}
+		want := min(free, d.cfg.BatchSize)
+		got, err := d.claimBatch(ctx, want)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Error("delivery: claim", "err", err)
+			}
+			return
+		}
+		if got < want {
+			return
+		}
+	}
+}
+
+func newClaimID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// claimBatch claims up to n due deliveries, loads their events and
+// endpoints in one read, renders each event once per version, and hands
+// the jobs to the workers.
+func (d *Dispatcher) claimBatch(ctx context.Context, n int) (int, error) {
+	claim := store.Claim{ID: newClaimID(), Now: d.clock.Now(), Wall: time.Now(), Lease: d.cfg.Lease, Limit: n}
+	var ds []store.Delivery
+	err := d.store.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		ds, err = tx.ClaimDeliveries(ctx, claim)
+		return err
+	})
+	if err != nil || len(ds) == 0 {
+		return 0, err
+	}
+	d.inflight.Add(int64(len(ds)))
+
+	eventIDs := make([]string, 0, len(ds))
+	endpointIDs := make([]string, 0, 4)
+	seenEP := make(map[string]bool, 4)
+	for i := range ds {
+		eventIDs = append(eventIDs, ds[i].EventID)
+		if !seenEP[ds[i].EndpointID] {
+			seenEP[ds[i].EndpointID] = true
+			endpointIDs = append(endpointIDs, ds[i].EndpointID)
+		}
+	}
+	var events map[string]store.Event
+	var bodies map[string][]byte
+	// The rows are claimed: load what they need even if ctx ends now, so
+	// that they are attempted or released, not left to their lease.
+	rctx := context.WithoutCancel(ctx)
+	err = d.store.View(rctx, func(tx *store.Tx) error {
+		var err error
+		if events, err = tx.EventsByID(rctx, eventIDs); err != nil {
+			return err
+		}
+		bodies, err = tx.Bodies(rctx, endpoint.Kind, endpointIDs)
+		return err
+	})
+	if err != nil {
+		for i := range ds {
+			d.results <- &outcome{j: &job{d: ds[i]}, release: true, next: ds[i].NextAttemptAt}
+		}
+		return len(ds), fmt.Errorf("delivery: load claimed batch: %w", err)
+	}
+	renders := make(map[string][]byte, len(events))
+	for i := range ds {
+		dl := ds[i]
+		t := d.target(dl.EndpointID, bodies[dl.EndpointID])
+		ev, ok := events[dl.EventID]
+		if t == nil || !ok { // deleted under us: release, the row is gone or will be
+			d.results <- &outcome{j: &job{d: dl}, release: true, next: dl.NextAttemptAt}
+			continue
+		}
+		key := dl.EventID + "@" + t.version
+		body, ok := renders[key]
+		if !ok {
+			if body, err = eventlog.Render(ev, t.version); err != nil {
+				d.log.Error("delivery: render", "event", dl.EventID, "version", t.version, "err", err)
+				d.results <- &outcome{j: &job{d: dl}, release: true, next: d.clock.Now().Add(d.cfg.Lease)}
+				continue
+			}
+			renders[key] = body
+		}
+		d.jobs <- &job{d: dl, t: t, body: body}
+	}
+	return len(ds), nil
+}
+
+// target returns the endpoint compiled from its stored body, reusing the
+// compilation while the body is unchanged; nil when there is none.
+func (d *Dispatcher) target(endpointID string, body []byte) *target {
+	if body == nil {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	old := d.targets[endpointID]
+	if old != nil && old.body == string(body) {
+		return old
+	}
+	t, err := compile(body)
+	if err != nil {
+		d.log.Error("delivery: endpoint", "endpoint", endpointID, "err", err)
+		return nil
+	}
+	if old != nil {
+		t.inherit(old)
+	}
+	d.targets[endpointID] = t
+	return t
+}
+
+// work attempts jobs until the claim loop stops handing them out.
+func (d *Dispatcher) work() {
+	for j := range d.jobs {
+		d.results <- d.handle(j)
+	}
+}
+
+func release(j *job, next time.Time) *outcome {
+	return &outcome{j: j, release: true, next: next}
+}
+
+// handle attempts one job, unless the dispatcher is stopping, the endpoint
+// was disabled or asked to be left alone, or its rate limit says to wait
+// too long: then it releases the delivery.
+func (d *Dispatcher) handle(j *job) *outcome {
+	select {
+	case <-d.stopping:
+		return release(j, j.d.NextAttemptAt)
+	default:
+	}
+	t := j.t
+	now := d.clock.Now()
+	t.mu.Lock()
+	disabled, notBefore := t.disabled, t.notBefore
+	t.mu.Unlock()
+	switch {
+	case disabled:
+		return release(j, j.d.NextAttemptAt)
+	case now.Before(notBefore):
+		return release(j, notBefore)
+	}
+	if t.limiter != nil {
+		wait, ok := t.limiter.reserve(time.Now(), d.cfg.MaxHold)
+		if !ok {
+			return release(j, now.Add(wait))
+		}
+		if wait > 0 {
+			timer := time.NewTimer(wait)
+			select {
+			case <-timer.C:
+			case <-d.stopping:
+				timer.Stop()
+				return release(j, j.d.NextAttemptAt)
+			}
+		}
+	}
+	return d.attempt(j)
+}
+
+// bufPool holds the signature header buffers.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// attempt POSTs the job's event to its endpoint and judges the answer.
+func (d *Dispatcher) attempt(j *job) *outcome {
+	t := j.t
+	ctx, cancel := context.WithTimeout(d.sendCtx, d.cfg.Timeout)
+	defer cancel()
+	start := time.Now()
+	bp := bufPool.Get().(*[]byte)
+	sig := t.appendSignature((*bp)[:0], d.clock.Now(), j.d.EventID, start.Unix(), j.body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(j.body))
+	if err != nil {
+		*bp = sig
+		bufPool.Put(bp)
+		return d.failed(j, 0, "", fmt.Sprintf("invalid request: %v", err), 0, nil)
+	}
+	req.Header = http.Header{
+		"Content-Type":      {"application/json"},
+		"User-Agent":        {"Switchboard-Webhooks/1"},
+		"webhook-id":        {j.d.EventID},
+		"webhook-timestamp": {strconv.FormatInt(start.Unix(), 10)},
+		"webhook-signature": {string(sig)},
+	}
+	*bp = sig
+	bufPool.Put(bp)
+	resp, err := d.client.Do(req)
+	latency := time.Since(start)
+	if err != nil {
+		if d.sendCtx.Err() != nil { // cut short by shutdown: not the endpoint's fault
+			return release(j, j.d.NextAttemptAt)
+		}
+		msg := err.Error()
+		if errors.Is(err, context.DeadlineExceeded) {
+			msg = fmt.Sprintf("no response within %s", d.cfg.Timeout)
+		}
+		return d.failed(j, 0, "", msg, latency, nil)
+	}
+	body := readBody(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return &outcome{j: j, success: true, res: store.Result{
+			DeliveryID: j.d.ID, ClaimID: j.d.ClaimID, Status: store.DeliverySucceeded, NextAttemptAt: d.clock.Now(),
+			Attempt: store.Attempt{At: d.clock.Now(), StatusCode: resp.StatusCode, ResponseBody: body, Latency: latency},
+		}}
+	}
+	msg := ""
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		msg = "redirect to " + truncate(resp.Header.Get("Location"), 200) + " not followed"
+	}
+	return d.failed(j, resp.StatusCode, body, msg, latency, resp.Header)
+}
+
+// readBody returns the first MaxResponseBody bytes of a response body as
+// valid UTF-8 text, and drains a little more so the connection can be
+// reused.
+func readBody(r io.Reader) string {
+	var buf [MaxResponseBody]byte
+	n, _ := io.ReadFull(r, buf[:])
+	io.CopyN(io.Discard, r, 64<<10)
+	return sanitize(string(buf[:n]))
+}
+
+// sanitize makes text storable in any backend: valid UTF-8 without NULs.
+func sanitize(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return sanitize(s[:n])
+	}
+	return sanitize(s)
+}
+
+// failed judges a failed attempt: retry on the schedule (no earlier than
+// the endpoint asked), or give up when the schedule is exhausted.
+func (d *Dispatcher) failed(j *job, status int, body, msg string, latency time.Duration, h http.Header) *outcome {
+	now := d.clock.Now()
+	o := &outcome{j: j, gone: status == http.StatusGone, res: store.Result{
+		DeliveryID: j.d.ID, ClaimID: j.d.ClaimID, Status: store.DeliveryPending,
+		Attempt: store.Attempt{At: now, StatusCode: status, ResponseBody: body, Latency: latency, Error: truncate(msg, 500)},
+	}}
+	if k := j.d.Attempts - j.d.RetryBase; k < len(d.cfg.Schedule) {
+		o.res.NextAttemptAt = now.Add(d.jitter(d.cfg.Schedule[k]))
+	} else {
+		o.res.Status, o.res.NextAttemptAt = store.DeliveryFailed, now
+	}
+	if slowsDown(status) {
+		wait, ok := retryAfter(h.Get("Retry-After"), time.Now())
+		if !ok {
+			wait = d.cfg.SlowDown
+		}
+		until := now.Add(min(wait, d.cfg.MaxRetryAfter))
+		o.defer_ = until
+		if o.res.Status == store.DeliveryPending && o.res.NextAttemptAt.Before(until) {
+			o.res.NextAttemptAt = until
+		}
+		t := j.t
+		t.mu.Lock()
+		if until.After(t.notBefore) {
+			t.notBefore = until
+		}
+		t.mu.Unlock()
+	}
+	return o
+}
+
+// jitter spreads a delay by up to ± the configured fraction.
+func (d *Dispatcher) jitter(delay time.Duration) time.Duration {
+	if d.cfg.Jitter <= 0 {
+		return delay
+	}
+	return time.Duration(float64(delay) * (1 + d.cfg.Jitter*(2*mrand.Float64()-1)))
+}

@@ -1,0 +1,132 @@
+package delivery
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboard-dev/switchboard/internal/store"
+)
+
+// Outcomes of a recorded attempt, as the deliveries metric labels them.
+const (
+	outcomeSucceeded = "succeeded"
+	outcomeRetrying  = "retrying"
+	outcomeFailed    = "failed"
+	outcomeReleased  = "released"
+)
+
+// metrics are the dispatcher's Prometheus metrics.
+type metrics struct {
+	deliveries *prometheus.CounterVec
+	attempts   *prometheus.CounterVec
+	latency    prometheus.Histogram
+}
+
+func newMetrics(reg prometheus.Registerer, d *Dispatcher) *metrics {
+	m := &metrics{
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "switchboard", Subsystem: "webhook", Name: "deliveries_total",
+			Help: "Delivery attempts recorded, by outcome: succeeded, retrying (failed, to be retried), failed (retries exhausted), released (given back unattempted).",
+		}, []string{"outcome"}),
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "switchboard", Subsystem: "webhook", Name: "endpoint_attempts_total",
+			Help: "Delivery attempts recorded per endpoint, by result: success or failure.",
+		}, []string{"endpoint", "result"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "switchboard", Subsystem: "webhook", Name: "attempt_duration_seconds",
+			Help:    "How long endpoints took to answer delivery attempts.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15},
+		}),
+	}
+	for _, o := range []string{outcomeSucceeded, outcomeRetrying, outcomeFailed, outcomeReleased} {
+		m.deliveries.WithLabelValues(o)
+	}
+	if reg != nil {
+		reg.MustRegister(m.deliveries, m.attempts, m.latency,
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Namespace: "switchboard", Subsystem: "webhook", Name: "in_flight",
+				Help: "Deliveries claimed by this process and not yet recorded.",
+			}, func() float64 { return float64(d.InFlight()) }),
+			&queueCollector{store: d.store, clock: d.clock.Now})
+	}
+	return m
+}
+
+// recorded counts the outcomes of a committed batch.
+func (m *metrics) recorded(batch []*outcome, applied []bool) {
+	for i, o := range batch {
+		if !applied[i] {
+			continue
+		}
+		if o.release {
+			m.deliveries.WithLabelValues(outcomeReleased).Inc()
+			continue
+		}
+		outcome, result := outcomeRetrying, "failure"
+		switch {
+		case o.success:
+			outcome, result = outcomeSucceeded, "success"
+		case o.res.Status == store.DeliveryFailed:
+			outcome = outcomeFailed
+		}
+		m.deliveries.WithLabelValues(outcome).Inc()
+		m.attempts.WithLabelValues(o.j.t.id, result).Inc()
+		m.latency.Observe(o.res.Attempt.Latency.Seconds())
+	}
+}
+
+// queueCollector reports the pending queue from the database when scraped,
+// so that every process reports the same shared queue.
+type queueCollector struct {
+	store *store.Store
+	clock func() time.Time
+}
+
+var (
+	queueDepthDesc = prometheus.NewDesc("switchboard_webhook_queue_depth",
+		"Pending deliveries, paused ones included, per endpoint.", []string{"endpoint"}, nil)
+	queueAgeDesc = prometheus.NewDesc("switchboard_webhook_oldest_pending_age_seconds",
+		"Age of the oldest pending delivery, per endpoint.", []string{"endpoint"}, nil)
+	queueTotalDesc = prometheus.NewDesc("switchboard_webhook_pending",
+		"Pending deliveries of all endpoints.", nil, nil)
+	queueOldestDesc = prometheus.NewDesc("switchboard_webhook_pending_oldest_age_seconds",
+		"Age of the oldest pending delivery of all endpoints.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- queueDepthDesc
+	ch <- queueAgeDesc
+	ch <- queueTotalDesc
+	ch <- queueOldestDesc
+}
+
+// Collect implements prometheus.Collector.
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var stats []store.QueueStat
+	err := c.store.View(ctx, func(tx *store.Tx) error {
+		var err error
+		stats, err = tx.QueueStats(ctx)
+		return err
+	})
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(queueTotalDesc, err)
+		return
+	}
+	now := c.clock()
+	var total int64
+	var oldest float64
+	for _, s := range stats {
+		age := max(now.Sub(s.Oldest).Seconds(), 0)
+		total += s.Pending
+		oldest = max(oldest, age)
+		ch <- prometheus.MustNewConstMetric(queueDepthDesc, prometheus.GaugeValue, float64(s.Pending), s.EndpointID)
+		ch <- prometheus.MustNewConstMetric(queueAgeDesc, prometheus.GaugeValue, age, s.EndpointID)
+	}
+	ch <- prometheus.MustNewConstMetric(queueTotalDesc, prometheus.GaugeValue, float64(total))
+	ch <- prometheus.MustNewConstMetric(queueOldestDesc, prometheus.GaugeValue, oldest)
+}

@@ -1,0 +1,212 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/endpoint"
+	"github.com/switchboard-dev/switchboard/internal/store"
+)
+
+// record writes outcomes as they come, as many as have queued up in one
+// transaction, until the workers are done.
+func (d *Dispatcher) record() {
+	batch := make([]*outcome, 0, d.cfg.BatchSize)
+	for o := range d.results {
+		batch = append(batch[:0], o)
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case o, ok := <-d.results:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		d.flush(batch)
+	}
+}
+
+// flush records a batch, retrying while the database is unavailable; a
+// stopping dispatcher gives up after a few tries and lets the leases end.
+func (d *Dispatcher) flush(batch []*outcome) {
+	ctx := context.Background()
+	for try := 1; ; try++ {
+		err := d.store.Update(ctx, func(tx *store.Tx) error { return d.write(ctx, tx, batch) })
+		if err == nil {
+			break
+		}
+		d.log.Error("delivery: record results", "results", len(batch), "try", try, "err", err)
+		select {
+		case <-d.stopping:
+			if try >= 3 {
+				d.log.Warn("delivery: results not recorded; their leases will end", "results", len(batch))
+				d.inflight.Add(-int64(len(batch)))
+				return
+			}
+		default:
+		}
+		time.Sleep(min(time.Duration(try)*100*time.Millisecond, 2*time.Second))
+	}
+	d.inflight.Add(-int64(len(batch)))
+	d.Wake() // room for more, and an ordered endpoint may have a new head
+}
+
+// health is what one batch says about one endpoint.
+type health struct {
+	t         *target
+	succeeded bool      // the latest recorded attempt succeeded
+	failing   time.Time // the first failure after the latest success
+	gone      bool
+	deferTo   time.Time
+}
+
+// write records a batch in tx: each attempt and release where the claim
+// still holds, then what the batch means for each endpoint's health.
+func (d *Dispatcher) write(ctx context.Context, tx *store.Tx, batch []*outcome) error {
+	applied := make([]bool, len(batch))
+	var hs map[*target]*health
+	for i, o := range batch {
+		if o.release {
+			ok, err := tx.ReleaseDelivery(ctx, o.j.d.ID, o.j.d.ClaimID, o.next)
+			if err != nil {
+				return err
+			}
+			applied[i] = ok
+			continue
+		}
+		ok, err := tx.RecordResult(ctx, o.res)
+		if err != nil {
+			return err
+		}
+		applied[i] = ok
+		if !ok {
+			continue
+		}
+		if hs == nil {
+			hs = map[*target]*health{}
+		}
+		h := hs[o.j.t]
+		if h == nil {
+			h = &health{t: o.j.t}
+			hs[o.j.t] = h
+		}
+		if o.success {
+			h.succeeded, h.failing = true, time.Time{}
+		} else {
+			h.succeeded = false
+			if h.failing.IsZero() {
+				h.failing = o.res.Attempt.At
+			}
+		}
+		h.gone = h.gone || o.gone
+		if o.defer_.After(h.deferTo) {
+			h.deferTo = o.defer_
+		}
+	}
+	var after []func()
+	for _, h := range hs {
+		fn, err := d.judge(ctx, tx, h)
+		if err != nil {
+			return err
+		}
+		if fn != nil {
+			after = append(after, fn)
+		}
+	}
+	tx.AfterCommit(func() {
+		for _, fn := range after {
+			fn()
+		}
+		d.m.recorded(batch, applied)
+	})
+	return nil
+}
+
+// judge applies a batch's news to an endpoint in tx: a 410 disables it; a
+// success ends a failing spell; a failure starts one, or disables the
+// endpoint when the spell has lasted the disable window. It writes the
+// endpoint only when its state changes, and returns what to update in
+// memory once tx commits.
+func (d *Dispatcher) judge(ctx context.Context, tx *store.Tx, h *health) (func(), error) {
+	t := h.t
+	if !h.deferTo.IsZero() {
+		if err := tx.DeferDeliveries(ctx, t.id, h.deferTo); err != nil {
+			return nil, err
+		}
+	}
+	now := d.clock.Now()
+	t.mu.Lock()
+	known, disabled := t.failingSince, t.disabled
+	t.mu.Unlock()
+	if disabled {
+		return nil, nil
+	}
+	switch {
+	case h.gone:
+	case h.succeeded && known == nil:
+		return nil, nil
+	case !h.succeeded && known != nil && now.Sub(*known) < d.cfg.DisableAfter:
+		return nil, nil
+	}
+	var e endpoint.Endpoint
+	if err := tx.Get(ctx, endpoint.Kind, t.project, t.id, &e); errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if e.Status != endpoint.Enabled {
+		return func() { t.setDisabled() }, nil
+	}
+	if h.gone {
+		d.log.Warn("delivery: endpoint answered 410 Gone; disabled", "endpoint", t.id)
+		if err := endpoint.Disable(ctx, tx, &e, "The endpoint answered 410 Gone.", now); err != nil {
+			return nil, err
+		}
+		return func() { t.setDisabled() }, nil
+	}
+	if h.succeeded {
+		e.FailingSince = nil
+		if err := tx.Put(ctx, e.Record()); err != nil {
+			return nil, fmt.Errorf("delivery: endpoint %s healthy: %w", t.id, err)
+		}
+		return func() { t.setFailingSince(nil) }, nil
+	}
+	since := e.FailingSince
+	if since == nil {
+		since = &h.failing
+	}
+	if now.Sub(*since) >= d.cfg.DisableAfter {
+		d.log.Warn("delivery: endpoint failing for the disable window; disabled", "endpoint", t.id, "failingSince", *since)
+		e.FailingSince = since
+		reason := fmt.Sprintf("Every delivery failed since %s.", since.UTC().Format(time.RFC3339))
+		if err := endpoint.Disable(ctx, tx, &e, reason, now); err != nil {
+			return nil, err
+		}
+		return func() { t.setDisabled() }, nil
+	}
+	if e.FailingSince == nil {
+		e.FailingSince = since
+		if err := tx.Put(ctx, e.Record()); err != nil {
+			return nil, fmt.Errorf("delivery: endpoint %s failing: %w", t.id, err)
+		}
+	}
+	return func() { t.setFailingSince(since) }, nil
+}
+
+func (t *target) setDisabled() {
+	t.mu.Lock()
+	t.disabled = true
+	t.mu.Unlock()
+}
+
+func (t *target) setFailingSince(since *time.Time) {
+	t.mu.Lock()
+	t.failingSince = since
+	t.mu.Unlock()
+}

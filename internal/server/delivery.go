@@ -1,0 +1,40 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/switchboard-dev/switchboard/internal/api"
+	"github.com/switchboard-dev/switchboard/internal/delivery"
+	"github.com/switchboard-dev/switchboard/internal/endpoint"
+)
+
+// assembleDelivery builds webhook delivery: the metrics registry, the
+// dispatcher (woken by every commit that queues deliveries), the endpoint
+// service and the delivery queue.
+func (s *Server) assembleDelivery(deps *api.Deps) {
+	s.Metrics = prometheus.NewRegistry()
+	s.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	cfg := s.cfg.Delivery
+	cfg.Logger, cfg.Registerer = s.log, s.Metrics
+	s.Dispatcher = delivery.New(s.Store, s.Clock, cfg)
+	s.Events.Notify = s.Dispatcher.Wake
+	deps.Endpoints = &endpoint.Service{
+		Store: s.Store, Clock: s.Clock, Notify: s.Dispatcher.Wake,
+		SecretGrace: cfg.SecretGrace, RefusePrivate: cfg.RefusePrivate,
+	}
+	deps.Deliveries = &delivery.Queue{Store: s.Store, Clock: s.Clock, Notify: s.Dispatcher.Wake}
+}
+
+// metricsHandler serves the Prometheus metrics.
+func (s *Server) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{ErrorLog: slogPrinter{s}})
+}
+
+// slogPrinter passes promhttp's errors to the server's logger.
+type slogPrinter struct{ s *Server }
+
+func (p slogPrinter) Println(v ...any) { p.s.log.Error("metrics: serve", "err", v) }
