@@ -287,10 +287,10 @@ func TestMagicTable(t *testing.T) {
 	}
 }
 
-// TestDocumentedTable checks that docs/toolkit.md lists every magic number
+// TestDocumentedTable checks that README.md lists every magic number
 // with its decline code.
 func TestDocumentedTable(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "toolkit.md"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
 		t.Fatalf("read the toolkit docs: %v", err)
 	}
