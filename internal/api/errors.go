@@ -1,13 +1,12 @@
 package api
 
 import (
-	"github.com/switchboard-dev/switchboard/internal/wirejson"
-
 	"errors"
 	"net/http"
 
 	"github.com/switchboard-dev/switchboard/internal/failure"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/wirejson"
 )
 
 // errorBody is the platform's error object.

@@ -5,16 +5,16 @@
 package eventlog
 
 import (
-	"github.com/switchboard-dev/switchboard/internal/wirejson"
-
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/clock"
 	"github.com/switchboard-dev/switchboard/internal/endpoint"
 	"github.com/switchboard-dev/switchboard/internal/id"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/wirejson"
 )
 
 // DefaultSource is the event source when none is configured.
@@ -73,8 +73,19 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes 
 	if source == "" {
 		source = DefaultSource
 	}
-	var endpoints []endpoint.Endpoint
-	loaded, notified := false, false
+	endpoints, err := endpoint.EnabledIn(ctx, tx, project)
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: %w", err)
+	}
+	// An ordered endpoint must receive the project's events in commit
+	// order, even when several processes write: the events of this
+	// transaction take their seqs only once earlier writers committed.
+	if slices.ContainsFunc(endpoints, func(e endpoint.Endpoint) bool { return e.Ordered }) {
+		if err := tx.SerializeEvents(ctx, project); err != nil {
+			return nil, fmt.Errorf("eventlog: %w", err)
+		}
+	}
+	notified := false
 	var out []store.Event
 	for _, c := range changes {
 		data, err := wirejson.Marshal(c.Data)
@@ -103,12 +114,6 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes 
 			return nil, fmt.Errorf("eventlog: %w", err)
 		}
 		out = append(out, ev)
-		if !loaded {
-			if endpoints, err = endpoint.EnabledIn(ctx, tx, project); err != nil {
-				return nil, fmt.Errorf("eventlog: %w", err)
-			}
-			loaded = true
-		}
 		for i := range endpoints {
 			ep := &endpoints[i]
 			if !ep.Matches(ev.Type) {

@@ -1,8 +1,6 @@
 package eventlog
 
 import (
-	"github.com/switchboard-dev/switchboard/internal/wirejson"
-
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -10,6 +8,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/wirejson"
 )
 
 // Envelope is an event on its way to a version's rendering: the canonical

@@ -91,4 +91,5 @@ func (s *Server) startBackground(ctx context.Context) {
 		s.goBackground(func() { s.Simulator.Run(ctx) })
 	}
 	s.goBackground(func() { s.Dispatcher.Run(ctx) })
+	s.goBackground(func() { s.listenDeliveries(ctx) })
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,6 +11,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/api"
 	"github.com/switchboard-dev/switchboard/internal/delivery"
 	"github.com/switchboard-dev/switchboard/internal/endpoint"
+	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
 // assembleDelivery builds webhook delivery: the metrics registry, the
@@ -21,12 +23,38 @@ func (s *Server) assembleDelivery(deps *api.Deps) {
 	cfg := s.cfg.Delivery
 	cfg.Logger, cfg.Registerer = s.log, s.Metrics
 	s.Dispatcher = delivery.New(s.Store, s.Clock, cfg)
-	s.Events.Notify = s.Dispatcher.Wake
+	// A commit that queues deliveries wakes this process's dispatcher at
+	// once and the other processes' through the store (LISTEN/NOTIFY on
+	// PostgreSQL), which listenDeliveries passes on.
+	s.Events.Notify = func() {
+		s.Dispatcher.Wake()
+		s.Store.Signal(deliveriesChannel)
+	}
 	deps.Endpoints = &endpoint.Service{
 		Store: s.Store, Clock: s.Clock, Notify: s.Dispatcher.Wake,
 		SecretGrace: cfg.SecretGrace, RefusePrivate: cfg.RefusePrivate,
 	}
 	deps.Deliveries = &delivery.Queue{Store: s.Store, Clock: s.Clock, Notify: s.Dispatcher.Wake}
+}
+
+// deliveriesChannel is the store channel on which processes tell each other
+// that deliveries were queued.
+const deliveriesChannel = "deliveries"
+
+// listenDeliveries wakes the dispatcher whenever another process queues
+// deliveries, until ctx ends. The dispatcher's poll stays the backstop.
+func (s *Server) listenDeliveries(ctx context.Context) {
+	if s.Store.Backend() != store.Postgres {
+		return // one process: the commit woke the dispatcher already
+	}
+	wake, err := s.Store.Listen(ctx, deliveriesChannel)
+	if err != nil {
+		s.log.Warn("delivery: listen for other processes' deliveries; polling only", "err", err)
+		return
+	}
+	for range wake {
+		s.Dispatcher.Wake()
+	}
 }
 
 // metricsHandler serves the Prometheus metrics.

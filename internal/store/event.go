@@ -31,6 +31,37 @@ func nullBytes(b []byte) sql.NullString {
 	return sql.NullString{String: string(b), Valid: b != nil}
 }
 
+// eventLock is the PostgreSQL advisory lock class that serialises the
+// transactions appending to one project's event log. Advisory locks are
+// database-wide, so the second key hashes the schema with the project:
+// installations (and tests) in other schemas of the database do not wait.
+const eventLock = 7_340_002
+
+// SerializeEvents makes the transaction's events of the project take their
+// seqs in commit order: on PostgreSQL it takes the project's event lock (a
+// transaction-scoped advisory lock) and holds it until commit or rollback;
+// SQLite, with its single writer, always commits in seq order. Call it
+// before the first InsertEvent of the project in the transaction.
+//
+// Where every writer of a project serializes, a reader that has seen seq N
+// never later finds a committed event of the project below N: ordered
+// webhook endpoints rely on that across processes, and so does tailing the
+// log with EventsSince. The price is that those transactions commit one at
+// a time, so the event log takes the lock only for projects that need it.
+func (tx *Tx) SerializeEvents(ctx context.Context, project string) error {
+	if tx.s.backend != Postgres || tx.eventLocks[project] {
+		return nil
+	}
+	if _, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(?, hashtext(current_schema() || '/' || ?))", eventLock, project); err != nil {
+		return fmt.Errorf("store: lock event log of %s: %w", project, err)
+	}
+	if tx.eventLocks == nil {
+		tx.eventLocks = map[string]bool{}
+	}
+	tx.eventLocks[project] = true
+	return nil
+}
+
 // InsertEvent appends e to the log and sets its Seq.
 func (tx *Tx) InsertEvent(ctx context.Context, e *Event) error {
 	err := tx.queryRow(ctx, `INSERT INTO events (id, project, type, resource, time, source, data, previous_data, actor)
@@ -93,6 +124,22 @@ func (tx *Tx) ListEvents(ctx context.Context, q EventQuery) ([]Event, Cursors, e
 		ev, err := scanEvent(rows)
 		return ev.ID, ev, err
 	})
+}
+
+// EventsSince returns up to limit of the project's events whose Seq is
+// greater than afterSeq, oldest first. A consumer that tails the log by
+// passing the last Seq it saw misses nothing where the project's writers
+// serialize their events (always on SQLite; see SerializeEvents): then no
+// event below a seen one commits later.
+func (tx *Tx) EventsSince(ctx context.Context, project string, afterSeq int64, limit int) ([]Event, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	evs, err := tx.eventsWhere(ctx, "project = ? AND seq > ? ORDER BY seq LIMIT ?", project, afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: events since %d: %w", afterSeq, err)
+	}
+	return evs, nil
 }
 
 // EventsByID returns the events with the given IDs, of any project.

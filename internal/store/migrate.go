@@ -13,8 +13,9 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-// migrationLock is the PostgreSQL advisory lock that serialises migrations
-// of processes starting at once.
+// migrationLock is the PostgreSQL advisory lock class that serialises
+// migrations of processes starting at once; the lock's second key is the
+// schema's hash, so that the schemas of one database migrate independently.
 const migrationLock = 7_340_001
 
 type migration struct {
@@ -43,6 +44,12 @@ func (s *Store) migrations() ([]migration, error) {
 		out = append(out, migration{version: v, name: e.Name(), sql: string(body)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i := 1; i < len(out); i++ {
+		if out[i].version == out[i-1].version {
+			return nil, fmt.Errorf("store: migrations %s and %s share version %d: renumber one",
+				out[i-1].name, out[i].name, out[i].version)
+		}
+	}
 	return out, nil
 }
 
@@ -57,7 +64,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	return s.Update(ctx, func(tx *Tx) error {
 		if s.backend == Postgres {
-			if _, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(?)", migrationLock); err != nil {
+			if _, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))", migrationLock); err != nil {
 				return fmt.Errorf("store: lock migrations: %w", err)
 			}
 		}
@@ -93,4 +100,25 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// Version returns the newest migration applied to the database, 0 when none.
+func (s *Store) Version(ctx context.Context) (int, error) {
+	var v int
+	err := s.View(ctx, func(tx *Tx) error {
+		return tx.queryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: read schema version: %w", s.rowErr(err))
+	}
+	return v, nil
+}
+
+// LatestVersion returns the newest migration this build knows.
+func (s *Store) LatestVersion() int {
+	all, err := s.migrations()
+	if err != nil || len(all) == 0 {
+		return 0
+	}
+	return all[len(all)-1].version
 }

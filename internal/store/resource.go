@@ -1,8 +1,6 @@
 package store
 
 import (
-	"github.com/switchboard-dev/switchboard/internal/wirejson"
-
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -10,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/wirejson"
 )
 
 // Resource is one stored document with the columns the API filters on.

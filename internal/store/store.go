@@ -42,8 +42,13 @@ type Options struct {
 	// instead of NORMAL (durable on process crash).
 	SyncFull bool
 	// Schema, for PostgreSQL, is the schema to use (created if missing);
-	// tests give each their own.
+	// tests give each their own. When empty, a search_path=name parameter
+	// of the URL names it.
 	Schema string
+	// MaxConns bounds the PostgreSQL connection pool of this process
+	// (DefaultMaxConns when zero); a pool_max_conns=N parameter in the URL
+	// sets it too. LISTEN connections come on top.
+	MaxConns int
 }
 
 // Store is a handle on the database. It is safe for concurrent use.
@@ -56,6 +61,12 @@ type Store struct {
 	schema  string
 
 	rebound sync.Map // query text → dialect's text
+
+	hub    hub // in-process listeners (SQLite)
+	sigMu  sync.Mutex
+	sigs   map[string]chan struct{} // Signal's pending wake-up per channel
+	ctx    context.Context          // done when the store closes
+	cancel context.CancelFunc       // closes ctx
 }
 
 // Open connects to the database named by dsn — a PostgreSQL URL
@@ -66,6 +77,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		log = slog.Default()
 	}
 	s := &Store{dsn: dsn, log: log, schema: opts.Schema}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		s.backend = Postgres
@@ -75,6 +87,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		err = s.openSQLite(dsn, opts)
 	}
 	if err != nil {
+		s.cancel()
 		return nil, err
 	}
 	if err := s.Migrate(ctx); err != nil {
@@ -121,6 +134,7 @@ func (s *Store) Backend() string { return s.backend }
 
 // Close closes the store's connections.
 func (s *Store) Close() error {
+	s.cancel()
 	var errs []error
 	if s.write != nil {
 		errs = append(errs, s.write.Close())
@@ -133,7 +147,9 @@ func (s *Store) Close() error {
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.write.PingContext(ctx); err != nil {
+	// The read pool: on SQLite the single writer may be busy with a long
+	// transaction, which says nothing about the database's health.
+	if err := s.read.PingContext(ctx); err != nil {
 		return s.mapErr(err)
 	}
 	return nil
@@ -146,6 +162,7 @@ type Tx struct {
 	tx          *sql.Tx
 	write       bool
 	afterCommit []func()
+	eventLocks  map[string]bool // projects whose event sequence this Tx holds
 }
 
 // AfterCommit registers fn to run once the transaction has committed.
@@ -165,8 +182,12 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 	for attempt := 0; ; attempt++ {
 		err := s.run(ctx, s.write, true, fn)
 		if err != nil && attempt < maxRetries && s.retryable(err) {
-			time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
-			continue
+			select {
+			case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
+				continue
+			case <-ctx.Done():
+				return errors.Join(err, ctx.Err())
+			}
 		}
 		return err
 	}
@@ -178,7 +199,12 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 }
 
 func (s *Store) run(ctx context.Context, db *sql.DB, write bool, fn func(*Tx) error) (err error) {
-	opts := &sql.TxOptions{ReadOnly: !write && s.backend == Postgres}
+	opts := &sql.TxOptions{}
+	if !write && s.backend == Postgres {
+		// A read transaction sees one snapshot throughout, as SQLite's do
+		// (a read-only REPEATABLE READ transaction never fails to serialise).
+		opts.ReadOnly, opts.Isolation = true, sql.LevelRepeatableRead
+	}
 	sqlTx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", s.mapErr(err))

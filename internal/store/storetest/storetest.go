@@ -114,3 +114,35 @@ func dropSchema(dsn, schema string) {
 	defer conn.Close(ctx)
 	conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
 }
+
+// WaitFor polls cond until it returns true, failing the test with what when
+// timeout passes first. Tests await conditions with it rather than sleep.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		if cond() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(wait)
+	}
+}
+
+// Update runs fn in a write transaction of s, failing the test on error.
+func Update(t testing.TB, s *store.Store, fn func(tx *store.Tx) error) {
+	t.Helper()
+	if err := s.Update(context.Background(), fn); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+}
+
+// View runs fn in a read transaction of s, failing the test on error.
+func View(t testing.TB, s *store.Store, fn func(tx *store.Tx) error) {
+	t.Helper()
+	if err := s.View(context.Background(), fn); err != nil {
+		t.Fatalf("view: %v", err)
+	}
+}

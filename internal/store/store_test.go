@@ -1,0 +1,638 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/store/storetest"
+)
+
+// The conformance suite: every test runs on SQLite and on PostgreSQL, each
+// with a fresh database, and both must behave alike.
+
+type doc struct {
+	Name  string `json:"name"`
+	Count int    `json:"count"`
+}
+
+var ctx = context.Background()
+
+func put(t *testing.T, s *store.Store, rs ...store.Resource) {
+	t.Helper()
+	storetest.Update(t, s, func(tx *store.Tx) error {
+		for _, r := range rs {
+			if err := tx.Put(ctx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func TestPutGetReplace(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		put(t, s, store.Resource{Kind: "plan", Project: "p1", ID: "plan_1", Body: doc{Name: "one"}})
+		put(t, s, store.Resource{Kind: "plan", Project: "p1", ID: "plan_1", Body: doc{Name: "uno", Count: 2}})
+		var got doc
+		storetest.View(t, s, func(tx *store.Tx) error { return tx.Get(ctx, "plan", "p1", "plan_1", &got) })
+		if want := (doc{Name: "uno", Count: 2}); got != want {
+			t.Errorf("Get = %+v, want %+v", got, want)
+		}
+		tests := []struct{ name, kind, project, id string }{
+			{"missing ID", "plan", "p1", "plan_2"},
+			{"other kind", "sim", "p1", "plan_1"},
+			{"other project", "plan", "p2", "plan_1"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				err := s.View(ctx, func(tx *store.Tx) error { return tx.Get(ctx, tt.kind, tt.project, tt.id, &got) })
+				if !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("Get(%s, %s, %s) = %v, want ErrNotFound", tt.kind, tt.project, tt.id, err)
+				}
+			})
+		}
+	})
+}
+
+func TestUniqueKeys(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		put(t, s,
+			store.Resource{Kind: "user", Project: "p1", ID: "usr_1", Unique: "a@example.com", Body: doc{Name: "a"}},
+			store.Resource{Kind: "user", Project: "p2", ID: "usr_2", Unique: "a@example.com", Body: doc{Name: "a2"}},
+			store.Resource{Kind: "sim", Project: "p1", ID: "sim_1", Unique: "a@example.com", Body: doc{Name: "s"}},
+			store.Resource{Kind: "user", Project: "p1", ID: "usr_3", Body: doc{Name: "no key"}},
+			store.Resource{Kind: "user", Project: "p1", ID: "usr_4", Body: doc{Name: "no key either"}},
+		)
+		var got doc
+		storetest.View(t, s, func(tx *store.Tx) error { return tx.GetUnique(ctx, "user", "p2", "a@example.com", &got) })
+		if got.Name != "a2" {
+			t.Errorf("GetUnique in p2 = %+v, want a2", got)
+		}
+		err := s.View(ctx, func(tx *store.Tx) error { return tx.GetUnique(ctx, "user", "p1", "b@example.com", &got) })
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetUnique(missing) = %v, want ErrNotFound", err)
+		}
+		err = s.Update(ctx, func(tx *store.Tx) error {
+			return tx.Put(ctx, store.Resource{Kind: "user", Project: "p1", ID: "usr_5", Unique: "a@example.com", Body: doc{}})
+		})
+		if !errors.Is(err, store.ErrDuplicate) {
+			t.Errorf("Put with a taken unique key = %v, want ErrDuplicate", err)
+		}
+		// Replacing the holder of the key with the same key is no conflict.
+		put(t, s, store.Resource{Kind: "user", Project: "p1", ID: "usr_1", Unique: "a@example.com", Body: doc{Name: "a again"}})
+	})
+}
+
+func TestDelete(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		put(t, s, store.Resource{Kind: "plan", Project: "p1", ID: "plan_1", Body: doc{}})
+		storetest.Update(t, s, func(tx *store.Tx) error { return tx.Delete(ctx, "plan", "p1", "plan_1") })
+		var got doc
+		if err := s.View(ctx, func(tx *store.Tx) error { return tx.Get(ctx, "plan", "p1", "plan_1", &got) }); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Get after Delete = %v, want ErrNotFound", err)
+		}
+		if err := s.Update(ctx, func(tx *store.Tx) error { return tx.Delete(ctx, "plan", "p1", "plan_1") }); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("second Delete = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// listNames decodes a List page.
+func listNames(t *testing.T, items [][]byte) []string {
+	t.Helper()
+	var out []string
+	for _, it := range items {
+		var d doc
+		if err := json.Unmarshal(it, &d); err != nil {
+			t.Fatalf("decode %s: %v", it, err)
+		}
+		out = append(out, d.Name)
+	}
+	return out
+}
+
+func TestListFiltersAndCursors(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		var rs []store.Resource
+		for i := range 23 {
+			rs = append(rs, store.Resource{
+				Kind: "prt", Project: "p1", ID: fmt.Sprintf("prt_%02d", i),
+				Status: []string{"draft", "pending"}[i%2], Owner: []string{"usr_a", "usr_b", "usr_c"}[i%3],
+				Ref: fmt.Sprintf("sub_%d", i%4), Body: doc{Name: fmt.Sprintf("prt_%02d", i)},
+			})
+		}
+		rs = append(rs,
+			store.Resource{Kind: "prt", Project: "p2", ID: "prt_x", Status: "draft", Body: doc{Name: "prt_x"}},
+			store.Resource{Kind: "sub", Project: "p1", ID: "sub_x", Status: "draft", Body: doc{Name: "sub_x"}})
+		put(t, s, rs...)
+
+		tests := []struct {
+			name  string
+			q     store.Query
+			match func(r store.Resource) bool
+		}{
+			{"all", store.Query{}, func(store.Resource) bool { return true }},
+			{"status", store.Query{Status: "draft"}, func(r store.Resource) bool { return r.Status == "draft" }},
+			{"owner", store.Query{Owner: "usr_b"}, func(r store.Resource) bool { return r.Owner == "usr_b" }},
+			{"ref", store.Query{Ref: "sub_3"}, func(r store.Resource) bool { return r.Ref == "sub_3" }},
+			{"status and owner", store.Query{Status: "pending", Owner: "usr_a"},
+				func(r store.Resource) bool { return r.Status == "pending" && r.Owner == "usr_a" }},
+			{"none", store.Query{Status: "completed"}, func(store.Resource) bool { return false }},
+		}
+		for _, tt := range tests {
+			for _, limit := range []int{1, 4, 100} {
+				t.Run(fmt.Sprintf("%s/limit %d", tt.name, limit), func(t *testing.T) {
+					var want []string
+					for _, r := range rs[:23] {
+						if tt.match(r) {
+							want = append(want, r.ID)
+						}
+					}
+					slices.Reverse(want) // newest (greatest ID) first
+					q := tt.q
+					q.Kind, q.Project, q.Limit = "prt", "p1", limit
+					var pages [][]string
+					var got []string
+					var cur store.Cursors
+					for {
+						var items [][]byte
+						storetest.View(t, s, func(tx *store.Tx) (err error) {
+							items, cur, err = tx.List(ctx, q)
+							return err
+						})
+						names := listNames(t, items)
+						if len(names) > limit {
+							t.Fatalf("page of %d items, limit %d", len(names), limit)
+						}
+						if len(pages) > 0 && cur.MoreBefore == "" {
+							t.Errorf("page %d after the first has no MoreBefore", len(pages))
+						}
+						pages = append(pages, names)
+						got = append(got, names...)
+						if cur.MoreAfter == "" {
+							break
+						}
+						q.After, q.Before = cur.MoreAfter, ""
+					}
+					if !slices.Equal(got, want) {
+						t.Fatalf("paging forward got %v, want %v", got, want)
+					}
+					// And back again with Before, from the last page.
+					for i := len(pages) - 2; i >= 0; i-- {
+						if cur.MoreBefore == "" {
+							t.Fatalf("page %d has no MoreBefore", i+1)
+						}
+						q.After, q.Before = "", cur.MoreBefore
+						var items [][]byte
+						storetest.View(t, s, func(tx *store.Tx) (err error) {
+							items, cur, err = tx.List(ctx, q)
+							return err
+						})
+						if names := listNames(t, items); !slices.Equal(names, pages[i]) {
+							t.Errorf("paging back to page %d got %v, want %v", i, names, pages[i])
+						}
+						if cur.MoreAfter == "" {
+							t.Errorf("paging back to page %d: no MoreAfter", i)
+						}
+					}
+					if len(pages) > 1 && cur.MoreBefore != "" {
+						t.Errorf("back on the first page, MoreBefore = %q, want none", cur.MoreBefore)
+					}
+				})
+			}
+		}
+	})
+}
+
+func TestDue(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+		at := func(d time.Duration) *time.Time { v := now.Add(d); return &v }
+		put(t, s,
+			store.Resource{Kind: "prt", Project: "p1", ID: "prt_late", DueAt: at(-time.Minute), Body: doc{}},
+			store.Resource{Kind: "sub", Project: "p2", ID: "sub_later", DueAt: at(-time.Second), Body: doc{}},
+			store.Resource{Kind: "prt", Project: "p1", ID: "prt_now", DueAt: at(0), Body: doc{}},
+			store.Resource{Kind: "prt", Project: "p1", ID: "prt_future", DueAt: at(time.Millisecond), Body: doc{}},
+			store.Resource{Kind: "prt", Project: "p1", ID: "prt_never", Body: doc{}},
+		)
+		tests := []struct {
+			limit int
+			want  []string
+		}{
+			{10, []string{"prt_late", "sub_later", "prt_now"}},
+			{2, []string{"prt_late", "sub_later"}},
+		}
+		for _, tt := range tests {
+			var due []store.Due
+			storetest.View(t, s, func(tx *store.Tx) (err error) { due, err = tx.Due(ctx, now, tt.limit); return err })
+			var got []string
+			for _, d := range due {
+				got = append(got, d.ID)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Due(limit %d) = %v, want %v", tt.limit, got, tt.want)
+			}
+		}
+		// Clearing the timer takes the resource off the list.
+		put(t, s, store.Resource{Kind: "prt", Project: "p1", ID: "prt_late", Body: doc{}})
+		var due []store.Due
+		storetest.View(t, s, func(tx *store.Tx) (err error) { due, err = tx.Due(ctx, now, 10); return err })
+		if len(due) != 2 || due[0] != (store.Due{Kind: "sub", Project: "p2", ID: "sub_later"}) {
+			t.Errorf("Due after clearing = %+v", due)
+		}
+	})
+}
+
+func event(project, id, typ string) *store.Event {
+	return &store.Event{
+		ID: id, Project: project, Type: typ, Resource: "prt_1", Source: "https://example.com",
+		Time: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC), Data: []byte(`{"id":"prt_1"}`),
+	}
+}
+
+func TestEvents(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		types := []string{"com.gigs.porting.created", "com.gigs.porting.updated", "com.gigs.porting.completed"}
+		var seqs []int64
+		storetest.Update(t, s, func(tx *store.Tx) error {
+			for i := range 9 {
+				e := event("p1", fmt.Sprintf("evt_%02d", i), types[i%3])
+				if i%3 == 1 {
+					e.PreviousData = []byte(`{"status":"draft"}`)
+					e.Actor = []byte(`{"type":"user"}`)
+				}
+				if err := tx.InsertEvent(ctx, e); err != nil {
+					return err
+				}
+				seqs = append(seqs, e.Seq)
+			}
+			return tx.InsertEvent(ctx, event("p2", "evt_other", types[0]))
+		})
+		if !slices.IsSorted(seqs) || seqs[0] <= 0 || slices.Compact(slices.Clone(seqs))[8] != seqs[8] {
+			t.Errorf("seqs %v are not positive and increasing", seqs)
+		}
+
+		var e store.Event
+		storetest.View(t, s, func(tx *store.Tx) (err error) { e, err = tx.GetEvent(ctx, "p1", "evt_01"); return err })
+		want := event("p1", "evt_01", types[1])
+		if e.ID != want.ID || e.Type != want.Type || !e.Time.Equal(want.Time) || string(e.Data) != string(want.Data) ||
+			string(e.PreviousData) != `{"status":"draft"}` || string(e.Actor) != `{"type":"user"}` || e.Seq != seqs[1] ||
+			e.Source != want.Source || e.Resource != want.Resource {
+			t.Errorf("GetEvent = %+v, want %+v with previousData and actor", e, want)
+		}
+		storetest.View(t, s, func(tx *store.Tx) (err error) { e, err = tx.GetEvent(ctx, "p1", "evt_00"); return err })
+		if e.PreviousData != nil || e.Actor != nil {
+			t.Errorf("GetEvent without previousData/actor = %q, %q, want nil", e.PreviousData, e.Actor)
+		}
+		if err := s.View(ctx, func(tx *store.Tx) error { _, err := tx.GetEvent(ctx, "p2", "evt_01"); return err }); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetEvent in another project = %v, want ErrNotFound", err)
+		}
+		if err := s.Update(ctx, func(tx *store.Tx) error { return tx.InsertEvent(ctx, event("p1", "evt_01", types[0])) }); !errors.Is(err, store.ErrDuplicate) {
+			t.Errorf("InsertEvent with a taken ID = %v, want ErrDuplicate", err)
+		}
+
+		tests := []struct {
+			name  string
+			types []string
+			want  []string
+		}{
+			{"all", nil, []string{"evt_08", "evt_07", "evt_06", "evt_05", "evt_04", "evt_03", "evt_02", "evt_01", "evt_00"}},
+			{"one type", types[1:2], []string{"evt_07", "evt_04", "evt_01"}},
+			{"two types", types[:2], []string{"evt_07", "evt_06", "evt_04", "evt_03", "evt_01", "evt_00"}},
+			{"unknown type", []string{"nope"}, nil},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				q := store.EventQuery{Project: "p1", Types: tt.types, Page: store.Page{Limit: 2}}
+				var got []string
+				for range 10 {
+					var evs []store.Event
+					var cur store.Cursors
+					storetest.View(t, s, func(tx *store.Tx) (err error) { evs, cur, err = tx.ListEvents(ctx, q); return err })
+					for _, e := range evs {
+						got = append(got, e.ID)
+					}
+					if cur.MoreAfter == "" {
+						break
+					}
+					q.After = cur.MoreAfter
+				}
+				if !slices.Equal(got, tt.want) {
+					t.Errorf("ListEvents = %v, want %v", got, tt.want)
+				}
+			})
+		}
+
+		var byID map[string]store.Event
+		storetest.View(t, s, func(tx *store.Tx) (err error) {
+			byID, err = tx.EventsByID(ctx, []string{"evt_03", "evt_other", "evt_missing"})
+			return err
+		})
+		if len(byID) != 2 || byID["evt_03"].Type != types[0] || byID["evt_other"].Project != "p2" {
+			t.Errorf("EventsByID = %+v, want evt_03 and evt_other", byID)
+		}
+		storetest.View(t, s, func(tx *store.Tx) (err error) { byID, err = tx.EventsByID(ctx, nil); return err })
+		if byID == nil || len(byID) != 0 {
+			t.Errorf("EventsByID(nil) = %v, want an empty map", byID)
+		}
+
+		var since []store.Event
+		storetest.View(t, s, func(tx *store.Tx) (err error) { since, err = tx.EventsSince(ctx, "p1", seqs[5], 2); return err })
+		if len(since) != 2 || since[0].ID != "evt_06" || since[1].ID != "evt_07" {
+			t.Errorf("EventsSince(seq of evt_05, 2) = %v, want evt_06, evt_07", since)
+		}
+		storetest.View(t, s, func(tx *store.Tx) (err error) { since, err = tx.EventsSince(ctx, "p1", seqs[8], 10); return err })
+		if len(since) != 0 {
+			t.Errorf("EventsSince(last) = %v, want none", since)
+		}
+	})
+}
+
+func TestIdempotencyKeys(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+		reserve := store.Idempotent{Hash: "h1", StatusCode: 0, Body: []byte(""), CreatedAt: at}
+		storetest.Update(t, s, func(tx *store.Tx) error { return tx.PutIdempotent(ctx, "p1", "k1", reserve) })
+		if err := s.Update(ctx, func(tx *store.Tx) error { return tx.PutIdempotent(ctx, "p1", "k1", reserve) }); !errors.Is(err, store.ErrDuplicate) {
+			t.Errorf("second PutIdempotent = %v, want ErrDuplicate", err)
+		}
+		storetest.Update(t, s, func(tx *store.Tx) error { return tx.PutIdempotent(ctx, "p2", "k1", reserve) })
+		done := store.Idempotent{Hash: "ignored", StatusCode: 201, Body: []byte(`{"id":"prt_1"}`), CreatedAt: at.Add(time.Second)}
+		storetest.Update(t, s, func(tx *store.Tx) error { return tx.CompleteIdempotent(ctx, "p1", "k1", done) })
+		var got store.Idempotent
+		storetest.View(t, s, func(tx *store.Tx) (err error) { got, err = tx.Idempotent(ctx, "p1", "k1"); return err })
+		if got.Hash != "h1" || got.StatusCode != 201 || string(got.Body) != `{"id":"prt_1"}` || !got.CreatedAt.Equal(done.CreatedAt) {
+			t.Errorf("Idempotent = %+v, want hash h1, 201, body, %v", got, done.CreatedAt)
+		}
+		storetest.Update(t, s, func(tx *store.Tx) error { return tx.DeleteIdempotent(ctx, "p1", "k1") })
+		if err := s.View(ctx, func(tx *store.Tx) error { _, err := tx.Idempotent(ctx, "p1", "k1"); return err }); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Idempotent after delete = %v, want ErrNotFound", err)
+		}
+		storetest.View(t, s, func(tx *store.Tx) (err error) { got, err = tx.Idempotent(ctx, "p2", "k1"); return err })
+		if got.Hash != "h1" {
+			t.Errorf("p2's key = %+v, want untouched", got)
+		}
+	})
+}
+
+func TestSettings(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		get := func() string {
+			t.Helper()
+			var v string
+			storetest.View(t, s, func(tx *store.Tx) (err error) { v, err = tx.Setting(ctx, "clock"); return err })
+			return v
+		}
+		if v := get(); v != "" {
+			t.Errorf("unset setting = %q, want empty", v)
+		}
+		for _, v := range []string{"1", "2"} {
+			storetest.Update(t, s, func(tx *store.Tx) error { return tx.SetSetting(ctx, "clock", v) })
+			if got := get(); got != v {
+				t.Errorf("setting = %q, want %q", got, v)
+			}
+		}
+	})
+}
+
+func TestUpdateRollsBackOnError(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		boom := errors.New("boom")
+		ran := false
+		err := s.Update(ctx, func(tx *store.Tx) error {
+			tx.AfterCommit(func() { ran = true })
+			if err := tx.Put(ctx, store.Resource{Kind: "plan", Project: "p1", ID: "plan_1", Body: doc{}}); err != nil {
+				return err
+			}
+			if err := tx.InsertEvent(ctx, event("p1", "evt_1", "t")); err != nil {
+				return err
+			}
+			if err := tx.SetSetting(ctx, "k", "v"); err != nil {
+				return err
+			}
+			return fmt.Errorf("service: %w", boom)
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("Update = %v, want the function's error", err)
+		}
+		if ran {
+			t.Error("AfterCommit ran for a rolled-back transaction")
+		}
+		assertEmpty(t, s)
+
+		// A panic rolls back too, and goes on up.
+		func() {
+			defer func() {
+				if p := recover(); p != "oops" {
+					t.Errorf("recovered %v, want the panic", p)
+				}
+			}()
+			s.Update(ctx, func(tx *store.Tx) error {
+				tx.Put(ctx, store.Resource{Kind: "plan", Project: "p1", ID: "plan_1", Body: doc{}})
+				panic("oops")
+			})
+		}()
+		assertEmpty(t, s)
+	})
+}
+
+func assertEmpty(t *testing.T, s *store.Store) {
+	t.Helper()
+	storetest.View(t, s, func(tx *store.Tx) error {
+		var d doc
+		if err := tx.Get(ctx, "plan", "p1", "plan_1", &d); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("resource after rollback: %v, want ErrNotFound", err)
+		}
+		if _, err := tx.GetEvent(ctx, "p1", "evt_1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("event after rollback: %v, want ErrNotFound", err)
+		}
+		if v, _ := tx.Setting(ctx, "k"); v != "" {
+			t.Errorf("setting after rollback = %q", v)
+		}
+		return nil
+	})
+}
+
+func TestAfterCommit(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		var order []string
+		storetest.Update(t, s, func(tx *store.Tx) error {
+			tx.AfterCommit(func() {
+				// The change is visible to others by now.
+				var d doc
+				if err := s.View(ctx, func(tx *store.Tx) error { return tx.Get(ctx, "plan", "p1", "plan_1", &d) }); err != nil {
+					t.Errorf("AfterCommit: committed resource not visible: %v", err)
+				}
+				order = append(order, "first")
+			})
+			tx.AfterCommit(func() { order = append(order, "second") })
+			order = append(order, "fn")
+			return tx.Put(ctx, store.Resource{Kind: "plan", Project: "p1", ID: "plan_1", Body: doc{}})
+		})
+		if want := []string{"fn", "first", "second"}; !slices.Equal(order, want) {
+			t.Errorf("order = %v, want %v", order, want)
+		}
+	})
+}
+
+func TestViewIsReadOnly(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		err := s.View(ctx, func(tx *store.Tx) error {
+			return tx.SetSetting(ctx, "k", "v")
+		})
+		if err == nil {
+			t.Error("a write in View succeeded")
+		}
+		if err := s.View(ctx, func(tx *store.Tx) error { return tx.Notify(ctx, "x") }); err == nil {
+			t.Error("Notify in View succeeded")
+		}
+	})
+}
+
+// TestConcurrentWriters proves that Get in a write transaction locks the row
+// (FOR UPDATE on PostgreSQL; the single writer on SQLite): concurrent
+// read-modify-write cycles lose no update.
+func TestConcurrentWriters(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		put(t, s, store.Resource{Kind: "counter", Project: "p1", ID: "c", Body: doc{}})
+		const writers, each = 8, 25
+		errs := make(chan error, writers)
+		for range writers {
+			go func() {
+				var err error
+				for range each {
+					err = s.Update(ctx, func(tx *store.Tx) error {
+						var d doc
+						if err := tx.Get(ctx, "counter", "p1", "c", &d); err != nil {
+							return err
+						}
+						d.Count++
+						return tx.Put(ctx, store.Resource{Kind: "counter", Project: "p1", ID: "c", Body: d})
+					})
+					if err != nil {
+						break
+					}
+				}
+				errs <- err
+			}()
+		}
+		for range writers {
+			if err := <-errs; err != nil {
+				t.Errorf("writer: %v", err)
+			}
+		}
+		var d doc
+		storetest.View(t, s, func(tx *store.Tx) error { return tx.Get(ctx, "counter", "p1", "c", &d) })
+		if d.Count != writers*each {
+			t.Errorf("count = %d, want %d: updates were lost", d.Count, writers*each)
+		}
+	})
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		for range 2 {
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatalf("Migrate again: %v", err)
+			}
+		}
+		v, err := s.Version(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v == 0 || v != s.LatestVersion() {
+			t.Errorf("Version = %d, want the latest, %d", v, s.LatestVersion())
+		}
+		// A second store on the same database finds it migrated.
+		s2 := b.Open(t)
+		if v2, _ := s2.Version(ctx); v2 != v {
+			t.Errorf("second store's Version = %d, want %d", v2, v)
+		}
+	})
+}
+
+// TestConcurrentMigrate starts several stores on one fresh database at once,
+// as several processes do: each must come up on the migrated schema.
+func TestConcurrentMigrate(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		const n = 4
+		errs := make(chan error, 2*n)
+		stores := make(chan *store.Store, 2*n)
+		for range n {
+			go func() {
+				s, err := store.Open(ctx, b.DB, store.Options{Schema: b.Schema})
+				if err == nil {
+					stores <- s
+					err = s.Migrate(ctx) // and Migrate on an open store, meanwhile
+				}
+				errs <- err
+			}()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Errorf("concurrent Open: %v", err)
+			}
+		}
+		close(stores)
+		for s := range stores {
+			if v, err := s.Version(ctx); err != nil || v != s.LatestVersion() {
+				t.Errorf("Version = %d, %v; want %d", v, err, s.LatestVersion())
+			}
+			s.Close()
+		}
+	})
+}
+
+func TestNotFoundIsWrapped(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		err := s.View(ctx, func(tx *store.Tx) error { var d doc; return tx.Get(ctx, "plan", "p1", "nope", &d) })
+		if !errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrUnavailable) || errors.Is(err, store.ErrDuplicate) {
+			t.Errorf("err = %v, want ErrNotFound only", err)
+		}
+	})
+}
+
+// TestViewIsASnapshot: the statements of one View see the same data, even
+// when a write commits between them (SQLite's read transactions do so;
+// PostgreSQL's run REPEATABLE READ to match).
+func TestViewIsASnapshot(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		storetest.Update(t, s, func(tx *store.Tx) error { return tx.SetSetting(ctx, "k", "before") })
+		storetest.View(t, s, func(tx *store.Tx) error {
+			v1, err := tx.Setting(ctx, "k")
+			if err != nil {
+				return err
+			}
+			storetest.Update(t, s, func(tx *store.Tx) error { return tx.SetSetting(ctx, "k", "after") })
+			v2, err := tx.Setting(ctx, "k")
+			if err != nil {
+				return err
+			}
+			if v1 != "before" || v2 != "before" {
+				t.Errorf("one View read %q then %q, want %q twice", v1, v2, "before")
+			}
+			return nil
+		})
+	})
+}
