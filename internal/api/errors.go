@@ -55,7 +55,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
-	if status >= 500 {
+	// A request whose caller went away is not the server's failure.
+	if status >= 500 && r.Context().Err() == nil {
 		s.log.ErrorContext(r.Context(), "api: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if status == http.StatusServiceUnavailable {
