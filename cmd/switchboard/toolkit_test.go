@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/client"
 	"github.com/switchboard-dev/switchboard/internal/server"
+	"github.com/switchboard-dev/switchboard/internal/server/servertest"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 	"github.com/switchboard-dev/switchboard/webhook"
 )
@@ -48,21 +49,8 @@ func (b *syncBuffer) String() string {
 // startServer runs a server on a loopback port and returns its URL.
 func startServer(t *testing.T) string {
 	t.Helper()
-	ctx := context.Background()
 	b := storetest.New(t, "sqlite")
-	srv, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", DB: b.DB, APIKey: testKey, Simulator: "on",
-		SimulatorDelay: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	if err := srv.Start(ctx); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	})
+	srv := servertest.Start(t, server.Config{DB: b.DB, APIKey: testKey, Simulator: "on", SimulatorDelay: 20 * time.Millisecond})
 	return srv.URL()
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/delivery"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/server"
+	"github.com/switchboard-dev/switchboard/internal/server/servertest"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 )
@@ -52,24 +53,10 @@ type harness struct {
 // start runs the real server on a loopback port over the backend.
 func start(t *testing.T, b storetest.Backend, cfg delivery.Config) *harness {
 	t.Helper()
-	ctx := context.Background()
-	srv, err := server.New(ctx, server.Config{
-		Addr: "127.0.0.1:0", DB: b.DB, Schema: b.Schema, Project: testProject, APIKey: testKey,
-		Logger: testLogger(), Delivery: cfg,
+	srv := servertest.Start(t, server.Config{
+		DB: b.DB, Schema: b.Schema, Project: testProject, APIKey: testKey, Logger: testLogger(), Delivery: cfg,
 	})
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	if err := srv.Start(ctx); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	h := &harness{t: t, srv: srv, b: b}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	return h
+	return &harness{t: t, srv: srv, b: b}
 }
 
 // call sends an API request and decodes the JSON answer into out (when

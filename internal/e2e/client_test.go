@@ -2,20 +2,18 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/server"
+	"github.com/switchboard-dev/switchboard/internal/server/servertest"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 )
 
@@ -36,26 +34,11 @@ type env struct {
 // start runs a server on a loopback port over the backend's database.
 func start(t *testing.T, b storetest.Backend, configure ...func(*server.Config)) *env {
 	t.Helper()
-	cfg := server.Config{Addr: "127.0.0.1:0", DB: b.DB, Schema: b.Schema, Project: project, APIKey: "sk_test_" + b.Name,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := server.Config{DB: b.DB, Schema: b.Schema, Project: project, APIKey: "sk_test_" + b.Name}
 	for _, f := range configure {
 		f(&cfg)
 	}
-	ctx := context.Background()
-	srv, err := server.New(ctx, cfg)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	if err := srv.Start(ctx); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	})
+	srv := servertest.Start(t, cfg)
 	return &env{t: t, srv: srv, base: srv.URL(), key: cfg.APIKey, seen: map[string]bool{}}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/porting"
 	"github.com/switchboard-dev/switchboard/internal/provider"
 	"github.com/switchboard-dev/switchboard/internal/server"
+	"github.com/switchboard-dev/switchboard/internal/server/servertest"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 )
 
@@ -29,21 +30,8 @@ const delay = 20 * time.Millisecond
 // and returns a client of it.
 func startServer(t *testing.T, mode string) *client.Client {
 	t.Helper()
-	ctx := context.Background()
 	b := storetest.New(t, "sqlite")
-	srv, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", DB: b.DB, APIKey: testKey, Simulator: mode,
-		SimulatorDelay: delay, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	if err := srv.Start(ctx); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	})
+	srv := servertest.Start(t, server.Config{DB: b.DB, APIKey: testKey, Simulator: mode, SimulatorDelay: delay})
 	return client.New(srv.URL(), testKey, "dev")
 }
 
@@ -216,14 +204,7 @@ func TestTwoSimulators(t *testing.T) {
 	ctx := context.Background()
 	b := storetest.New(t, "sqlite")
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", DB: b.DB, APIKey: testKey, Simulator: "auto", SimulatorDelay: delay, Logger: quiet})
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	if err := srv.Start(ctx); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	srv := servertest.Start(t, server.Config{DB: b.DB, APIKey: testKey, Simulator: "auto", SimulatorDelay: delay, Logger: quiet})
 	twin := &provider.Simulator{Store: srv.Store, Portings: srv.Simulator.Portings, Auto: true, Delay: delay, Logger: quiet}
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
