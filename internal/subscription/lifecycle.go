@@ -196,42 +196,34 @@ func (s *Service) Tick(ctx context.Context, tx *store.Tx, project, subID string)
 
 // portingCompleted activates the porting's subscription with the number.
 func (s *Service) portingCompleted(ctx context.Context, tx *store.Tx, project string, p *switchboard.Porting) error {
-	if p.Subscription == nil {
-		return nil
-	}
-	r, err := load(ctx, tx, project, *p.Subscription)
-	if err != nil {
-		return err
-	}
-	if r.Status != switchboard.SubscriptionPending {
-		return nil
-	}
-	_, err = s.change(ctx, tx, project, r, func(r *record) ([]string, error) {
+	return s.whilePending(ctx, tx, project, p, func(r *record) ([]string, error) {
 		return s.activate(ctx, tx, project, r, p.PhoneNumber, s.now())
 	})
-	return err
 }
 
 // portingEnded ends the pending subscription of a porting that was canceled
 // or expired.
 func (s *Service) portingEnded(ctx context.Context, tx *store.Tx, project string, p *switchboard.Porting) error {
-	if p.Subscription == nil {
-		return nil
-	}
-	r, err := load(ctx, tx, project, *p.Subscription)
-	if err != nil {
-		return err
-	}
-	if r.Status != switchboard.SubscriptionPending {
-		return nil
-	}
 	cause := switchboard.CausePortingExpired
 	if p.Status == switchboard.PortingCanceled {
 		cause = switchboard.CauseCancellationRequested
 	}
-	_, err = s.change(ctx, tx, project, r, func(r *record) ([]string, error) {
+	return s.whilePending(ctx, tx, project, p, func(r *record) ([]string, error) {
 		return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, s.now(), cause)
 	})
+}
+
+// whilePending changes the porting's subscription with fn if it is still
+// pending; a subscription that moved on already is left alone.
+func (s *Service) whilePending(ctx context.Context, tx *store.Tx, project string, p *switchboard.Porting, fn func(*record) ([]string, error)) error {
+	if p.Subscription == nil {
+		return nil
+	}
+	r, err := load(ctx, tx, project, *p.Subscription)
+	if err != nil || r.Status != switchboard.SubscriptionPending {
+		return err
+	}
+	_, err = s.change(ctx, tx, project, r, fn)
 	return err
 }
 
