@@ -170,3 +170,33 @@ func TestListenIsScopedToTheSchema(t *testing.T) {
 	default:
 	}
 }
+
+// TestSignalWakesOtherStores checks that Signal, sent outside any
+// transaction, wakes the listeners of another store on the same database
+// (another process, on PostgreSQL) and the store's own, and that a burst of
+// signals folds into few wake-ups rather than none.
+func TestSignalWakesOtherStores(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		peer := s
+		if b.Name == store.Postgres {
+			peer = b.Open(t) // a second pool and listener, as another process has
+		}
+		lctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		wake, err := peer.Listen(lctx, "deliveries")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 100 {
+			s.Signal("deliveries")
+		}
+		if !received(wake, 5*time.Second) {
+			t.Fatal("no wake-up after a burst of signals")
+		}
+		s.Signal("deliveries") // a later signal wakes again
+		if !received(wake, 5*time.Second) {
+			t.Fatal("no wake-up after a second signal")
+		}
+	})
+}
