@@ -119,7 +119,7 @@ func PutPlan(ctx context.Context, tx *store.Tx, project string, plan *switchboar
 // LoadPlan reads a plan; a missing one is the API's planNotFound.
 func LoadPlan(ctx context.Context, tx *store.Tx, project, planID string) (*switchboard.Plan, error) {
 	var p switchboard.Plan
-	if err := tx.Get(ctx, PlanKind, project, planID, &p); err != nil {
+	if err := tx.Read(ctx, PlanKind, project, planID, &p); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, failure.New(failure.NotFound, "planNotFound", "The plan %s was not found.", planID)
 		}

@@ -163,7 +163,7 @@ func ServiceProviders(ctx context.Context, tx *store.Tx, recipientProvider strin
 // portingDonorProviderNotFound.
 func DonorProvider(ctx context.Context, tx *store.Tx, id string) (*Provider, error) {
 	var p Provider
-	if err := tx.Get(ctx, ServiceProviderKind, "", id, &p); err != nil || p.Network != "" {
+	if err := tx.Read(ctx, ServiceProviderKind, "", id, &p); err != nil || p.Network != "" {
 		if err == nil || errors.Is(err, store.ErrNotFound) {
 			return nil, failure.New(failure.NotFound, "portingDonorProviderNotFound", "The donor provider %s was not found.", id)
 		}
@@ -180,7 +180,7 @@ func RecipientProvider(ctx context.Context, tx *store.Tx, network string) (*Prov
 	}
 	var p Provider
 	id := providerID("Switchboard Mobile (" + network + ")")
-	if err := tx.Get(ctx, ServiceProviderKind, "", id, &p); err != nil {
+	if err := tx.Read(ctx, ServiceProviderKind, "", id, &p); err != nil {
 		return nil, fmt.Errorf("catalog: recipient provider %s: %w", network, err)
 	}
 	return &p, nil

@@ -70,7 +70,7 @@ func PutSim(ctx context.Context, tx *store.Tx, project string, sim *switchboard.
 // LoadSim reads a SIM; a missing one is the API's simNotFound.
 func LoadSim(ctx context.Context, tx *store.Tx, project, simID string) (*switchboard.Sim, error) {
 	var s switchboard.Sim
-	if err := tx.Get(ctx, SimKind, project, simID, &s); err != nil {
+	if err := tx.Read(ctx, SimKind, project, simID, &s); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, failure.New(failure.NotFound, "simNotFound", "The SIM %s was not found.", simID)
 		}

@@ -244,9 +244,17 @@ func (s *Service) due(r *record) *time.Time {
 	return &t
 }
 
+// getter reads a stored resource: store.Tx.Get (locking) or Read.
+type getter func(ctx context.Context, kind, project, id string, v any) error
+
+// load reads the porting a transaction is about to change, locked.
 func load(ctx context.Context, tx *store.Tx, project, portingID string) (*record, error) {
+	return fetch(ctx, tx.Get, project, portingID)
+}
+
+func fetch(ctx context.Context, get getter, project, portingID string) (*record, error) {
 	var r record
-	if err := tx.Get(ctx, Kind, project, portingID, &r); err != nil {
+	if err := get(ctx, Kind, project, portingID, &r); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, failure.New(failure.NotFound, "portingNotFound", "The porting %s was not found.", portingID)
 		}
@@ -255,9 +263,10 @@ func load(ctx context.Context, tx *store.Tx, project, portingID string) (*record
 	return &r, nil
 }
 
-// Load reads the porting in tx.
+// Load reads the porting in tx, without locking it (to embed it in a
+// subscription, say).
 func Load(ctx context.Context, tx *store.Tx, project, portingID string) (*switchboard.Porting, error) {
-	r, err := load(ctx, tx, project, portingID)
+	r, err := fetch(ctx, tx.Read, project, portingID)
 	if err != nil {
 		return nil, err
 	}

@@ -375,3 +375,48 @@ func TestEventLockIsPerSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReadDoesNotLock checks that Read, unlike Get, neither takes nor waits
+// for a row lock in a write transaction: transactions that share a plan do
+// not queue behind each other.
+func TestReadDoesNotLock(t *testing.T) {
+	b := storetest.New(t, store.Postgres)
+	s := b.Open(t)
+	storetest.Update(t, s, func(tx *store.Tx) error {
+		return tx.Put(ctx, store.Resource{Kind: "plan", Project: "p1", ID: "pln_1", Body: map[string]int{"v": 1}})
+	})
+	holding, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- s.Update(ctx, func(tx *store.Tx) error {
+			var v map[string]int
+			if err := tx.Get(ctx, "plan", "p1", "pln_1", &v); err != nil {
+				return err
+			}
+			close(holding)
+			<-release
+			return nil
+		})
+	}()
+	<-holding
+	var v map[string]int
+	storetest.Update(t, s, func(tx *store.Tx) error { return tx.Read(ctx, "plan", "p1", "pln_1", &v) })
+	if v["v"] != 1 {
+		t.Fatalf("Read = %v, want the stored plan", v)
+	}
+	blocked := make(chan error, 1)
+	go func() {
+		blocked <- s.Update(ctx, func(tx *store.Tx) error { return tx.Get(ctx, "plan", "p1", "pln_1", &v) })
+	}()
+	select {
+	case err := <-blocked:
+		t.Fatalf("Get of a locked row returned (%v) while the lock was held", err)
+	case <-time.After(100 * time.Millisecond): // it waits, as it should
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-blocked; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -58,10 +58,25 @@ func (tx *Tx) Put(ctx context.Context, r Resource) error {
 }
 
 // Get decodes the body of the project's resource of that kind and ID into v.
-// In a write transaction the row stays locked until the transaction ends.
+// In a write transaction the row stays locked until the transaction ends:
+// use Get for the resource the transaction changes, and Read for those it
+// only refers to.
 func (tx *Tx) Get(ctx context.Context, kind, project, id string, v any) error {
+	return tx.get(ctx, kind, project, id, v, tx.forUpdate())
+}
+
+// Read is Get without the lock: for resources the transaction reads but
+// does not change (a plan, a carrier, the objects a subscription embeds).
+// Locking those would make transactions that share them — every
+// subscription of a plan — wait for each other, and can deadlock them with
+// the event log's lock.
+func (tx *Tx) Read(ctx context.Context, kind, project, id string, v any) error {
+	return tx.get(ctx, kind, project, id, v, "")
+}
+
+func (tx *Tx) get(ctx context.Context, kind, project, id string, v any, lock string) error {
 	var body string
-	err := tx.queryRow(ctx, "SELECT body FROM resources WHERE id = ? AND kind = ? AND project = ?"+tx.forUpdate(),
+	err := tx.queryRow(ctx, "SELECT body FROM resources WHERE id = ? AND kind = ? AND project = ?"+lock,
 		id, kind, project).Scan(&body)
 	if err != nil {
 		return fmt.Errorf("store: get %s %s: %w", kind, id, tx.s.rowErr(err))

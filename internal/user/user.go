@@ -121,7 +121,7 @@ func (s *Service) Update(ctx context.Context, project, userID string, p Params) 
 	var u *switchboard.User
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		if u, err = Load(ctx, tx, project, userID); err != nil {
+		if u, err = fetch(ctx, tx.Get, project, userID); err != nil {
 			return err
 		}
 		before := *u
@@ -149,10 +149,15 @@ func (s *Service) Get(ctx context.Context, project, userID string) (*switchboard
 	return u, err
 }
 
-// Load reads a user in tx; a missing one is the API's userNotFound.
+// Load reads a user in tx without locking it (to refer to it, or embed it);
+// a missing one is the API's userNotFound.
 func Load(ctx context.Context, tx *store.Tx, project, userID string) (*switchboard.User, error) {
+	return fetch(ctx, tx.Read, project, userID)
+}
+
+func fetch(ctx context.Context, get func(ctx context.Context, kind, project, id string, v any) error, project, userID string) (*switchboard.User, error) {
 	var u switchboard.User
-	if err := tx.Get(ctx, Kind, project, userID, &u); err != nil {
+	if err := get(ctx, Kind, project, userID, &u); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, failure.New(failure.NotFound, "userNotFound", "The user %s was not found.", userID)
 		}
