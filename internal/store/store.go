@@ -67,6 +67,9 @@ type Store struct {
 	sigs   map[string]chan struct{} // Signal's pending wake-up per channel
 	ctx    context.Context          // done when the store closes
 	cancel context.CancelFunc       // closes ctx
+
+	writes     chan *writeReq // SQLite: transactions waiting for the writer
+	writerDone chan struct{}  // SQLite: closed when the writer has stopped
 }
 
 // Open connects to the database named by dsn — a PostgreSQL URL
@@ -84,7 +87,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		err = s.openPostgres(ctx, dsn, opts)
 	} else {
 		s.backend = SQLite
-		err = s.openSQLite(dsn, opts)
+		if err = s.openSQLite(dsn, opts); err == nil {
+			s.startWriter()
+		}
 	}
 	if err != nil {
 		s.cancel()
@@ -135,6 +140,9 @@ func (s *Store) Backend() string { return s.backend }
 // Close closes the store's connections.
 func (s *Store) Close() error {
 	s.cancel()
+	if s.writerDone != nil {
+		<-s.writerDone // the batch being committed finishes first
+	}
 	var errs []error
 	if s.write != nil {
 		errs = append(errs, s.write.Close())
@@ -178,7 +186,14 @@ const maxRetries = 5
 // Update runs fn in a write transaction and commits it if fn returns nil.
 // fn may run more than once (after a serialization failure): it must not have
 // side effects outside the transaction, other than through AfterCommit.
+//
+// On SQLite, transactions that wait for the single writer at the same time
+// commit together, each in a savepoint of its own (see batch.go): a failing
+// one changes nothing and does not affect the others.
 func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
+	if s.backend == SQLite {
+		return s.updateSQLite(ctx, fn)
+	}
 	for attempt := 0; ; attempt++ {
 		err := s.run(ctx, s.write, true, fn)
 		if err != nil && attempt < maxRetries && s.retryable(err) {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -634,5 +636,91 @@ func TestViewIsASnapshot(t *testing.T) {
 			}
 			return nil
 		})
+	})
+}
+
+// TestConcurrentUpdatesIsolateFailures runs many write transactions at once
+// (on SQLite they commit in batches, each in a savepoint): the failing ones,
+// whether their function returned an error or the database refused a
+// statement, change nothing and run no AfterCommit hook; the others commit.
+func TestConcurrentUpdatesIsolateFailures(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		storetest.Update(t, s, func(tx *store.Tx) error {
+			return tx.Put(ctx, store.Resource{Kind: "user", Project: "p1", ID: "usr_taken", Unique: "taken@example.com", Body: doc{}})
+		})
+		const n = 60
+		var hooks atomic.Int64
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				errs[i] = s.Update(ctx, func(tx *store.Tx) error {
+					r := store.Resource{Kind: "user", Project: "p1", ID: fmt.Sprintf("usr_%02d", i), Body: doc{}}
+					if i%3 == 2 {
+						r.Unique = "taken@example.com" // the database refuses it
+					}
+					if err := tx.Put(ctx, r); err != nil {
+						return err
+					}
+					tx.AfterCommit(func() { hooks.Add(1) })
+					if i%3 == 1 {
+						return errors.New("changed my mind")
+					}
+					return nil
+				})
+			})
+		}
+		wg.Wait()
+		committed := 0
+		for i, err := range errs {
+			var got doc
+			getErr := s.View(ctx, func(tx *store.Tx) error { return tx.Get(ctx, "user", "p1", fmt.Sprintf("usr_%02d", i), &got) })
+			switch i % 3 {
+			case 0:
+				if err != nil || getErr != nil {
+					t.Errorf("transaction %d: %v, stored: %v; want committed", i, err, getErr)
+				}
+				committed++
+			case 1:
+				if err == nil || !errors.Is(getErr, store.ErrNotFound) {
+					t.Errorf("transaction %d: %v, stored: %v; want its own error and nothing stored", i, err, getErr)
+				}
+			case 2:
+				if !errors.Is(err, store.ErrDuplicate) || !errors.Is(getErr, store.ErrNotFound) {
+					t.Errorf("transaction %d: %v, stored: %v; want ErrDuplicate and nothing stored", i, err, getErr)
+				}
+			}
+		}
+		if int(hooks.Load()) != committed {
+			t.Errorf("%d AfterCommit hooks ran, want %d (one per committed transaction)", hooks.Load(), committed)
+		}
+	})
+}
+
+// TestUpdatePanicReachesTheCaller checks that a panic in a transaction's
+// function panics in the caller, and rolls the transaction back.
+func TestUpdatePanicReachesTheCaller(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		func() {
+			defer func() {
+				if p := recover(); p != "boom" {
+					t.Errorf("recovered %v, want boom", p)
+				}
+			}()
+			s.Update(ctx, func(tx *store.Tx) error {
+				if err := tx.Put(ctx, store.Resource{Kind: "user", Project: "p1", ID: "usr_p", Body: doc{}}); err != nil {
+					return err
+				}
+				panic("boom")
+			})
+		}()
+		var got doc
+		err := s.View(ctx, func(tx *store.Tx) error { return tx.Get(ctx, "user", "p1", "usr_p", &got) })
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("after the panic the write is stored: %v", err)
+		}
+		storetest.Update(t, s, func(tx *store.Tx) error { return tx.SetSetting(ctx, "after", "ok") }) // still usable
 	})
 }

@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// SQLite has one writer, so write transactions queue in the process anyway.
+// Rather than commit each on its own, one goroutine takes every transaction
+// that is waiting, runs each inside a savepoint of one database transaction,
+// and commits them together: a transaction whose function fails is rolled
+// back to its savepoint alone, the others commit. Nothing waits for company:
+// a transaction that finds the writer idle commits by itself, so batching
+// adds no latency; under load, the cost of a commit is shared.
+
+// maxBatch bounds how many transactions commit together.
+const maxBatch = 64
+
+// ErrClosed: the store was closed.
+var ErrClosed = errors.New("store: closed")
+
+// writeReq is one write transaction waiting for the writer.
+type writeReq struct {
+	ctx  context.Context
+	fn   func(*Tx) error
+	done chan writeResult
+}
+
+type writeResult struct {
+	err   error
+	panic any // fn panicked: re-panicked in the caller's goroutine
+}
+
+// startWriter starts the SQLite writer goroutine.
+func (s *Store) startWriter() {
+	s.writes = make(chan *writeReq, 4*maxBatch)
+	s.writerDone = make(chan struct{})
+	go s.writer()
+}
+
+func (s *Store) writer() {
+	defer close(s.writerDone)
+	for {
+		var first *writeReq
+		select {
+		case <-s.ctx.Done():
+			for { // fail what is queued; nothing of it ran
+				select {
+				case r := <-s.writes:
+					r.done <- writeResult{err: ErrClosed}
+				default:
+					return
+				}
+			}
+		case first = <-s.writes:
+		}
+		batch := []*writeReq{first}
+	collect:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.writes:
+				batch = append(batch, r)
+			default:
+				break collect
+			}
+		}
+		s.commitBatch(batch)
+	}
+}
+
+// commitBatch runs the batch's functions, each in a savepoint, and commits.
+func (s *Store) commitBatch(batch []*writeReq) {
+	results := make([]writeResult, len(batch))
+	hooks := make([][]func(), len(batch))
+	sqlTx, err := s.write.BeginTx(context.WithoutCancel(s.ctx), nil)
+	if err != nil {
+		for _, r := range batch {
+			r.done <- writeResult{err: fmt.Errorf("store: begin: %w", s.mapErr(err))}
+		}
+		return
+	}
+	broken := error(nil) // a savepoint statement failed: the rest cannot run
+	for i, r := range batch {
+		if broken != nil {
+			results[i].err = broken
+			continue
+		}
+		if err := r.ctx.Err(); err != nil {
+			results[i].err = err
+			continue
+		}
+		if _, err := sqlTx.Exec("SAVEPOINT w"); err != nil {
+			broken = fmt.Errorf("store: savepoint: %w", s.mapErr(err))
+			results[i].err = broken
+			continue
+		}
+		tx := &Tx{s: s, tx: sqlTx, write: true}
+		results[i] = call(r.fn, tx)
+		if results[i].err != nil || results[i].panic != nil {
+			if _, err := sqlTx.Exec("ROLLBACK TO w"); err != nil {
+				broken = fmt.Errorf("store: rollback to savepoint: %w", s.mapErr(err))
+				continue
+			}
+		} else {
+			hooks[i] = tx.afterCommit
+		}
+		if _, err := sqlTx.Exec("RELEASE w"); err != nil {
+			broken = fmt.Errorf("store: release savepoint: %w", s.mapErr(err))
+			hooks[i] = nil
+			if results[i].err == nil {
+				results[i].err = broken
+			}
+		}
+	}
+	var commitErr error
+	if broken != nil {
+		_ = sqlTx.Rollback()
+		commitErr = broken
+	} else if err := sqlTx.Commit(); err != nil {
+		commitErr = fmt.Errorf("store: commit: %w", s.mapErr(err))
+	}
+	for i, r := range batch {
+		if results[i].err == nil && results[i].panic == nil {
+			if commitErr != nil {
+				results[i].err = commitErr
+			} else {
+				for _, f := range hooks[i] {
+					f()
+				}
+			}
+		}
+		r.done <- results[i]
+	}
+}
+
+// call runs fn, turning a panic into a result.
+func call(fn func(*Tx) error, tx *Tx) (res writeResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = writeResult{panic: p}
+		}
+	}()
+	return writeResult{err: fn(tx)}
+}
+
+// updateSQLite hands fn to the writer and waits for its outcome. Once
+// queued, a transaction is waited for even if ctx ends (it may commit); the
+// writer skips it if ctx ended before its turn.
+func (s *Store) updateSQLite(ctx context.Context, fn func(*Tx) error) error {
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1)}
+	select {
+	case s.writes <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.writerDone:
+		return ErrClosed
+	}
+	var res writeResult
+	select {
+	case res = <-r.done:
+	case <-s.writerDone:
+		select {
+		case res = <-r.done:
+		default:
+			return ErrClosed
+		}
+	}
+	if res.panic != nil {
+		panic(res.panic)
+	}
+	return res.err
+}
