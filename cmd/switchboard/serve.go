@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/porting"
+	"github.com/switchboard-dev/switchboard/internal/portout"
 	"github.com/switchboard-dev/switchboard/internal/server"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
@@ -49,6 +51,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	serverFlags(&cfg, fs)
 	fs.DurationVar(&cfg.SimulatorDelay, "simulator-delay", envDuration("SWITCHBOARD_SIMULATOR_DELAY", 0),
 		"how long the simulator waits before each step it takes (default 2s) (SWITCHBOARD_SIMULATOR_DELAY)")
+	fs.DurationVar(&cfg.PortingTimeout, "porting-timeout", envDuration("SWITCHBOARD_PORTING_TIMEOUT", porting.DefaultTimeout),
+		"how long an opened porting may take before it expires (SWITCHBOARD_PORTING_TIMEOUT)")
+	fs.DurationVar(&cfg.PortOutLifetime, "port-out-lifetime", envDuration("SWITCHBOARD_PORT_OUT_LIFETIME", portout.DefaultLifetime),
+		"how long issued port-out credentials stay valid (SWITCHBOARD_PORT_OUT_LIFETIME)")
 	logFormat := fs.String("log-format", env("SWITCHBOARD_LOG_FORMAT", "text"), "log format: text or json (SWITCHBOARD_LOG_FORMAT)")
 	logLevel := fs.String("log-level", env("SWITCHBOARD_LOG_LEVEL", "info"), "log level (SWITCHBOARD_LOG_LEVEL)")
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long shutdown waits for in-flight work")

@@ -3,7 +3,9 @@ package e2e
 import (
 	"bytes"
 	"testing"
+	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/server"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 )
 
@@ -303,4 +305,18 @@ func (e *env) expectError(method, path string, body any, status int, typ, code s
 	if got.Object != "error" || got.Type != typ || got.Code != code || got.Message == "" {
 		e.t.Fatalf("%s %s: error %+v, want type %s code %s", method, path, got, typ, code)
 	}
+}
+
+func TestPortingTimeoutIsConfigurable(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := start(t, b, func(c *server.Config) { c.PortingTimeout = 2 * time.Hour })
+		s := e.setup()
+		id := e.json("POST", "/projects/dev/portings", obj{"phoneNumber": portingNumber, "user": s.user, "provider": "p9"}, 201).str("id")
+		e.json("POST", "/projects/dev/subscriptions", obj{"user": s.user, "plan": s.plan, "porting": id}, 201)
+		e.newEvents()
+		e.advance(3600)
+		e.expectTypes()
+		e.advance(3600)
+		e.expectTypes("com.gigs.porting.expired", "com.gigs.porting.updated", "com.gigs.subscription.ended", "com.gigs.subscription.updated")
+	})
 }
