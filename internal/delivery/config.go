@@ -31,6 +31,7 @@ const (
 	DefaultPollInterval  = time.Second
 	DefaultShutdownGrace = 5 * time.Second
 	DefaultMaxHold       = time.Second
+	DefaultClaimDelay    = 2 * time.Millisecond
 	// MaxResponseBody bounds the response body kept with an attempt.
 	MaxResponseBody = 1024
 )
@@ -66,6 +67,13 @@ type Config struct {
 	// PollInterval is how often the dispatcher looks for due deliveries
 	// when nothing woke it.
 	PollInterval time.Duration
+	// ClaimDelay is how long the dispatcher waits, after a commit woke it,
+	// before claiming: the deliveries of the commits made meanwhile are
+	// then claimed (and their results recorded) in one batch instead of a
+	// transaction each. It does not wait while a backlog drains, nor for an
+	// ordered endpoint's next delivery. DefaultClaimDelay when zero; none
+	// when negative.
+	ClaimDelay time.Duration
 	// ShutdownGrace is how long a stopping dispatcher lets attempts in
 	// flight finish before it cancels them and releases their deliveries.
 	ShutdownGrace time.Duration
@@ -120,6 +128,9 @@ func (c *Config) defaults() {
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = DefaultPollInterval
+	}
+	if c.ClaimDelay == 0 {
+		c.ClaimDelay = DefaultClaimDelay
 	}
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = DefaultShutdownGrace

@@ -45,6 +45,11 @@ type Dispatcher struct {
 	wake        chan struct{}
 	jobs        chan *job
 	results     chan *outcome
+	// urgent, set before a wake, says to claim at once: room was made
+	// while due deliveries waited, or an ordered endpoint may have a new
+	// head.
+	urgent  atomic.Bool
+	starved atomic.Bool // the last claim stopped for want of room
 
 	mu      sync.Mutex
 	targets map[string]*target // by endpoint ID
@@ -122,6 +127,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}()
 	poll := time.NewTicker(d.cfg.PollInterval)
 	defer poll.Stop()
+	settle := time.NewTimer(time.Hour)
+	settle.Stop()
+	defer settle.Stop()
 loop:
 	for {
 		d.claim(ctx)
@@ -129,6 +137,25 @@ loop:
 		case <-ctx.Done():
 			break loop
 		case <-d.wake:
+			if d.urgent.Swap(false) || d.cfg.ClaimDelay < 0 {
+				continue
+			}
+			// Let the commits that follow this one join its claim.
+			settle.Reset(d.cfg.ClaimDelay)
+		wait:
+			for {
+				select {
+				case <-ctx.Done():
+					break loop
+				case <-settle.C:
+					break wait
+				case <-d.wake:
+					if d.urgent.Swap(false) {
+						settle.Stop()
+						break wait
+					}
+				}
+			}
 		case <-poll.C:
 		}
 	}
@@ -149,6 +176,7 @@ loop:
 func (d *Dispatcher) claim(ctx context.Context) {
 	for ctx.Err() == nil {
 		free := d.maxInFlight - d.InFlight()
+		d.starved.Store(free <= 0)
 		if free <= 0 {
 			return
 		}

@@ -54,7 +54,21 @@ func (d *Dispatcher) flush(batch []*outcome) {
 		time.Sleep(min(time.Duration(try)*100*time.Millisecond, 2*time.Second))
 	}
 	d.inflight.Add(-int64(len(batch)))
-	d.Wake() // room for more, and an ordered endpoint may have a new head
+	// Room for more: claim at once if due deliveries waited for it, or if an
+	// ordered endpoint may have a new head (it waits for nothing else).
+	if d.starved.Load() || hasOrdered(batch) {
+		d.urgent.Store(true)
+	}
+	d.Wake()
+}
+
+func hasOrdered(batch []*outcome) bool {
+	for _, o := range batch {
+		if o.j.d.Ordered {
+			return true
+		}
+	}
+	return false
 }
 
 // health is what one batch says about one endpoint.
@@ -66,24 +80,35 @@ type health struct {
 	deferTo   time.Time
 }
 
-// write records a batch in tx: each attempt and release where the claim
-// still holds, then what the batch means for each endpoint's health.
+// write records a batch in tx: each release and attempt where the claim
+// still holds (the attempts in a few multi-row statements), then what the
+// batch means for each endpoint's health.
 func (d *Dispatcher) write(ctx context.Context, tx *store.Tx, batch []*outcome) error {
 	applied := make([]bool, len(batch))
-	var hs map[*target]*health
+	results := make([]store.Result, 0, len(batch))
 	for i, o := range batch {
-		if o.release {
-			ok, err := tx.ReleaseDelivery(ctx, o.j.d.ID, o.j.d.ClaimID, o.next)
-			if err != nil {
-				return err
-			}
-			applied[i] = ok
+		if !o.release {
+			results = append(results, o.res)
 			continue
 		}
-		ok, err := tx.RecordResult(ctx, o.res)
+		ok, err := tx.ReleaseDelivery(ctx, o.j.d.ID, o.j.d.ClaimID, o.next)
 		if err != nil {
 			return err
 		}
+		applied[i] = ok
+	}
+	recorded, err := tx.RecordResults(ctx, results)
+	if err != nil {
+		return err
+	}
+	var hs map[*target]*health
+	k := 0
+	for i, o := range batch {
+		if o.release {
+			continue
+		}
+		ok := recorded[k]
+		k++
 		applied[i] = ok
 		if !ok {
 			continue

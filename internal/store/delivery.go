@@ -109,16 +109,51 @@ type Claim struct {
 }
 
 // claimPick picks a batch of due, unpaused, unleased pending deliveries:
-// for an ordered endpoint only its head (no earlier pending delivery). On
-// PostgreSQL it locks the rows it picks, skipping those another claimer
-// holds; SQLite has a single writer, so q() drops the lock clause there.
-const claimPick = `SELECT d.id FROM deliveries d
-		WHERE d.status = 'pending' AND d.paused = 0 AND d.next_attempt_at <= ? AND d.lease_until <= ?
-			AND (d.ordered = 0 OR NOT EXISTS (
-				SELECT 1 FROM deliveries e
-				WHERE e.endpoint_id = d.endpoint_id AND e.status = 'pending' AND e.event_seq < d.event_seq))
-		ORDER BY d.next_attempt_at
-		LIMIT ? FOR UPDATE SKIP LOCKED`
+// for each ordered endpoint only its head (its pending delivery of the
+// lowest event_seq), then unordered ones by due time on deliveries_due (the
+// heads come first: there is at most one per endpoint, and they need no
+// sort of the whole batch). The heads are found endpoint by endpoint: a loose scan of deliveries_ordered lists the
+// ordered endpoints with pending deliveries, and deliveries_pending gives
+// each one's head. The cost is O(log n) per unordered row and per ordered
+// endpoint, whatever the endpoints' backlogs (the former NOT EXISTS probe
+// walked an ordered endpoint's whole backlog on every claim).
+//
+// On PostgreSQL it locks the rows it picks, skipping those another claimer
+// holds; SQLite has a single writer, so q() drops the lock clauses there.
+// The head is found without locking (in the statement's snapshot), then
+// locked: a head another claimer holds is skipped, never passed over for the
+// endpoint's next delivery, and one whose claim committed meanwhile fails
+// the lease check when PostgreSQL re-reads it. A head stays its endpoint's
+// head while leased, so an ordered endpoint has at most one delivery in
+// flight.
+const claimPick = `SELECT p.id FROM (
+		SELECT h.id FROM (
+			WITH RECURSIVE eps (endpoint_id) AS (
+				SELECT (SELECT o.endpoint_id FROM deliveries o WHERE o.status = 'pending' AND o.ordered = 1
+					ORDER BY o.endpoint_id LIMIT 1)
+				UNION ALL
+				SELECT (SELECT o.endpoint_id FROM deliveries o WHERE o.status = 'pending' AND o.ordered = 1
+					AND o.endpoint_id > eps.endpoint_id ORDER BY o.endpoint_id LIMIT 1)
+				FROM eps WHERE eps.endpoint_id IS NOT NULL)
+			SELECT d.id FROM deliveries d
+			WHERE d.id IN (SELECT (SELECT e.id FROM deliveries e ` + pendingIndex + `
+					WHERE e.endpoint_id = eps.endpoint_id AND e.status = 'pending' ORDER BY e.event_seq LIMIT 1)
+				FROM eps WHERE eps.endpoint_id IS NOT NULL)
+			AND d.status = 'pending' AND d.ordered = 1 AND d.paused = 0 AND d.next_attempt_at <= ? AND d.lease_until <= ?
+			ORDER BY d.next_attempt_at
+			LIMIT ? FOR UPDATE SKIP LOCKED) h
+		UNION ALL
+		SELECT u.id FROM (
+			SELECT d.id FROM deliveries d
+			WHERE d.status = 'pending' AND d.paused = 0 AND d.ordered = 0 AND d.next_attempt_at <= ? AND d.lease_until <= ?
+			ORDER BY d.next_attempt_at
+			LIMIT ? FOR UPDATE SKIP LOCKED) u
+	) p LIMIT ?`
+
+// pendingIndex marks where SQLite is told to find a head on
+// deliveries_pending: its planner may otherwise walk deliveries_endpoint,
+// through every delivered row of the endpoint.
+const pendingIndex = `/*pending*/`
 
 // claimUpdate marks the picked rows, checking the lease again. The pick must
 // run once: as a plain IN subquery PostgreSQL may run it again per row and
@@ -132,19 +167,41 @@ const (
 	claimSQLite   = `WITH picked AS MATERIALIZED (` + claimPick + `)` + claimSet + `id IN (SELECT id FROM picked)` + claimRecheck
 )
 
+var claimSQLiteIndexed = strings.Replace(claimSQLite, pendingIndex, "INDEXED BY deliveries_pending", 1)
+
+// claimUnorderedSQLite is the claim when no ordered delivery is pending, as
+// SQLite is quicker to prepare it: SQLite prepares each statement anew, and
+// preparing the heads' recursive query costs more than a probe of
+// deliveries_ordered.
+const (
+	claimHasOrdered      = `SELECT 1 FROM deliveries WHERE status = 'pending' AND ordered = 1 LIMIT 1`
+	claimUnorderedSQLite = `WITH picked AS MATERIALIZED (SELECT d.id FROM deliveries d
+			WHERE d.status = 'pending' AND d.paused = 0 AND d.ordered = 0 AND d.next_attempt_at <= ? AND d.lease_until <= ?
+			ORDER BY d.next_attempt_at LIMIT ?)` + claimSet + `id IN (SELECT id FROM picked)` + claimRecheck
+)
+
 // ClaimDeliveries leases up to c.Limit due deliveries to the claim c.ID.
 func (tx *Tx) ClaimDeliveries(ctx context.Context, c Claim) ([]Delivery, error) {
-	wall := ms(c.Wall)
-	query, args := claimSQLite, []any{ms(c.Now), wall, c.Limit, c.ID, ms(c.Wall.Add(c.Lease)), wall}
+	now, wall, lease := ms(c.Now), ms(c.Wall), ms(c.Wall.Add(c.Lease))
+	query, args := claimSQLiteIndexed, []any{now, wall, c.Limit, now, wall, c.Limit, c.Limit, c.ID, lease, wall}
 	if tx.s.backend == Postgres {
-		query, args = claimPostgres, []any{c.ID, ms(c.Wall.Add(c.Lease)), ms(c.Now), wall, c.Limit, wall}
+		query, args = claimPostgres, []any{c.ID, lease, now, wall, c.Limit, now, wall, c.Limit, c.Limit, wall}
+	} else {
+		var one int
+		err := tx.queryRow(ctx, claimHasOrdered).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			query, args = claimUnorderedSQLite, []any{now, wall, c.Limit, c.ID, lease, wall}
+		} else if err != nil {
+			return nil, fmt.Errorf("store: claim deliveries: %w", tx.s.mapErr(err))
+		}
 	}
 	rows, err := tx.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim deliveries: %w", err)
 	}
 	defer rows.Close()
-	out := make([]Delivery, 0, c.Limit)
+	// Grown as rows come: most claims are far below the limit.
+	var out []Delivery
 	for rows.Next() {
 		d, err := scanDelivery(rows)
 		if err != nil {
@@ -192,6 +249,131 @@ func (tx *Tx) RecordResult(ctx context.Context, r Result) (bool, error) {
 		return false, fmt.Errorf("store: record attempt of %s: %w", r.DeliveryID, err)
 	}
 	return true, nil
+}
+
+// recordChunk bounds the results one statement records (and so its size:
+// 7 parameters a row).
+const recordChunk = 100
+
+// RecordResults records a batch of results as RecordResult does each, in
+// two statements per chunk of up to recordChunk results (they are not
+// constant: SQLite prepares them anew, so one result alone takes
+// RecordResult's): one UPDATE of the
+// deliveries still held by their result's claim, and one INSERT of the
+// attempts of those. ok[i] reports whether rs[i] was recorded.
+func (tx *Tx) RecordResults(ctx context.Context, rs []Result) (ok []bool, err error) {
+	ok = make([]bool, len(rs))
+	chunk := make(map[string]int, min(len(rs), recordChunk)) // delivery ID → index in rs
+	lo := 0
+	for i := 0; i <= len(rs); i++ {
+		if i < len(rs) {
+			_, dup := chunk[rs[i].DeliveryID]
+			if !dup && i-lo < recordChunk {
+				chunk[rs[i].DeliveryID] = i
+				continue
+			}
+		}
+		// A chunk names each delivery once (a result of an older claim may
+		// share a batch with the current claim's), so that the rows the
+		// UPDATE returns say which results held their claim.
+		switch {
+		case i == lo+1: // one result: RecordResult's statements are simpler
+			if ok[lo], err = tx.RecordResult(ctx, rs[lo]); err != nil {
+				return nil, err
+			}
+		case i > lo:
+			if err := tx.recordResults(ctx, rs, lo, i, chunk, ok); err != nil {
+				return nil, err
+			}
+		}
+		clear(chunk)
+		if i < len(rs) {
+			chunk[rs[i].DeliveryID] = i
+		}
+		lo = i
+	}
+	return ok, nil
+}
+
+// recordUpdate sets each delivery of the VALUES list still held by its
+// claim and returns the attempt count each reached. v's columns: id,
+// claim_id, status, next_attempt_at, at, status_code, error.
+const (
+	recordSet = ` SET status = v.status, attempts = deliveries.attempts + 1, next_attempt_at = v.next_attempt_at,
+			lease_until = 0, claim_id = '', updated_at = v.at, last_status = v.status_code, last_error = v.error`
+	recordWhere = ` WHERE deliveries.id = v.id AND deliveries.claim_id = v.claim_id RETURNING deliveries.id, deliveries.attempts`
+	recordCols  = `(id, claim_id, status, next_attempt_at, at, status_code, error)`
+	// The first row's casts type the VALUES columns on PostgreSQL.
+	recordFirstPostgres = `(?, ?, ?, ?::BIGINT, ?::BIGINT, ?::BIGINT, ?)`
+	recordRow           = `(?, ?, ?, ?, ?, ?, ?)`
+)
+
+// recordResults records the chunk rs[lo:hi], whose deliveries index maps to
+// their index in rs (and ok).
+func (tx *Tx) recordResults(ctx context.Context, rs []Result, lo, hi int, index map[string]int, ok []bool) error {
+	var b strings.Builder
+	first := recordRow
+	if tx.s.backend == Postgres {
+		b.WriteString(`UPDATE deliveries` + recordSet + ` FROM (VALUES `)
+		first = recordFirstPostgres
+	} else {
+		// SQLite names a bare VALUES list's columns column1…: a CTE names them.
+		b.WriteString(`WITH v ` + recordCols + ` AS (VALUES `)
+	}
+	args := make([]any, 0, 7*(hi-lo))
+	for i := lo; i < hi; i++ {
+		r := &rs[i]
+		if i == lo {
+			b.WriteString(first)
+		} else {
+			b.WriteString(", " + recordRow)
+		}
+		args = append(args, r.DeliveryID, r.ClaimID, r.Status, ms(r.NextAttemptAt), ms(r.Attempt.At), r.Attempt.StatusCode, r.Attempt.Error)
+	}
+	if tx.s.backend == Postgres {
+		b.WriteString(`) AS v ` + recordCols + recordWhere)
+	} else {
+		b.WriteString(`) UPDATE deliveries` + recordSet + ` FROM v` + recordWhere)
+	}
+	rows, err := tx.query(ctx, b.String(), args...)
+	if err != nil {
+		return fmt.Errorf("store: record %d deliveries: %w", hi-lo, err)
+	}
+	b.Reset()
+	b.WriteString(`INSERT INTO attempts (delivery_id, n, at, status_code, response_body, latency_ms, error) VALUES `)
+	args = args[:0]
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: record %d deliveries: %w", hi-lo, err)
+		}
+		i, found := index[id]
+		if !found || ok[i] {
+			rows.Close()
+			return fmt.Errorf("store: record %d deliveries: unexpected row %s updated", hi-lo, id)
+		}
+		ok[i] = true
+		if len(args) > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(recordRow)
+		a := &rs[i].Attempt
+		args = append(args, id, n, ms(a.At), a.StatusCode, a.ResponseBody, a.Latency.Milliseconds(), a.Error)
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return fmt.Errorf("store: record %d deliveries: %w", hi-lo, tx.s.mapErr(err))
+	}
+	rows.Close()
+	if len(args) == 0 {
+		return nil
+	}
+	if _, err := tx.exec(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("store: record %d attempts: %w", len(args)/7, err)
+	}
+	return nil
 }
 
 // ReleaseDelivery gives up the claim on a delivery without an attempt, due
