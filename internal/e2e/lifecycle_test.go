@@ -122,6 +122,9 @@ func TestPortingDeclinedCorrectedAndCompleted(t *testing.T) {
 		}
 		step("com.gigs.porting.updated")
 
+		// A minute later, so that the second request's lastRequestedAt
+		// differs from the first's whatever second the test runs in.
+		e.advance(60)
 		e.simulate(id, "request")
 		step("com.gigs.porting.requested", "com.gigs.porting.updated")
 		e.simulate(id, "complete")
