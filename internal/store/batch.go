@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // SQLite has one writer, so write transactions queue in the process anyway.
@@ -73,7 +75,7 @@ func (s *Store) writer() {
 func (s *Store) commitBatch(batch []*writeReq) {
 	results := make([]writeResult, len(batch))
 	hooks := make([][]func(), len(batch))
-	sqlTx, err := s.write.BeginTx(context.WithoutCancel(s.ctx), nil)
+	sqlTx, err := s.beginSQLite()
 	if err != nil {
 		for _, r := range batch {
 			r.done <- writeResult{err: fmt.Errorf("store: begin: %w", s.mapErr(err))}
@@ -133,6 +135,26 @@ func (s *Store) commitBatch(batch []*writeReq) {
 		r.done <- results[i]
 	}
 }
+
+// beginSQLite begins the writer's transaction. BEGIN IMMEDIATE waits for
+// other processes' writers up to the busy timeout, but SQLite answers
+// "locked" at once in a few moments (another connection creating the
+// database, switching it to WAL, or recovering its WAL): those pass, so it
+// tries again for a while.
+func (s *Store) beginSQLite() (*sql.Tx, error) {
+	ctx := context.WithoutCancel(s.ctx)
+	deadline := time.Now().Add(busyRetry)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		tx, err := s.write.BeginTx(ctx, nil)
+		if err == nil || !errors.Is(s.mapErr(err), ErrUnavailable) || time.Now().After(deadline) {
+			return tx, err
+		}
+		time.Sleep(wait)
+	}
+}
+
+// busyRetry bounds how long beginSQLite retries a locked database.
+const busyRetry = 5 * time.Second
 
 // call runs fn, turning a panic into a result.
 func call(fn func(*Tx) error, tx *Tx) (res writeResult) {
