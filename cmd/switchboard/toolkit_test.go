@@ -131,22 +131,22 @@ func TestTriggerEveryTypeThroughListen(t *testing.T) {
 		}
 		want[res.Event] = typ
 	}
-	storetest.WaitFor(t, 30*time.Second, "every triggered event at the receiver", func() bool {
+	// listen prints an event's line once the receiver has answered it, a
+	// moment after the receiver saw it: wait for both.
+	printed := func(id, typ string) bool {
+		line := regexp.MustCompile(regexp.QuoteMeta(typ) + `\s+` + id + `\s+-> 204 No Content`)
+		return line.MatchString(out.String())
+	}
+	storetest.WaitFor(t, 30*time.Second, "every triggered event at the receiver and in listen's output", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		for id, typ := range want {
-			if received[id] != typ {
+			if received[id] != typ || !printed(id, typ) {
 				return false
 			}
 		}
 		return true
 	})
-	for id, typ := range want {
-		line := regexp.MustCompile(regexp.QuoteMeta(typ) + `\s+` + id + `\s+-> 204 No Content`)
-		if !line.MatchString(out.String()) {
-			t.Errorf("listen printed no line for %s %s:\n%s", typ, id, out)
-		}
-	}
 
 	stop()
 	select {
