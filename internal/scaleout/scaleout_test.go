@@ -27,6 +27,7 @@ import (
 //     flight when the process died;
 //   - each timer (a draft porting's clean-up) fired exactly once although
 //     every process's scheduler scans for it.
+//
 // inFlightGrace is how long after a SIGKILL a request the killed process had
 // already sent may still reach the receiver (kernel buffers, the receiver's
 // own scheduling on a loaded machine).
