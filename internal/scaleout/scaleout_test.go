@@ -19,6 +19,11 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 )
 
+// inFlightGrace is how long after a SIGKILL a request the killed process had
+// already sent may still reach the receiver (kernel buffers, the receiver's
+// own scheduling on a loaded machine).
+const inFlightGrace = 500 * time.Millisecond
+
 // TestScaleOut runs two and then three `switchboard serve` processes on one
 // PostgreSQL schema, drives load through all of them, SIGKILLs one at a
 // random moment, and proves that
@@ -27,12 +32,6 @@ import (
 //     flight when the process died;
 //   - each timer (a draft porting's clean-up) fired exactly once although
 //     every process's scheduler scans for it.
-//
-// inFlightGrace is how long after a SIGKILL a request the killed process had
-// already sent may still reach the receiver (kernel buffers, the receiver's
-// own scheduling on a loaded machine).
-const inFlightGrace = 500 * time.Millisecond
-
 func TestScaleOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs several server processes")
