@@ -41,6 +41,10 @@ type Call struct {
 	Project string
 	// Ctx carries the actor the changes are attributed to.
 	Ctx context.Context
+	// ShowsSecret is set by a handler whose success shows a secret (a PIN,
+	// a signing secret): secrets are shown once, so its response is not
+	// kept for idempotent replay.
+	ShowsSecret bool
 }
 
 // New returns the API server over the dependencies.
@@ -197,12 +201,16 @@ func (s *Server) idempotent(w http.ResponseWriter, c *Call, h Handler) {
 	}
 	// A failure that a retry may cure (5xx) forgets the key; anything else is
 	// the answer to every retry.
+	kept := store.Idempotent{Hash: hash, StatusCode: rec.status, Body: rec.body.Bytes(), CreatedAt: now}
+	if c.ShowsSecret && rec.status < 300 {
+		// A retry learns that the request was done, not the secret again.
+		kept.StatusCode, kept.Body = http.StatusConflict, secretNotReplayed
+	}
 	save := func(tx *store.Tx) error {
 		if rec.status >= 500 {
 			return tx.DeleteIdempotent(r.Context(), c.Project, key)
 		}
-		return tx.CompleteIdempotent(r.Context(), c.Project, key,
-			store.Idempotent{Hash: hash, StatusCode: rec.status, Body: rec.body.Bytes(), CreatedAt: now})
+		return tx.CompleteIdempotent(r.Context(), c.Project, key, kept)
 	}
 	if err := s.deps.Store.Update(context.WithoutCancel(r.Context()), save); err != nil {
 		s.log.ErrorContext(r.Context(), "api: record idempotency key", "err", err)
@@ -210,6 +218,11 @@ func (s *Server) idempotent(w http.ResponseWriter, c *Call, h Handler) {
 	w.WriteHeader(rec.status)
 	w.Write(rec.body.Bytes())
 }
+
+// secretNotReplayed answers a retry of a request whose response showed a
+// secret.
+var secretNotReplayed = []byte(`{"object":"error","type":"conflict","code":"idempotentSecretNotReplayed",` +
+	`"message":"A request with this idempotency key succeeded; its response showed a secret, which is shown only once."}`)
 
 // recorder captures a response so it can be stored before it is sent.
 type recorder struct {

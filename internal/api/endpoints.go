@@ -50,6 +50,7 @@ func (s *Server) createEndpoint(c *Call) (int, any, error) {
 	if err := decode(c.R, &in); err != nil {
 		return 0, nil, err
 	}
+	c.ShowsSecret = true
 	e, secret, err := s.deps.Endpoints.Create(c.Ctx, c.Project, in)
 	if err != nil {
 		return 0, nil, err
@@ -110,6 +111,7 @@ func (s *Server) deleteEndpoint(c *Call) (int, any, error) {
 }
 
 func (s *Server) rotateEndpointSecret(c *Call) (int, any, error) {
+	c.ShowsSecret = true
 	e, secret, err := s.deps.Endpoints.RotateSecret(c.Ctx, c.Project, c.R.PathValue("id"))
 	if err != nil {
 		return 0, nil, err

@@ -65,6 +65,7 @@ func (s *Server) issuePortOutCredentials(c *Call) (int, any, error) {
 	if err := decode(c.R, &struct{}{}); err != nil {
 		return 0, nil, err
 	}
+	c.ShowsSecret = true
 	creds, err := s.deps.PortOut.Issue(c.Ctx, c.Project, c.R.PathValue("id"))
 	return http.StatusCreated, creds, err
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -169,6 +170,41 @@ func TestEventsVersionsAndPagination(t *testing.T) {
 		filtered := e.json("GET", "/projects/dev/events?type=com.gigs.porting.created", nil, 200)
 		if n := len(filtered["items"].([]any)); n != 0 {
 			t.Fatalf("type filter returned %d events, want 0", n)
+		}
+	})
+}
+
+// TestIdempotentRetryDoesNotShowSecretsAgain checks that a retried request
+// whose first response showed a secret is not replayed: the retry learns
+// that the request succeeded, and nothing happens twice.
+func TestIdempotentRetryDoesNotShowSecretsAgain(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := start(t, b)
+		s := e.setup()
+		sub := e.json("POST", "/projects/dev/subscriptions", obj{"user": s.user, "plan": s.monthlyPlan}, 201).str("id")
+		e.newEvents()
+		path := "/projects/dev/subscriptions/" + sub + "/portOutCredentials"
+		first := e.call("POST", path, nil, 201, "Idempotency-Key", "creds-1")
+		var creds obj
+		if err := json.Unmarshal(first, &creds); err != nil || len(creds.str("accountPin")) != 6 {
+			t.Fatalf("first response %s, want credentials with a PIN", first)
+		}
+		e.expectError("POST", path, nil, 409, "conflict", "idempotentSecretNotReplayed", "Idempotency-Key", "creds-1")
+		e.expectTypes("com.gigs.portOutCredentials.issued")
+
+		endpoint := obj{"url": "https://example.com/hooks"}
+		created := e.json("POST", "/projects/dev/webhookEndpoints", endpoint, 201)
+		if !strings.HasPrefix(created.str("secret"), "whsec_") {
+			t.Fatalf("endpoint created without its secret: %v", created)
+		}
+		e.call("POST", "/projects/dev/webhookEndpoints", endpoint, 201, "Idempotency-Key", "ep-1")
+		e.expectError("POST", "/projects/dev/webhookEndpoints", endpoint, 409, "conflict", "idempotentSecretNotReplayed", "Idempotency-Key", "ep-1")
+		list := e.json("GET", "/projects/dev/webhookEndpoints", nil, 200)
+		if n := len(list["items"].([]any)); n != 2 {
+			t.Fatalf("%d endpoints, want 2 (one per key)", n)
+		}
+		if bytes.Contains(e.call("GET", "/projects/dev/webhookEndpoints", nil, 200), []byte("whsec_")) {
+			t.Fatal("the endpoint list shows a secret")
 		}
 	})
 }
