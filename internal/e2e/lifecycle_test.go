@@ -323,3 +323,24 @@ func TestPortingTimeoutIsConfigurable(t *testing.T) {
 		e.expectTypes("com.gigs.porting.expired", "com.gigs.porting.updated", "com.gigs.subscription.ended", "com.gigs.subscription.updated")
 	})
 }
+
+// TestCancelAtPeriodEndRespectsMinimumPeriods: a plan with a minimum of
+// twelve weekly periods canceled in its first week ends at the earliest end.
+func TestCancelAtPeriodEndRespectsMinimumPeriods(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := start(t, b)
+		s := e.setup()
+		sub := e.json("POST", "/projects/dev/subscriptions", obj{"user": s.user, "plan": s.plan}, 201)
+		period := obj(sub["currentPeriod"].(map[string]any))
+		start, _ := time.Parse(time.RFC3339, period.str("start"))
+		end, _ := time.Parse(time.RFC3339, period.str("end"))
+		earliest, _ := time.Parse(time.RFC3339, sub.str("earliestEndAt"))
+		if end.Sub(start) != 7*24*time.Hour || earliest.Sub(start) != 12*7*24*time.Hour {
+			t.Fatalf("period %s–%s, earliest end %s: want a week and twelve weeks", start, end, earliest)
+		}
+		canceled := e.json("POST", "/projects/dev/subscriptions/"+sub.str("id")+"/cancel", obj{}, 200)
+		if canceled.str("endedAt") != sub.str("earliestEndAt") {
+			t.Fatalf("endedAt %s, want the earliest end %s", canceled.str("endedAt"), sub.str("earliestEndAt"))
+		}
+	})
+}

@@ -14,12 +14,18 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
-// addPeriods returns t plus n periods of the plan's validity.
+// addPeriods returns t plus n periods of the plan's validity. Months are
+// calendar months, clamped to the month's last day (a period that starts on
+// January 31st ends on February 28th or 29th), and always counted from t,
+// the subscription's activation, so that periods do not drift.
 func addPeriods(t time.Time, v switchboard.Validity, n int) time.Time {
-	if v.Unit == switchboard.UnitMonth {
-		return t.AddDate(0, v.Value*n, 0)
+	if v.Unit != switchboard.UnitMonth {
+		return t.AddDate(0, 0, v.Value*n)
 	}
-	return t.AddDate(0, 0, v.Value*n)
+	y, m, d := t.Date()
+	first := time.Date(y, m+time.Month(v.Value*n), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
+	last := first.AddDate(0, 1, -1).Day()
+	return first.AddDate(0, 0, min(d, last)-1)
 }
 
 // activate starts the first period with the phone number and the SIM.
@@ -188,7 +194,7 @@ func (s *Service) Tick(ctx context.Context, tx *store.Tx, project, subID string)
 		if plan.Validity.Type == switchboard.ValidityOneTime {
 			return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, p.End, switchboard.CauseSubscriptionEnded)
 		}
-		r.CurrentPeriod = &switchboard.Period{Number: p.Number + 1, Start: p.End, End: addPeriods(p.End, plan.Validity, 1)}
+		r.CurrentPeriod = &switchboard.Period{Number: p.Number + 1, Start: p.End, End: addPeriods(*r.ActivatedAt, plan.Validity, p.Number+1)}
 		return []string{switchboard.TypeSubscriptionRenewed}, nil
 	})
 	return err
