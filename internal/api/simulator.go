@@ -45,5 +45,5 @@ func (s *Server) advanceClock(c *Call) (int, any, error) {
 
 func (s *Server) getClock(c *Call) (int, any, error) {
 	now := s.deps.Clock.Now()
-	return http.StatusOK, clockBody{Object: "clock", Time: now.Truncate(time.Second), OffsetSeconds: int64(now.Sub(time.Now()).Round(time.Second) / time.Second)}, nil
+	return http.StatusOK, clockBody{Object: "clock", Time: now.Truncate(time.Second), OffsetSeconds: int64(time.Until(now).Round(time.Second) / time.Second)}, nil
 }

@@ -104,7 +104,6 @@ func runRaw(ctx context.Context, d time.Duration, concurrency int, verifyEvery i
 	var n, errs atomic.Int64
 	var seq atomic.Int64
 	var wg sync.WaitGroup
-	start := time.Now()
 	for range concurrency {
 		wg.Go(func() {
 			local := make([]time.Duration, 0, 4096)
@@ -147,7 +146,7 @@ func runRaw(ctx context.Context, d time.Duration, concurrency int, verifyEvery i
 	}
 	time.Sleep(warmup)
 	counting.Store(true)
-	start = time.Now()
+	start := time.Now()
 	wg.Wait()
 	res.Duration = time.Since(start)
 	res.Verified = rcv.verified.Load()

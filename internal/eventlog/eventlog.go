@@ -64,7 +64,8 @@ func ActorFrom(ctx context.Context) switchboard.Actor {
 // their deliveries. An *.updated change whose diff is empty is skipped: it
 // changed nothing. It returns the recorded events.
 func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes ...Change) ([]store.Event, error) {
-	now := clock.Second(l.Clock.Now())
+	queued := l.Clock.Now() // deliveries are due at once
+	now := clock.Second(queued)
 	actor, err := wirejson.Marshal(ActorFrom(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: encode actor: %w", err)
@@ -121,8 +122,8 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes 
 			}
 			d := &store.Delivery{
 				ID: id.New(id.Delivery), Project: project, EndpointID: ep.ID, EventID: ev.ID, EventSeq: ev.Seq,
-				Status: store.DeliveryPending, Ordered: ep.Ordered, NextAttemptAt: l.Clock.Now(),
-				CreatedAt: l.Clock.Now(), UpdatedAt: l.Clock.Now(),
+				Status: store.DeliveryPending, Ordered: ep.Ordered, NextAttemptAt: queued,
+				CreatedAt: queued, UpdatedAt: queued,
 			}
 			if err := tx.InsertDelivery(ctx, d); err != nil {
 				return nil, fmt.Errorf("eventlog: %w", err)

@@ -171,10 +171,9 @@ func TestListenIsScopedToTheSchema(t *testing.T) {
 	}
 }
 
-// TestSignalWakesOtherStores checks that Signal, sent outside any
-// transaction, wakes the listeners of another store on the same database
-// (another process, on PostgreSQL) and the store's own, and that a burst of
-// signals folds into few wake-ups rather than none.
+// TestSignalWakesOtherStores checks that a burst of Signals, sent outside
+// any transaction, wakes the listeners of another store on the same database
+// (another process, on PostgreSQL; the store itself on SQLite).
 func TestSignalWakesOtherStores(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		s := b.Open(t)
@@ -193,10 +192,6 @@ func TestSignalWakesOtherStores(t *testing.T) {
 		}
 		if !received(wake, 5*time.Second) {
 			t.Fatal("no wake-up after a burst of signals")
-		}
-		s.Signal("deliveries") // a later signal wakes again
-		if !received(wake, 5*time.Second) {
-			t.Fatal("no wake-up after a second signal")
 		}
 	})
 }
