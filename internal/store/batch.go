@@ -82,7 +82,8 @@ func (s *Store) commitBatch(batch []*writeReq) {
 		}
 		return
 	}
-	broken := error(nil) // a savepoint statement failed: the rest cannot run
+	bg := context.WithoutCancel(s.ctx) // a batch that began finishes
+	broken := error(nil)               // a savepoint statement failed: the rest cannot run
 	for i, r := range batch {
 		if broken != nil {
 			results[i].err = broken
@@ -92,22 +93,22 @@ func (s *Store) commitBatch(batch []*writeReq) {
 			results[i].err = err
 			continue
 		}
-		if _, err := sqlTx.Exec("SAVEPOINT w"); err != nil {
+		tx := &Tx{s: s, tx: sqlTx, write: true, stmts: s.writeStmts}
+		if _, err := tx.exec(bg, "SAVEPOINT w"); err != nil {
 			broken = fmt.Errorf("store: savepoint: %w", s.mapErr(err))
 			results[i].err = broken
 			continue
 		}
-		tx := &Tx{s: s, tx: sqlTx, write: true}
 		results[i] = call(r.fn, tx)
 		if results[i].err != nil || results[i].panic != nil {
-			if _, err := sqlTx.Exec("ROLLBACK TO w"); err != nil {
+			if _, err := tx.exec(bg, "ROLLBACK TO w"); err != nil {
 				broken = fmt.Errorf("store: rollback to savepoint: %w", s.mapErr(err))
 				continue
 			}
 		} else {
 			hooks[i] = tx.afterCommit
 		}
-		if _, err := sqlTx.Exec("RELEASE w"); err != nil {
+		if _, err := tx.exec(bg, "RELEASE w"); err != nil {
 			broken = fmt.Errorf("store: release savepoint: %w", s.mapErr(err))
 			hooks[i] = nil
 			if results[i].err == nil {
@@ -122,6 +123,7 @@ func (s *Store) commitBatch(batch []*writeReq) {
 	} else if err := sqlTx.Commit(); err != nil {
 		commitErr = fmt.Errorf("store: commit: %w", s.mapErr(err))
 	}
+	s.writeStmts.prepareMissed(bg) // the connection is free again
 	for i, r := range batch {
 		if results[i].err == nil && results[i].panic == nil {
 			if commitErr != nil {

@@ -70,6 +70,9 @@ type Store struct {
 
 	writes     chan *writeReq // SQLite: transactions waiting for the writer
 	writerDone chan struct{}  // SQLite: closed when the writer has stopped
+
+	writeStmts *stmtCache // SQLite: statements prepared on the write handle
+	readStmts  *stmtCache // SQLite: statements prepared on the read pool
 }
 
 // Open connects to the database named by dsn — a PostgreSQL URL
@@ -131,6 +134,18 @@ func (s *Store) openSQLite(dsn string, opts Options) error {
 		s.write.Close()
 		return err
 	}
+	s.writeStmts, s.readStmts = newStmtCache(s.write), newStmtCache(s.read)
+	return nil
+}
+
+// stmtsFor returns the statement cache of db, nil when it has none.
+func (s *Store) stmtsFor(db *sql.DB) *stmtCache {
+	switch {
+	case s.writeStmts != nil && db == s.write:
+		return s.writeStmts
+	case s.readStmts != nil && db == s.read:
+		return s.readStmts
+	}
 	return nil
 }
 
@@ -144,6 +159,11 @@ func (s *Store) Close() error {
 		<-s.writerDone // the batch being committed finishes first
 	}
 	var errs []error
+	for _, c := range []*stmtCache{s.writeStmts, s.readStmts} {
+		if c != nil {
+			c.close()
+		}
+	}
 	if s.write != nil {
 		errs = append(errs, s.write.Close())
 	}
@@ -171,6 +191,8 @@ type Tx struct {
 	write       bool
 	afterCommit []func()
 	eventLocks  map[string]bool // projects whose event sequence this Tx holds
+	stmts       *stmtCache      // SQLite: prepared statements; nil on PostgreSQL
+	busy        map[*sql.Stmt]bool
 }
 
 // AfterCommit registers fn to run once the transaction has committed.
@@ -224,13 +246,17 @@ func (s *Store) run(ctx context.Context, db *sql.DB, write bool, fn func(*Tx) er
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", s.mapErr(err))
 	}
-	tx := &Tx{s: s, tx: sqlTx, write: write}
+	stmts := s.stmtsFor(db)
+	tx := &Tx{s: s, tx: sqlTx, write: write, stmts: stmts}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = sqlTx.Rollback()
 			panic(p)
 		}
 	}()
+	if stmts != nil {
+		defer stmts.prepareMissed(context.WithoutCancel(ctx)) // the connection is back by then
+	}
 	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback()
 		return err
@@ -273,7 +299,14 @@ func (s *Store) q(query string) string {
 }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := tx.tx.ExecContext(ctx, tx.s.q(query), args...)
+	query = tx.s.q(query)
+	var res sql.Result
+	var err error
+	if st := tx.stmt(ctx, query, false); st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = tx.tx.ExecContext(ctx, query, args...)
+	}
 	if err != nil {
 		return nil, tx.s.mapErr(err)
 	}
@@ -281,7 +314,14 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := tx.tx.QueryContext(ctx, tx.s.q(query), args...)
+	query = tx.s.q(query)
+	var rows *sql.Rows
+	var err error
+	if st := tx.stmt(ctx, query, true); st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = tx.tx.QueryContext(ctx, query, args...)
+	}
 	if err != nil {
 		return nil, tx.s.mapErr(err)
 	}
@@ -289,7 +329,11 @@ func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(ctx, tx.s.q(query), args...)
+	query = tx.s.q(query)
+	if st := tx.stmt(ctx, query, false); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.tx.QueryRowContext(ctx, query, args...)
 }
 
 // forUpdate is appended to reads in write transactions so that PostgreSQL
