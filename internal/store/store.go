@@ -116,7 +116,7 @@ func (s *Store) openSQLite(dsn string, opts Options) error {
 	}
 	params := "_journal_mode=WAL&_synchronous=" + sync + "&_busy_timeout=10000&_cache_size=-32000"
 	open := func(extra string, conns int) (*sql.DB, error) {
-		db, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?"+params+extra)
+		db, err := sql.Open(sqliteDriver, "file:"+url.PathEscape(path)+"?"+params+extra)
 		if err != nil {
 			return nil, fmt.Errorf("store: open SQLite %s: %w", path, err)
 		}
@@ -242,7 +242,14 @@ func (s *Store) run(ctx context.Context, db *sql.DB, write bool, fn func(*Tx) er
 		// (a read-only REPEATABLE READ transaction never fails to serialise).
 		opts.ReadOnly, opts.Isolation = true, sql.LevelRepeatableRead
 	}
-	sqlTx, err := db.BeginTx(ctx, opts)
+	txCtx := ctx
+	if s.backend == SQLite {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		txCtx = context.WithoutCancel(ctx) // see driverCtx
+	}
+	sqlTx, err := db.BeginTx(txCtx, opts)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", s.mapErr(err))
 	}
@@ -299,7 +306,7 @@ func (s *Store) q(query string) string {
 }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	query = tx.s.q(query)
+	ctx, query = tx.driverCtx(ctx), tx.s.q(query)
 	var res sql.Result
 	var err error
 	if st := tx.stmt(ctx, query, false); st != nil {
@@ -314,7 +321,7 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	query = tx.s.q(query)
+	ctx, query = tx.driverCtx(ctx), tx.s.q(query)
 	var rows *sql.Rows
 	var err error
 	if st := tx.stmt(ctx, query, true); st != nil {
@@ -329,11 +336,25 @@ func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	query = tx.s.q(query)
+	ctx, query = tx.driverCtx(ctx), tx.s.q(query)
 	if st := tx.stmt(ctx, query, false); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return tx.tx.QueryRowContext(ctx, query, args...)
+}
+
+// driverCtx returns the context to hand the driver with a statement. On
+// SQLite it is never cancelled: go-sqlite3 runs every statement, and every
+// step of a result set, in a goroutine of its own when the context can be
+// cancelled (so that it can interrupt it), which cost a goroutine, a channel
+// and two context switches per row, and an interrupt could abort a statement
+// of the writer's shared batch. SQLite's statements are short; the caller's
+// context still decides whether a transaction begins and whether it commits.
+func (tx *Tx) driverCtx(ctx context.Context) context.Context {
+	if tx.s.backend == SQLite {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // forUpdate is appended to reads in write transactions so that PostgreSQL
