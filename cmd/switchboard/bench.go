@@ -62,6 +62,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Int64Var(&opts.VerifyEvery, "verify-every", 10, "fully verify the signature of one delivery in this many (1: all; headers are always checked)")
 	fs.DurationVar(&opts.RawDuration, "raw-duration", 0, "how long to measure the raw ceiling before the run (default 3s; negative: skip)")
 	fs.IntVar(&opts.RawConcurrency, "raw-concurrency", 0, "raw senders (default: the dispatcher's default worker count)")
+	harnessProfile := fs.String("harness-cpuprofile", "", "write the harness's own CPU profile (client, receiver) to this file")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -77,7 +78,12 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*quiet {
 		opts.Progress = stderr
 	}
+	stopProfile, err := startCPUProfile(*harnessProfile)
+	if err != nil {
+		return err
+	}
 	res, err := bench.Run(ctx, opts)
+	stopProfile()
 	if res != nil {
 		if *asJSON {
 			if werr := res.WriteJSON(stdout); werr != nil {

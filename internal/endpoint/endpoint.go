@@ -85,8 +85,20 @@ func (e *Endpoint) Record() store.Resource {
 	return store.Resource{Kind: Kind, Project: e.Project, ID: e.ID, Status: e.Status, Body: e}
 }
 
-// EnabledIn returns the project's enabled endpoints.
+func init() { store.Memoize(Kind) }
+
+// EnabledIn returns the project's enabled endpoints. The slice and the
+// endpoints are shared (the store memoizes them until an endpoint of the
+// project changes): callers must not modify them.
 func EnabledIn(ctx context.Context, tx *store.Tx, project string) ([]Endpoint, error) {
+	v, err := tx.Memo(ctx, Kind, project, func() (any, error) { return listEnabled(ctx, tx, project) })
+	if err != nil {
+		return nil, err
+	}
+	return v.([]Endpoint), nil
+}
+
+func listEnabled(ctx context.Context, tx *store.Tx, project string) ([]Endpoint, error) {
 	var out []Endpoint
 	page := store.Page{Limit: 200}
 	for {

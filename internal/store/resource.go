@@ -54,7 +54,7 @@ func (tx *Tx) Put(ctx context.Context, r Resource) error {
 	if err != nil {
 		return fmt.Errorf("store: put %s %s: %w", r.Kind, r.ID, err)
 	}
-	return nil
+	return tx.bumpGeneration(ctx, r.Kind, r.Project)
 }
 
 // Get decodes the body of the project's resource of that kind and ID into v.
@@ -111,7 +111,7 @@ func (tx *Tx) Delete(ctx context.Context, kind, project, id string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("store: delete %s %s: %w", kind, id, ErrNotFound)
 	}
-	return nil
+	return tx.bumpGeneration(ctx, kind, project)
 }
 
 // Query selects a page of a project's resources of one kind.

@@ -61,6 +61,7 @@ type Store struct {
 	schema  string
 
 	rebound sync.Map // query text → dialect's text
+	memos   memos    // views of memoized kinds (memo.go)
 
 	hub    hub // in-process listeners (SQLite)
 	sigMu  sync.Mutex
