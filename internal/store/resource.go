@@ -54,6 +54,7 @@ func (tx *Tx) Put(ctx context.Context, r Resource) error {
 	if err != nil {
 		return fmt.Errorf("store: put %s %s: %w", r.Kind, r.ID, err)
 	}
+	tx.keepBody(bodyKey{r.Kind, r.Project, r.ID}, body, true)
 	return tx.bumpGeneration(ctx, r.Kind, r.Project)
 }
 
@@ -75,13 +76,37 @@ func (tx *Tx) Read(ctx context.Context, kind, project, id string, v any) error {
 }
 
 func (tx *Tx) get(ctx context.Context, kind, project, id string, v any, lock string) error {
-	var body string
+	k := bodyKey{kind, project, id}
+	if b, ok := tx.bodies[k]; ok && (b.locked || lock == "") {
+		return decode(kind, id, b.body, v)
+	}
+	var body []byte
 	err := tx.queryRow(ctx, "SELECT body FROM resources WHERE id = ? AND kind = ? AND project = ?"+lock,
 		id, kind, project).Scan(&body)
 	if err != nil {
 		return fmt.Errorf("store: get %s %s: %w", kind, id, tx.s.rowErr(err))
 	}
+	tx.keepBody(k, body, lock != "")
 	return decode(kind, id, body, v)
+}
+
+// A transaction keeps the bodies it has read or written, so that reading a
+// resource again — a subscription's plan, user, porting and SIM are read for
+// its view before and after each change — costs no query. Put and Delete
+// keep it current; nothing else writes resources.
+
+type bodyKey struct{ kind, project, id string }
+
+type keptBody struct {
+	body   []byte
+	locked bool // read FOR UPDATE or written: Get may use it on PostgreSQL
+}
+
+func (tx *Tx) keepBody(k bodyKey, body []byte, locked bool) {
+	if tx.bodies == nil {
+		tx.bodies = make(map[bodyKey]keptBody)
+	}
+	tx.bodies[k] = keptBody{body: body, locked: locked || tx.s.backend == SQLite}
 }
 
 // GetUnique decodes the resource whose Unique column is key.
@@ -95,7 +120,7 @@ func (tx *Tx) GetUnique(ctx context.Context, kind, project, key string, v any) e
 	return decode(kind, id, body, v)
 }
 
-func decode(kind, id, body string, v any) error {
+func decode[B string | []byte](kind, id string, body B, v any) error {
 	if err := json.Unmarshal([]byte(body), v); err != nil {
 		return fmt.Errorf("store: decode %s %s: %w", kind, id, err)
 	}
@@ -111,6 +136,7 @@ func (tx *Tx) Delete(ctx context.Context, kind, project, id string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("store: delete %s %s: %w", kind, id, ErrNotFound)
 	}
+	delete(tx.bodies, bodyKey{kind, project, id})
 	return tx.bumpGeneration(ctx, kind, project)
 }
 

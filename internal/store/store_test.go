@@ -724,3 +724,59 @@ func TestUpdatePanicReachesTheCaller(t *testing.T) {
 		storetest.Update(t, s, func(tx *store.Tx) error { return tx.SetSetting(ctx, "after", "ok") }) // still usable
 	})
 }
+
+// TestTxSeesItsOwnWrites checks that a transaction reads what it wrote
+// itself, whatever it read before (a transaction keeps the bodies it read and
+// wrote, so that reading one again costs no query).
+func TestTxSeesItsOwnWrites(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		put(t, s, store.Resource{Kind: "plan", Project: "p1", ID: "plan_1", Body: doc{Name: "v1"}})
+		read := func(tx *store.Tx, lock bool) (string, error) {
+			var d doc
+			var err error
+			if lock {
+				err = tx.Get(ctx, "plan", "p1", "plan_1", &d)
+			} else {
+				err = tx.Read(ctx, "plan", "p1", "plan_1", &d)
+			}
+			return d.Name, err
+		}
+		storetest.Update(t, s, func(tx *store.Tx) error {
+			steps := []struct {
+				name    string
+				write   func() error
+				want    string
+				wantErr error
+			}{
+				{"before any write", nil, "v1", nil},
+				{"after a put", func() error {
+					return tx.Put(ctx, store.Resource{Kind: "plan", Project: "p1", ID: "plan_1", Body: doc{Name: "v2"}})
+				}, "v2", nil},
+				{"after a delete", func() error { return tx.Delete(ctx, "plan", "p1", "plan_1") }, "", store.ErrNotFound},
+				{"after a put again", func() error {
+					return tx.Put(ctx, store.Resource{Kind: "plan", Project: "p1", ID: "plan_1", Body: doc{Name: "v3"}})
+				}, "v3", nil},
+			}
+			for _, st := range steps {
+				if st.write != nil {
+					if err := st.write(); err != nil {
+						return fmt.Errorf("%s: %w", st.name, err)
+					}
+				}
+				for _, lock := range []bool{false, true, false} {
+					got, err := read(tx, lock)
+					if got != st.want || !errors.Is(err, st.wantErr) {
+						t.Errorf("%s (lock %v): %q, %v; want %q, %v", st.name, lock, got, err, st.want, st.wantErr)
+					}
+				}
+			}
+			return nil
+		})
+		var got doc
+		storetest.View(t, s, func(tx *store.Tx) error { return tx.Get(ctx, "plan", "p1", "plan_1", &got) })
+		if got.Name != "v3" {
+			t.Errorf("after commit: %q, want v3", got.Name)
+		}
+	})
+}
