@@ -86,8 +86,8 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes 
 			return nil, fmt.Errorf("eventlog: %w", err)
 		}
 	}
-	notified := false
 	var out []store.Event
+	var queue []*store.Delivery
 	for _, c := range changes {
 		data, err := wirejson.Marshal(c.Data)
 		if err != nil {
@@ -120,18 +120,19 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes 
 			if !ep.Matches(ev.Type) {
 				continue
 			}
-			d := &store.Delivery{
+			queue = append(queue, &store.Delivery{
 				ID: id.New(id.Delivery), Project: project, EndpointID: ep.ID, EventID: ev.ID, EventSeq: ev.Seq,
 				Status: store.DeliveryPending, Ordered: ep.Ordered, NextAttemptAt: queued,
 				CreatedAt: queued, UpdatedAt: queued,
-			}
-			if err := tx.InsertDelivery(ctx, d); err != nil {
-				return nil, fmt.Errorf("eventlog: %w", err)
-			}
-			if l.Notify != nil && !notified {
-				tx.AfterCommit(l.Notify)
-				notified = true
-			}
+			})
+		}
+	}
+	if len(queue) > 0 {
+		if err := tx.InsertDeliveries(ctx, queue); err != nil {
+			return nil, fmt.Errorf("eventlog: %w", err)
+		}
+		if l.Notify != nil {
+			tx.AfterCommit(l.Notify)
 		}
 	}
 	return out, nil

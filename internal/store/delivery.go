@@ -83,13 +83,34 @@ func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, error) {
 
 // InsertDelivery queues a delivery; it commits with the event it delivers.
 func (tx *Tx) InsertDelivery(ctx context.Context, d *Delivery) error {
-	_, err := tx.exec(ctx, `INSERT INTO deliveries (id, project, endpoint_id, event_id, event_seq, status, ordered, paused,
-			attempts, next_attempt_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.ID, d.Project, d.EndpointID, d.EventID, d.EventSeq, d.Status, boolInt(d.Ordered), boolInt(d.Paused),
-		d.Attempts, ms(d.NextAttemptAt), ms(d.CreatedAt), ms(d.UpdatedAt))
-	if err != nil {
-		return fmt.Errorf("store: insert delivery: %w", err)
+	return tx.InsertDeliveries(ctx, []*Delivery{d})
+}
+
+// insertChunk bounds the rows of one INSERT: an event to many endpoints
+// queues its deliveries in a few statements rather than one per endpoint.
+const insertChunk = 64
+
+// InsertDeliveries queues deliveries; they commit with the events they
+// deliver.
+func (tx *Tx) InsertDeliveries(ctx context.Context, ds []*Delivery) error {
+	for len(ds) > 0 {
+		chunk := ds[:min(len(ds), insertChunk)]
+		ds = ds[len(chunk):]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO deliveries (id, project, endpoint_id, event_id, event_seq, status, ordered, paused,
+			attempts, next_attempt_at, created_at, updated_at) VALUES `)
+		args := make([]any, 0, 12*len(chunk))
+		for i, d := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, d.ID, d.Project, d.EndpointID, d.EventID, d.EventSeq, d.Status, boolInt(d.Ordered),
+				boolInt(d.Paused), d.Attempts, ms(d.NextAttemptAt), ms(d.CreatedAt), ms(d.UpdatedAt))
+		}
+		if _, err := tx.exec(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("store: insert deliveries: %w", err)
+		}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -551,4 +552,41 @@ func BenchmarkRecord(b *testing.B) {
 
 func recordResults(ctx context.Context, tx *store.Tx, rs []store.Result) ([]bool, error) {
 	return tx.RecordResults(ctx, rs)
+}
+
+// TestInsertDeliveries checks that deliveries queued together, more than one
+// statement's worth, are all stored as given.
+func TestInsertDeliveries(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		now := time.UnixMilli(1_700_000_000_000).UTC()
+		for _, n := range []int{1, 64, 65, 130} {
+			var want []*store.Delivery
+			for i := range n {
+				want = append(want, &store.Delivery{ID: fmt.Sprintf("dlv_%03d_%03d", n, i), Project: "p",
+					EndpointID: fmt.Sprintf("whe_%d", n), EventID: fmt.Sprintf("evt_%d", i), EventSeq: int64(i + 1),
+					Status: store.DeliveryPending, Ordered: i%2 == 0, NextAttemptAt: now.Add(time.Duration(i) * time.Millisecond),
+					CreatedAt: now, UpdatedAt: now})
+			}
+			storetest.Update(t, s, func(tx *store.Tx) error { return tx.InsertDeliveries(ctx, want) })
+			var got []store.Delivery
+			storetest.View(t, s, func(tx *store.Tx) error {
+				var err error
+				got, _, err = tx.ListDeliveries(ctx, store.DeliveryQuery{Project: "p", EndpointID: fmt.Sprintf("whe_%d", n),
+					Page: store.Page{Limit: 200}})
+				return err
+			})
+			if len(got) != n {
+				t.Fatalf("%d queued: %d stored", n, len(got))
+			}
+			slices.Reverse(got) // newest first
+			for i, d := range got {
+				w := want[i]
+				if d.ID != w.ID || d.EventID != w.EventID || d.EventSeq != w.EventSeq || d.Ordered != w.Ordered ||
+					!d.NextAttemptAt.Equal(w.NextAttemptAt) || d.Status != store.DeliveryPending {
+					t.Errorf("%d queued, row %d: %+v, want %+v", n, i, d, *w)
+				}
+			}
+		}
+	})
 }
