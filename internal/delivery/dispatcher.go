@@ -51,6 +51,13 @@ type Dispatcher struct {
 	urgent  atomic.Bool
 	starved atomic.Bool // the last claim stopped for want of room
 
+	// The handoff (handoff.go): deliveries queued claimed by this
+	// dispatcher, waiting to be dispatched.
+	accepting atomic.Bool // Lease may grant leases: Run is running
+	hmu       sync.Mutex  //
+	handed    []store.Delivery
+	offered   chan struct{} // an Offer came
+
 	mu      sync.Mutex
 	targets map[string]*target // by endpoint ID
 
@@ -85,6 +92,7 @@ func New(st *store.Store, clk clock.Clock, cfg Config) *Dispatcher {
 		cfg: cfg, store: st, clock: clk, log: cfg.Logger, client: newClient(cfg),
 		maxInFlight: max(2*cfg.Workers, cfg.BatchSize),
 		wake:        make(chan struct{}, 1),
+		offered:     make(chan struct{}, 1),
 		targets:     map[string]*target{},
 		stopping:    make(chan struct{}),
 	}
@@ -130,12 +138,21 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	settle := time.NewTimer(time.Hour)
 	settle.Stop()
 	defer settle.Stop()
+	d.accepting.Store(true)
+	claim := true
 loop:
 	for {
-		d.claim(ctx)
+		if claim {
+			d.claim(ctx)
+		}
+		claim = true
 		select {
 		case <-ctx.Done():
 			break loop
+		case <-d.offered:
+			// Handed-over deliveries need no claim transaction.
+			d.takeHanded(ctx, d.maxInFlight-d.InFlight())
+			claim = false
 		case <-d.wake:
 			if d.urgent.Swap(false) || d.cfg.ClaimDelay < 0 {
 				continue
@@ -160,11 +177,13 @@ loop:
 		}
 	}
 	d.log.Info("delivery: stopping", "inFlight", d.InFlight(), "grace", d.cfg.ShutdownGrace.String())
+	d.accepting.Store(false)
 	close(d.stopping)
 	grace := time.AfterFunc(d.cfg.ShutdownGrace, d.cancelSend)
 	defer grace.Stop()
 	close(d.jobs)
 	workers.Wait()
+	d.releaseHanded()
 	close(d.results)
 	<-recorded
 	d.cancelSend()
@@ -172,10 +191,12 @@ loop:
 	return nil
 }
 
-// claim claims batches while deliveries are due and there is room.
+// claim dispatches what was handed over, then claims batches while
+// deliveries are due and there is room.
 func (d *Dispatcher) claim(ctx context.Context) {
 	for ctx.Err() == nil {
 		free := d.maxInFlight - d.InFlight()
+		free -= d.takeHanded(ctx, free)
 		d.starved.Store(free <= 0)
 		if free <= 0 {
 			return
@@ -215,6 +236,15 @@ func (d *Dispatcher) claimBatch(ctx context.Context, n int) (int, error) {
 		return 0, err
 	}
 	d.inflight.Add(int64(len(ds)))
+	d.m.taken.WithLabelValues(takenClaimed).Add(float64(len(ds)))
+	return len(ds), d.dispatch(ctx, ds)
+}
+
+// dispatch loads the events and endpoints of deliveries this dispatcher
+// holds (counted in flight already) in one read, renders each event once
+// per version, and hands the jobs to the workers; what it cannot attempt it
+// releases.
+func (d *Dispatcher) dispatch(ctx context.Context, ds []store.Delivery) error {
 
 	eventIDs := make([]string, 0, len(ds))
 	endpointIDs := make([]string, 0, 4)
@@ -231,7 +261,7 @@ func (d *Dispatcher) claimBatch(ctx context.Context, n int) (int, error) {
 	// The rows are claimed: load what they need even if ctx ends now, so
 	// that they are attempted or released, not left to their lease.
 	rctx := context.WithoutCancel(ctx)
-	err = d.store.View(rctx, func(tx *store.Tx) error {
+	err := d.store.View(rctx, func(tx *store.Tx) error {
 		var err error
 		if events, err = tx.EventsByID(rctx, eventIDs); err != nil {
 			return err
@@ -243,7 +273,7 @@ func (d *Dispatcher) claimBatch(ctx context.Context, n int) (int, error) {
 		for i := range ds {
 			d.results <- &outcome{j: &job{d: ds[i]}, release: true, next: ds[i].NextAttemptAt}
 		}
-		return len(ds), fmt.Errorf("delivery: load claimed batch: %w", err)
+		return fmt.Errorf("delivery: load claimed batch: %w", err)
 	}
 	renders := make(map[string][]byte, len(events))
 	for i := range ds {
@@ -266,7 +296,7 @@ func (d *Dispatcher) claimBatch(ctx context.Context, n int) (int, error) {
 		}
 		d.jobs <- &job{d: dl, t: t, body: body}
 	}
-	return len(ds), nil
+	return nil
 }
 
 // target returns the endpoint compiled from its stored body, reusing the

@@ -22,7 +22,14 @@ type metrics struct {
 	deliveries *prometheus.CounterVec
 	attempts   *prometheus.CounterVec
 	latency    prometheus.Histogram
+	taken      *prometheus.CounterVec // by how: claimed or handed over
 }
+
+// How the dispatcher came to hold deliveries, as the taken metric labels it.
+const (
+	takenClaimed = "claimed"
+	takenHanded  = "handed_over"
+)
 
 func newMetrics(reg prometheus.Registerer, d *Dispatcher) *metrics {
 	m := &metrics{
@@ -39,12 +46,18 @@ func newMetrics(reg prometheus.Registerer, d *Dispatcher) *metrics {
 			Help:    "How long endpoints took to answer delivery attempts.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15},
 		}),
+		taken: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "switchboard", Subsystem: "webhook", Name: "deliveries_taken_total",
+			Help: "Deliveries this process took to attempt, by how: claimed from the queue, or handed_over by the transaction that queued them.",
+		}, []string{"how"}),
 	}
+	m.taken.WithLabelValues(takenClaimed)
+	m.taken.WithLabelValues(takenHanded)
 	for _, o := range []string{outcomeSucceeded, outcomeRetrying, outcomeFailed, outcomeReleased} {
 		m.deliveries.WithLabelValues(o)
 	}
 	if reg != nil {
-		reg.MustRegister(m.deliveries, m.attempts, m.latency,
+		reg.MustRegister(m.deliveries, m.attempts, m.latency, m.taken,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Namespace: "switchboard", Subsystem: "webhook", Name: "in_flight",
 				Help: "Deliveries claimed by this process and not yet recorded.",

@@ -54,12 +54,30 @@ func (d *Dispatcher) flush(batch []*outcome) {
 		time.Sleep(min(time.Duration(try)*100*time.Millisecond, 2*time.Second))
 	}
 	d.inflight.Add(-int64(len(batch)))
-	// Room for more: claim at once if due deliveries waited for it, or if an
-	// ordered endpoint may have a new head (it waits for nothing else).
-	if d.starved.Load() || hasOrdered(batch) {
+	// Room for more: claim at once if due or handed-over deliveries waited
+	// for it, or if an ordered endpoint may have a new head (it waits for
+	// nothing else); and
+	// soon if a delivery went back to the queue. A batch of successes of
+	// unordered deliveries leaves nothing to claim: fresh deliveries wake
+	// the dispatcher themselves, or are handed to it.
+	switch {
+	case d.starved.Load() || hasOrdered(batch) || d.handedWaiting():
 		d.urgent.Store(true)
+		d.Wake()
+	case requeued(batch):
+		d.Wake()
 	}
-	d.Wake()
+}
+
+// requeued reports whether a delivery of the batch went back to the queue:
+// released, or failed and due again.
+func requeued(batch []*outcome) bool {
+	for _, o := range batch {
+		if o.release || !o.success {
+			return true
+		}
+	}
+	return false
 }
 
 func hasOrdered(batch []*outcome) bool {

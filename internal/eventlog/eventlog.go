@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/clock"
@@ -27,8 +28,27 @@ type Log struct {
 	// Clock tells the platform time.
 	Clock clock.Clock
 	// Notify, when set, is called after a transaction that queued
-	// deliveries commits, to wake the dispatcher.
+	// deliveries for a claim commits, to wake the dispatcher.
 	Notify func()
+	// Handoff, when set, takes the deliveries that need no claim.
+	Handoff Handoff
+}
+
+// Handoff takes deliveries straight from the transaction that queues them:
+// they are queued claimed already, and handed over once it commits, so they
+// go out at once, without a claim transaction of their own. If the process
+// dies first, their lease ends and any dispatcher claims them, as it would
+// rows whose dispatcher died mid-attempt. Deliveries to ordered endpoints
+// are never handed off: only an endpoint's head may be claimed. The
+// dispatcher implements it.
+type Handoff interface {
+	// Lease returns the claim under which n deliveries may be queued now,
+	// its ID and the end of its lease; ok is false when the dispatcher has
+	// no room for them, and they are queued for a claim.
+	Lease(n int) (claimID string, until time.Time, ok bool)
+	// Offer hands over deliveries queued under a Lease, once their
+	// transaction has committed.
+	Offer(ds []store.Delivery)
 }
 
 // Change is one event to record.
@@ -58,6 +78,35 @@ func ActorFrom(ctx context.Context) switchboard.Actor {
 		return a
 	}
 	return switchboard.Actor{Type: switchboard.ActorSystem}
+}
+
+// lease claims the unordered deliveries of the queue for the handoff, if
+// there is one and it has room, and returns them.
+func (l *Log) lease(queue []*store.Delivery) []store.Delivery {
+	if l.Handoff == nil {
+		return nil
+	}
+	n := 0
+	for _, d := range queue {
+		if !d.Ordered {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	claimID, until, ok := l.Handoff.Lease(n)
+	if !ok {
+		return nil
+	}
+	handed := make([]store.Delivery, 0, n)
+	for _, d := range queue {
+		if !d.Ordered {
+			d.ClaimID, d.LeaseUntil = claimID, until
+			handed = append(handed, *d)
+		}
+	}
+	return handed
 }
 
 // Record appends the changes to the log of the project in tx and queues
@@ -127,13 +176,18 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes 
 			})
 		}
 	}
-	if len(queue) > 0 {
-		if err := tx.InsertDeliveries(ctx, queue); err != nil {
-			return nil, fmt.Errorf("eventlog: %w", err)
-		}
-		if l.Notify != nil {
-			tx.AfterCommit(l.Notify)
-		}
+	if len(queue) == 0 {
+		return out, nil
+	}
+	handed := l.lease(queue)
+	if err := tx.InsertDeliveries(ctx, queue); err != nil {
+		return nil, fmt.Errorf("eventlog: %w", err)
+	}
+	if len(handed) > 0 {
+		tx.AfterCommit(func() { l.Handoff.Offer(handed) })
+	}
+	if len(handed) < len(queue) && l.Notify != nil {
+		tx.AfterCommit(l.Notify)
 	}
 	return out, nil
 }

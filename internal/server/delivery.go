@@ -30,6 +30,9 @@ func (s *Server) assembleDelivery(deps *api.Deps) {
 		s.Dispatcher.Wake()
 		s.Store.Signal(deliveriesChannel)
 	}
+	// Fresh deliveries to unordered endpoints go to this process's
+	// dispatcher straight from the committing transaction.
+	s.Events.Handoff = s.Dispatcher
 	deps.Endpoints = &endpoint.Service{
 		Store: s.Store, Clock: s.Clock, Notify: s.Dispatcher.Wake,
 		SecretGrace: cfg.SecretGrace, RefusePrivate: cfg.RefusePrivate,

@@ -91,22 +91,27 @@ func (tx *Tx) InsertDelivery(ctx context.Context, d *Delivery) error {
 const insertChunk = 64
 
 // InsertDeliveries queues deliveries; they commit with the events they
-// deliver.
+// deliver. A delivery with a ClaimID is queued claimed already, leased to
+// that claim until its LeaseUntil, as ClaimDeliveries would have left it.
 func (tx *Tx) InsertDeliveries(ctx context.Context, ds []*Delivery) error {
 	for len(ds) > 0 {
 		chunk := ds[:min(len(ds), insertChunk)]
 		ds = ds[len(chunk):]
 		var q strings.Builder
 		q.WriteString(`INSERT INTO deliveries (id, project, endpoint_id, event_id, event_seq, status, ordered, paused,
-			attempts, next_attempt_at, created_at, updated_at) VALUES `)
-		args := make([]any, 0, 12*len(chunk))
+			attempts, next_attempt_at, created_at, updated_at, claim_id, lease_until) VALUES `)
+		args := make([]any, 0, 14*len(chunk))
 		for i, d := range chunk {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			var lease int64
+			if d.ClaimID != "" {
+				lease = ms(d.LeaseUntil)
+			}
 			args = append(args, d.ID, d.Project, d.EndpointID, d.EventID, d.EventSeq, d.Status, boolInt(d.Ordered),
-				boolInt(d.Paused), d.Attempts, ms(d.NextAttemptAt), ms(d.CreatedAt), ms(d.UpdatedAt))
+				boolInt(d.Paused), d.Attempts, ms(d.NextAttemptAt), ms(d.CreatedAt), ms(d.UpdatedAt), d.ClaimID, lease)
 		}
 		if _, err := tx.exec(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("store: insert deliveries: %w", err)
@@ -172,8 +177,8 @@ const claimPick = `SELECT p.id FROM (
 	) p LIMIT ?`
 
 // pendingIndex marks where SQLite is told to find a head on
-// deliveries_pending: its planner may otherwise walk deliveries_endpoint,
-// through every delivered row of the endpoint.
+// deliveries_pending: its planner may otherwise walk another index of the
+// endpoint's, through every delivered row of it.
 const pendingIndex = `/*pending*/`
 
 // claimUpdate marks the picked rows, checking the lease again. The pick must
