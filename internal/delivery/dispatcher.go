@@ -55,7 +55,7 @@ type Dispatcher struct {
 	// dispatcher, waiting to be dispatched.
 	accepting atomic.Bool // Lease may grant leases: Run is running
 	hmu       sync.Mutex  //
-	handed    []store.Delivery
+	handed    []handedDelivery
 	offered   chan struct{} // an Offer came
 
 	mu      sync.Mutex
@@ -237,20 +237,21 @@ func (d *Dispatcher) claimBatch(ctx context.Context, n int) (int, error) {
 	}
 	d.inflight.Add(int64(len(ds)))
 	d.m.taken.WithLabelValues(takenClaimed).Add(float64(len(ds)))
-	return len(ds), d.dispatch(ctx, ds)
+	return len(ds), d.dispatch(ctx, ds, nil)
 }
 
-// dispatch loads the events and endpoints of deliveries this dispatcher
-// holds (counted in flight already) in one read, renders each event once
-// per version, and hands the jobs to the workers; what it cannot attempt it
-// releases.
-func (d *Dispatcher) dispatch(ctx context.Context, ds []store.Delivery) error {
-
+// dispatch loads the events (those not known already) and endpoints of
+// deliveries this dispatcher holds (counted in flight already) in one read,
+// renders each event once per version, and hands the jobs to the workers;
+// what it cannot attempt it releases.
+func (d *Dispatcher) dispatch(ctx context.Context, ds []store.Delivery, known map[string]store.Event) error {
 	eventIDs := make([]string, 0, len(ds))
 	endpointIDs := make([]string, 0, 4)
 	seenEP := make(map[string]bool, 4)
 	for i := range ds {
-		eventIDs = append(eventIDs, ds[i].EventID)
+		if _, ok := known[ds[i].EventID]; !ok {
+			eventIDs = append(eventIDs, ds[i].EventID)
+		}
 		if !seenEP[ds[i].EndpointID] {
 			seenEP[ds[i].EndpointID] = true
 			endpointIDs = append(endpointIDs, ds[i].EndpointID)
@@ -263,8 +264,10 @@ func (d *Dispatcher) dispatch(ctx context.Context, ds []store.Delivery) error {
 	rctx := context.WithoutCancel(ctx)
 	err := d.store.View(rctx, func(tx *store.Tx) error {
 		var err error
-		if events, err = tx.EventsByID(rctx, eventIDs); err != nil {
-			return err
+		if len(eventIDs) > 0 {
+			if events, err = tx.EventsByID(rctx, eventIDs); err != nil {
+				return err
+			}
 		}
 		bodies, err = tx.Bodies(rctx, endpoint.Kind, endpointIDs)
 		return err
@@ -279,7 +282,10 @@ func (d *Dispatcher) dispatch(ctx context.Context, ds []store.Delivery) error {
 	for i := range ds {
 		dl := ds[i]
 		t := d.target(dl.EndpointID, bodies[dl.EndpointID])
-		ev, ok := events[dl.EventID]
+		ev, ok := known[dl.EventID]
+		if !ok {
+			ev, ok = events[dl.EventID]
+		}
 		if t == nil || !ok { // deleted under us: release, the row is gone or will be
 			d.results <- &outcome{j: &job{d: dl}, release: true, next: dl.NextAttemptAt}
 			continue

@@ -30,12 +30,25 @@ func (d *Dispatcher) Lease(n int) (claimID string, until time.Time, ok bool) {
 	return newClaimID(), time.Now().Add(d.cfg.Lease), true
 }
 
+// handedDelivery is a delivery handed over with its event, which its
+// dispatch then need not load.
+type handedDelivery struct {
+	d  store.Delivery
+	ev *store.Event
+}
+
 // Offer implements eventlog.Handoff: it takes deliveries queued under a
-// Lease once their transaction has committed. It never blocks: it runs in
-// the committing goroutine, on SQLite the store's writer.
-func (d *Dispatcher) Offer(ds []store.Delivery) {
+// Lease, and their events, once their transaction has committed. It never
+// blocks: it runs in the committing goroutine, on SQLite the store's writer.
+func (d *Dispatcher) Offer(ds []store.Delivery, events []store.Event) {
+	byID := make(map[string]*store.Event, len(events))
+	for i := range events {
+		byID[events[i].ID] = &events[i]
+	}
 	d.hmu.Lock()
-	d.handed = append(d.handed, ds...)
+	for _, dl := range ds {
+		d.handed = append(d.handed, handedDelivery{d: dl, ev: byID[dl.EventID]})
+	}
 	d.hmu.Unlock()
 	select {
 	case d.offered <- struct{}{}:
@@ -59,18 +72,23 @@ func (d *Dispatcher) takeHanded(ctx context.Context, room int) int {
 	}
 	d.hmu.Lock()
 	n := min(room, len(d.handed))
-	batch := make([]store.Delivery, n)
+	batch := make([]handedDelivery, n)
 	copy(batch, d.handed)
 	d.handed = append(d.handed[:0], d.handed[n:]...)
 	d.hmu.Unlock()
 	if n == 0 {
 		return 0
 	}
-	keep := batch[:0]
+	keep := make([]store.Delivery, 0, n)
+	known := make(map[string]store.Event, n)
 	deadline := time.Now().Add(d.cfg.Timeout + time.Second)
-	for _, dl := range batch {
-		if dl.LeaseUntil.After(deadline) {
-			keep = append(keep, dl)
+	for _, h := range batch {
+		if !h.d.LeaseUntil.After(deadline) {
+			continue
+		}
+		keep = append(keep, h.d)
+		if h.ev != nil {
+			known[h.ev.ID] = *h.ev
 		}
 	}
 	if len(keep) == 0 {
@@ -78,7 +96,7 @@ func (d *Dispatcher) takeHanded(ctx context.Context, room int) int {
 	}
 	d.inflight.Add(int64(len(keep)))
 	d.m.taken.WithLabelValues(takenHanded).Add(float64(len(keep)))
-	if err := d.dispatch(ctx, keep); err != nil && ctx.Err() == nil {
+	if err := d.dispatch(ctx, keep, known); err != nil && ctx.Err() == nil {
 		d.log.Error("delivery: dispatch handed deliveries", "err", err)
 	}
 	return n
@@ -92,7 +110,7 @@ func (d *Dispatcher) releaseHanded() {
 	d.handed = nil
 	d.hmu.Unlock()
 	d.inflight.Add(int64(len(left)))
-	for i := range left {
-		d.results <- release(&job{d: left[i]}, left[i].NextAttemptAt)
+	for _, h := range left {
+		d.results <- release(&job{d: h.d}, h.d.NextAttemptAt)
 	}
 }

@@ -46,9 +46,9 @@ type Handoff interface {
 	// its ID and the end of its lease; ok is false when the dispatcher has
 	// no room for them, and they are queued for a claim.
 	Lease(n int) (claimID string, until time.Time, ok bool)
-	// Offer hands over deliveries queued under a Lease, once their
-	// transaction has committed.
-	Offer(ds []store.Delivery)
+	// Offer hands over deliveries queued under a Lease, and the events
+	// they deliver, once their transaction has committed.
+	Offer(ds []store.Delivery, events []store.Event)
 }
 
 // Change is one event to record.
@@ -184,7 +184,7 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes 
 		return nil, fmt.Errorf("eventlog: %w", err)
 	}
 	if len(handed) > 0 {
-		tx.AfterCommit(func() { l.Handoff.Offer(handed) })
+		tx.AfterCommit(func() { l.Handoff.Offer(handed, out) })
 	}
 	if len(handed) < len(queue) && l.Notify != nil {
 		tx.AfterCommit(l.Notify)

@@ -21,6 +21,7 @@ type handoff struct {
 	open    bool
 	leases  []int
 	offered []store.Delivery
+	events  []store.Event
 }
 
 func (h *handoff) Lease(n int) (string, time.Time, bool) {
@@ -28,7 +29,10 @@ func (h *handoff) Lease(n int) (string, time.Time, bool) {
 	return "claim-1", time.UnixMilli(4_000_000_000_000).UTC(), h.open
 }
 
-func (h *handoff) Offer(ds []store.Delivery) { h.offered = append(h.offered, ds...) }
+func (h *handoff) Offer(ds []store.Delivery, events []store.Event) {
+	h.offered = append(h.offered, ds...)
+	h.events = append(h.events, events...)
+}
 
 // TestRecordHandsOff checks what Record queues for a handoff: the unordered
 // deliveries claimed under its lease and offered once the transaction
@@ -106,6 +110,9 @@ func TestRecordHandsOff(t *testing.T) {
 				for _, o := range h.offered {
 					if o.ClaimID != "claim-1" || o.Ordered {
 						t.Errorf("offered %+v", o)
+					}
+					if len(h.events) != 1 || h.events[0].ID != o.EventID || h.events[0].Data == nil {
+						t.Errorf("offered %s with events %+v, want its event", o.ID, h.events)
 					}
 				}
 			})
