@@ -46,16 +46,64 @@ func (tx *Tx) Put(ctx context.Context, r Resource) error {
 	if err != nil {
 		return fmt.Errorf("store: encode %s %s: %w", r.Kind, r.ID, err)
 	}
-	_, err = tx.exec(ctx, `INSERT INTO resources (id, kind, project, status, owner, ref, uniq, due_at, body)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET status = excluded.status, owner = excluded.owner,
-			ref = excluded.ref, uniq = excluded.uniq, due_at = excluded.due_at, body = excluded.body`,
-		r.ID, r.Kind, r.Project, r.Status, r.Owner, r.Ref, nullString(r.Unique), nullMS(r.DueAt), string(body))
+	k := bodyKey{r.Kind, r.Project, r.ID}
+	cols := columnsOf(r)
+	if kept, ok := tx.bodies[k]; ok && kept.cols != nil && kept.locked {
+		// The row is known, and no other transaction may change it: write
+		// what changed. SQLite rewrites every index whose columns an
+		// UPDATE sets, changed or not.
+		err = tx.update(ctx, r, body, *kept.cols, cols)
+	} else {
+		_, err = tx.exec(ctx, `INSERT INTO resources (id, kind, project, status, owner, ref, uniq, due_at, body)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET status = excluded.status, owner = excluded.owner,
+				ref = excluded.ref, uniq = excluded.uniq, due_at = excluded.due_at, body = excluded.body`,
+			r.ID, r.Kind, r.Project, cols.status, cols.owner, cols.ref, cols.uniq, cols.due, string(body))
+	}
 	if err != nil {
 		return fmt.Errorf("store: put %s %s: %w", r.Kind, r.ID, err)
 	}
-	tx.keepBody(bodyKey{r.Kind, r.Project, r.ID}, body, true)
+	tx.keepBody(k, body, &cols, true)
 	return tx.bumpGeneration(ctx, r.Kind, r.Project)
+}
+
+// columns are a resource's filter columns as stored.
+type columns struct {
+	status, owner, ref string
+	uniq               sql.NullString
+	due                sql.NullInt64
+}
+
+func columnsOf(r Resource) columns {
+	return columns{status: r.Status, owner: r.Owner, ref: r.Ref, uniq: nullString(r.Unique), due: nullMS(r.DueAt)}
+}
+
+// update rewrites a row known to hold old: its body, and the columns that
+// differ.
+func (tx *Tx) update(ctx context.Context, r Resource, body []byte, old, cols columns) error {
+	q := []byte("UPDATE resources SET body = ?")
+	args := []any{string(body)}
+	set := func(name string, changed bool, v any) {
+		if changed {
+			q = append(q, ", "+name+" = ?"...)
+			args = append(args, v)
+		}
+	}
+	set("status", cols.status != old.status, cols.status)
+	set("owner", cols.owner != old.owner, cols.owner)
+	set("ref", cols.ref != old.ref, cols.ref)
+	set("uniq", cols.uniq != old.uniq, cols.uniq)
+	set("due_at", cols.due != old.due, cols.due)
+	q = append(q, " WHERE id = ? AND kind = ? AND project = ?"...)
+	args = append(args, r.ID, r.Kind, r.Project)
+	res, err := tx.exec(ctx, string(q), args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("%d rows where one was read", n)
+	}
+	return nil
 }
 
 // Get decodes the body of the project's resource of that kind and ID into v.
@@ -81,32 +129,35 @@ func (tx *Tx) get(ctx context.Context, kind, project, id string, v any, lock str
 		return decode(kind, id, b.body, v)
 	}
 	var body []byte
-	err := tx.queryRow(ctx, "SELECT body FROM resources WHERE id = ? AND kind = ? AND project = ?"+lock,
-		id, kind, project).Scan(&body)
+	var c columns
+	err := tx.queryRow(ctx, "SELECT status, owner, ref, uniq, due_at, body FROM resources WHERE id = ? AND kind = ? AND project = ?"+lock,
+		id, kind, project).Scan(&c.status, &c.owner, &c.ref, &c.uniq, &c.due, &body)
 	if err != nil {
 		return fmt.Errorf("store: get %s %s: %w", kind, id, tx.s.rowErr(err))
 	}
-	tx.keepBody(k, body, lock != "")
+	tx.keepBody(k, body, &c, lock != "")
 	return decode(kind, id, body, v)
 }
 
-// A transaction keeps the bodies it has read or written, so that reading a
-// resource again — a subscription's plan, user, porting and SIM are read for
-// its view before and after each change — costs no query. Put and Delete
-// keep it current; nothing else writes resources.
+// A transaction keeps the resources it has read or written, so that reading
+// one again — a subscription's plan, user, porting and SIM are read for its
+// view before and after each change — costs no query, and writing one it
+// knows sets only the columns that changed. Put and Delete keep it current;
+// nothing else writes resources.
 
 type bodyKey struct{ kind, project, id string }
 
 type keptBody struct {
 	body   []byte
-	locked bool // read FOR UPDATE or written: Get may use it on PostgreSQL
+	cols   *columns // as stored
+	locked bool     // read FOR UPDATE or written: Get may use it on PostgreSQL
 }
 
-func (tx *Tx) keepBody(k bodyKey, body []byte, locked bool) {
+func (tx *Tx) keepBody(k bodyKey, body []byte, cols *columns, locked bool) {
 	if tx.bodies == nil {
 		tx.bodies = make(map[bodyKey]keptBody)
 	}
-	tx.bodies[k] = keptBody{body: body, locked: locked || tx.s.backend == SQLite}
+	tx.bodies[k] = keptBody{body: body, cols: cols, locked: locked || tx.s.backend == SQLite}
 }
 
 // GetUnique decodes the resource whose Unique column is key.

@@ -780,3 +780,74 @@ func TestTxSeesItsOwnWrites(t *testing.T) {
 		}
 	})
 }
+
+// TestPutOfAKnownRowKeepsColumns checks the filter columns after a
+// transaction rewrites rows it read or wrote (it then sets only the columns
+// that changed): each is found by its new values and no longer by its old.
+func TestPutOfAKnownRowKeepsColumns(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		due := time.UnixMilli(1_700_000_000_000).UTC()
+		v1 := store.Resource{Kind: "porting", Project: "p1", ID: "prt_1", Status: "draft", Owner: "usr_1", Ref: "sub_1",
+			Unique: "k1", DueAt: &due, Body: doc{Name: "v1"}}
+		put(t, s, v1)
+		v2 := v1
+		v2.Status, v2.Ref, v2.Unique, v2.DueAt, v2.Body = "pending", "sub_2", "", nil, doc{Name: "v2"}
+		v3 := v2
+		v3.Owner, v3.Unique, v3.Body = "usr_3", "k3", doc{Name: "v3"}
+		storetest.Update(t, s, func(tx *store.Tx) error {
+			var d doc
+			if err := tx.Get(ctx, "porting", "p1", "prt_1", &d); err != nil { // known from here on
+				return err
+			}
+			if err := tx.Put(ctx, v2); err != nil {
+				return err
+			}
+			return tx.Put(ctx, v3) // known from the put before
+		})
+		count := func(q store.Query) int {
+			var n int
+			storetest.View(t, s, func(tx *store.Tx) error {
+				q.Project, q.Kind, q.Limit = "p1", "porting", 10
+				items, _, err := tx.List(ctx, q)
+				n = len(items)
+				return err
+			})
+			return n
+		}
+		tests := []struct {
+			name  string
+			query store.Query
+			want  int
+		}{
+			{"new status", store.Query{Status: "pending"}, 1},
+			{"old status", store.Query{Status: "draft"}, 0},
+			{"new owner", store.Query{Owner: "usr_3"}, 1},
+			{"old owner", store.Query{Owner: "usr_1"}, 0},
+			{"new ref", store.Query{Ref: "sub_2"}, 1},
+			{"old ref", store.Query{Ref: "sub_1"}, 0},
+		}
+		for _, tt := range tests {
+			if got := count(tt.query); got != tt.want {
+				t.Errorf("%s: %d found, want %d", tt.name, got, tt.want)
+			}
+		}
+		storetest.View(t, s, func(tx *store.Tx) error {
+			var d doc
+			if err := tx.GetUnique(ctx, "porting", "p1", "k3", &d); err != nil || d.Name != "v3" {
+				t.Errorf("by the new unique key: %+v, %v; want v3", d, err)
+			}
+			if err := tx.GetUnique(ctx, "porting", "p1", "k1", &d); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("by the old unique key: %v, want ErrNotFound", err)
+			}
+			dues, err := tx.Due(ctx, due.Add(time.Hour), 10)
+			if err != nil {
+				return err
+			}
+			if len(dues) != 0 {
+				t.Errorf("still due after its due time was cleared: %+v", dues)
+			}
+			return nil
+		})
+	})
+}
