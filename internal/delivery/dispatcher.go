@@ -54,7 +54,7 @@ type Dispatcher struct {
 	// The handoff (handoff.go): deliveries queued claimed by this
 	// dispatcher, waiting to be dispatched.
 	accepting atomic.Bool // Lease may grant leases: Run is running
-	hmu       sync.Mutex  //
+	hmu       sync.Mutex  // guards handed
 	handed    []handedDelivery
 	offered   chan struct{} // an Offer came
 
