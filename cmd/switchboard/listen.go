@@ -63,7 +63,9 @@ func listen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	receiveURL := "http://" + ln.Addr().String() + "/"
-	desc := "switchboard listen (temporary)"
+	host := hostname()
+	reapTemporary(ctx, c, host, processAlive, stdout, stderr)
+	desc := temporaryDescription(host, os.Getpid())
 	ep, err := c.CreateEndpoint(ctx, client.EndpointParams{URL: receiveURL, EnabledEvents: splitList(*events), Version: *version, Description: &desc})
 	if err != nil {
 		ln.Close()

@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -294,5 +296,69 @@ func TestForwardSecretIsStable(t *testing.T) {
 	given, _ := webhook.NewSecret()
 	if s, where, err := forwardSecret(given); err != nil || s != given || where != "from --secret" {
 		t.Fatalf("forwardSecret(flag) = %q, %q, %v", s, where, err)
+	}
+}
+
+// TestListenReapsTemporaryEndpoints checks that listen deletes the temporary
+// endpoints earlier listen processes on this host left behind when they
+// died, and nothing else.
+func TestListenReapsTemporaryEndpoints(t *testing.T) {
+	url := startServer(t)
+	c := client.New(url, testKey, "dev")
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatalf("run true: %v", err)
+	}
+	host := hostname()
+	tests := []struct {
+		name, description string
+		wantKept          bool
+	}{
+		{"this host, process gone", temporaryDescription(host, gone.Process.Pid), false},
+		{"this host, process running", temporaryDescription(host, os.Getpid()), true},
+		{"another host", temporaryDescription(host+"-other", gone.Process.Pid), true},
+		{"not listen's", "my production endpoint", true},
+	}
+	ids := make([]string, len(tests))
+	for i, tt := range tests {
+		desc := tt.description
+		ep, err := c.CreateEndpoint(context.Background(), client.EndpointParams{URL: "http://127.0.0.1:9/" + strconv.Itoa(i), Description: &desc})
+		if err != nil {
+			t.Fatalf("create %s: %v", tt.name, err)
+		}
+		ids[i] = ep.ID
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"listen", "--api-url", url, "--api-key", testKey}, out, errOut)
+	}()
+	storetest.WaitFor(t, 10*time.Second, "listen to be ready", func() bool { return strings.Contains(out.String(), "Ready.") })
+	stop()
+	if code := <-done; code != 0 {
+		t.Fatalf("listen exited with %d: %s", code, errOut)
+	}
+
+	l, err := c.ListEndpoints(context.Background(), client.Page{Limit: 20})
+	if err != nil {
+		t.Fatalf("list endpoints: %v", err)
+	}
+	kept := map[string]bool{}
+	for _, e := range l.Items {
+		kept[e.ID] = true
+	}
+	for i, tt := range tests {
+		if kept[ids[i]] != tt.wantKept {
+			t.Errorf("%s: kept %v, want %v", tt.name, kept[ids[i]], tt.wantKept)
+		}
+		if reported := strings.Contains(out.String(), "Deleted the temporary endpoint "+ids[i]+" an earlier listen"); reported == tt.wantKept {
+			t.Errorf("%s: deletion reported %v, want %v", tt.name, reported, !tt.wantKept)
+		}
+	}
+	if len(l.Items) != 3 {
+		t.Errorf("%d endpoints after listen, want the 3 kept (listen deletes its own)", len(l.Items))
 	}
 }
