@@ -32,6 +32,7 @@ const (
 	DefaultShutdownGrace = 5 * time.Second
 	DefaultMaxHold       = time.Second
 	DefaultClaimDelay    = 2 * time.Millisecond
+	DefaultRecordDelay   = 5 * time.Millisecond
 	// MaxResponseBody bounds the response body kept with an attempt.
 	MaxResponseBody = 1024
 )
@@ -74,6 +75,11 @@ type Config struct {
 	// ordered endpoint's next delivery. DefaultClaimDelay when zero; none
 	// when negative.
 	ClaimDelay time.Duration
+	// RecordDelay is how long the recorder waits after a result for more
+	// to record in the same transaction, while nothing waits for the room
+	// recording frees. It delays no delivery, only the bookkeeping after
+	// it. DefaultRecordDelay when zero; none when negative.
+	RecordDelay time.Duration
 	// ShutdownGrace is how long a stopping dispatcher lets attempts in
 	// flight finish before it cancels them and releases their deliveries.
 	ShutdownGrace time.Duration
@@ -131,6 +137,9 @@ func (c *Config) defaults() {
 	}
 	if c.ClaimDelay == 0 {
 		c.ClaimDelay = DefaultClaimDelay
+	}
+	if c.RecordDelay == 0 {
+		c.RecordDelay = DefaultRecordDelay
 	}
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = DefaultShutdownGrace

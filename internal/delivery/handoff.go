@@ -50,6 +50,11 @@ func (d *Dispatcher) Offer(ds []store.Delivery, events []store.Event) {
 		d.handed = append(d.handed, handedDelivery{d: dl, ev: byID[dl.EventID]})
 	}
 	d.hmu.Unlock()
+	d.offer()
+}
+
+// offer tells the dispatcher's loop that handed-over deliveries wait.
+func (d *Dispatcher) offer() {
 	select {
 	case d.offered <- struct{}{}:
 	default:

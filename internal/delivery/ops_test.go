@@ -82,27 +82,36 @@ func TestMetrics(t *testing.T) {
 		ep := h.createEndpoint(map[string]any{"url": rc.URL})
 		h.record(context.Background(), switchboard.TypeUserCreated, 2)
 		await(t, 10*time.Second, "two attempts", func() bool { return len(rc.got()) == 2 })
-		var body string
-		await(t, 10*time.Second, "the metrics", func() bool {
-			resp, err := http.Get(h.srv.URL() + "/metrics")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			raw, _ := io.ReadAll(resp.Body)
-			body = string(raw)
-			return strings.Contains(body, `switchboard_webhook_deliveries_total{outcome="retrying"} 2`)
-		})
-		for _, want := range []string{
+		wants := []string{
+			`switchboard_webhook_deliveries_total{outcome="retrying"} 2`,
 			`switchboard_webhook_queue_depth{endpoint="` + ep.ID + `"} 2`,
 			`switchboard_webhook_pending 2`,
 			`switchboard_webhook_endpoint_attempts_total{endpoint="` + ep.ID + `",result="failure"} 2`,
 			`switchboard_webhook_attempt_duration_seconds_count 2`,
 			`switchboard_webhook_oldest_pending_age_seconds{endpoint="` + ep.ID + `"}`,
-		} {
-			if !strings.Contains(body, want) {
-				t.Errorf("metrics lack %q", want)
+		}
+		// Each series is updated on its own: wait for all of them.
+		missing := wants
+		deadline := time.Now().Add(10 * time.Second)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for len(missing) > 0 && time.Now().Before(deadline) {
+			<-tick.C
+			resp, err := http.Get(h.srv.URL() + "/metrics")
+			if err != nil {
+				t.Fatal(err)
 			}
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			missing = nil
+			for _, want := range wants {
+				if !strings.Contains(string(raw), want) {
+					missing = append(missing, want)
+				}
+			}
+		}
+		for _, m := range missing {
+			t.Errorf("metrics lack %q", m)
 		}
 	})
 }

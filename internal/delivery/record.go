@@ -11,9 +11,16 @@ import (
 )
 
 // record writes outcomes as they come, as many as have queued up in one
-// transaction, until the workers are done.
+// transaction, until the workers are done. Unless something waits for the
+// room recording frees (due or handed-over deliveries, an ordered
+// endpoint's next head), it lets RecordDelay pass for more to join the
+// batch: at a moderate rate results come one at a time, and a transaction
+// each doubled the writer's commits.
 func (d *Dispatcher) record() {
 	batch := make([]*outcome, 0, d.cfg.BatchSize)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	defer linger.Stop()
 	for o := range d.results {
 		batch = append(batch[:0], o)
 	drain:
@@ -28,8 +35,32 @@ func (d *Dispatcher) record() {
 				break drain
 			}
 		}
+		if d.cfg.RecordDelay > 0 && len(batch) < cap(batch) && !d.pressed(batch) {
+			linger.Reset(d.cfg.RecordDelay)
+		wait:
+			for len(batch) < cap(batch) {
+				select {
+				case o, ok := <-d.results:
+					if !ok {
+						break wait
+					}
+					batch = append(batch, o)
+					if o.j.d.Ordered {
+						break wait
+					}
+				case <-linger.C:
+					break wait
+				}
+			}
+			linger.Stop()
+		}
 		d.flush(batch)
 	}
+}
+
+// pressed reports whether something waits for the batch to be recorded.
+func (d *Dispatcher) pressed(batch []*outcome) bool {
+	return d.starved.Load() || hasOrdered(batch) || d.handedWaiting()
 }
 
 // flush records a batch, retrying while the database is unavailable; a
@@ -54,18 +85,20 @@ func (d *Dispatcher) flush(batch []*outcome) {
 		time.Sleep(min(time.Duration(try)*100*time.Millisecond, 2*time.Second))
 	}
 	d.inflight.Add(-int64(len(batch)))
-	// Room for more: claim at once if due or handed-over deliveries waited
-	// for it, or if an ordered endpoint may have a new head (it waits for
-	// nothing else); and
-	// soon if a delivery went back to the queue. A batch of successes of
+	// Room for more: claim at once if due deliveries waited for it, or if
+	// an ordered endpoint may have a new head (it waits for nothing else);
+	// and soon if a delivery went back to the queue. A batch of successes of
 	// unordered deliveries leaves nothing to claim: fresh deliveries wake
 	// the dispatcher themselves, or are handed to it.
 	switch {
-	case d.starved.Load() || hasOrdered(batch) || d.handedWaiting():
+	case d.starved.Load() || hasOrdered(batch):
 		d.urgent.Store(true)
 		d.Wake()
 	case requeued(batch):
 		d.Wake()
+	}
+	if d.handedWaiting() {
+		d.offer() // room for them, without a claim
 	}
 }
 
