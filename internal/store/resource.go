@@ -46,13 +46,13 @@ func (tx *Tx) Put(ctx context.Context, r Resource) error {
 	if err != nil {
 		return fmt.Errorf("store: encode %s %s: %w", r.Kind, r.ID, err)
 	}
-	k := bodyKey{r.Kind, r.Project, r.ID}
+	k := rowKey{r.Kind, r.Project, r.ID}
 	cols := columnsOf(r)
-	if kept, ok := tx.bodies[k]; ok && kept.cols != nil && kept.locked {
+	if kept, ok := tx.rows[k]; ok && kept.locked {
 		// The row is known, and no other transaction may change it: write
 		// what changed. SQLite rewrites every index whose columns an
 		// UPDATE sets, changed or not.
-		err = tx.update(ctx, r, body, *kept.cols, cols)
+		err = tx.update(ctx, r, body, kept.cols, cols)
 	} else {
 		_, err = tx.exec(ctx, `INSERT INTO resources (id, kind, project, status, owner, ref, uniq, due_at, body)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -63,7 +63,7 @@ func (tx *Tx) Put(ctx context.Context, r Resource) error {
 	if err != nil {
 		return fmt.Errorf("store: put %s %s: %w", r.Kind, r.ID, err)
 	}
-	tx.keepBody(k, body, &cols, true)
+	tx.keep(k, body, cols, true)
 	return tx.bumpGeneration(ctx, r.Kind, r.Project)
 }
 
@@ -124,8 +124,8 @@ func (tx *Tx) Read(ctx context.Context, kind, project, id string, v any) error {
 }
 
 func (tx *Tx) get(ctx context.Context, kind, project, id string, v any, lock string) error {
-	k := bodyKey{kind, project, id}
-	if b, ok := tx.bodies[k]; ok && (b.locked || lock == "") {
+	k := rowKey{kind, project, id}
+	if b, ok := tx.rows[k]; ok && (b.locked || lock == "") {
 		return decode(kind, id, b.body, v)
 	}
 	var body []byte
@@ -135,7 +135,7 @@ func (tx *Tx) get(ctx context.Context, kind, project, id string, v any, lock str
 	if err != nil {
 		return fmt.Errorf("store: get %s %s: %w", kind, id, tx.s.rowErr(err))
 	}
-	tx.keepBody(k, body, &c, lock != "")
+	tx.keep(k, body, c, lock != "")
 	return decode(kind, id, body, v)
 }
 
@@ -145,24 +145,25 @@ func (tx *Tx) get(ctx context.Context, kind, project, id string, v any, lock str
 // knows sets only the columns that changed. Put and Delete keep it current;
 // nothing else writes resources.
 
-type bodyKey struct{ kind, project, id string }
+type rowKey struct{ kind, project, id string }
 
-type keptBody struct {
+type keptRow struct {
 	body   []byte
-	cols   *columns // as stored
-	locked bool     // read FOR UPDATE or written: Get may use it on PostgreSQL
+	cols   columns // as stored
+	locked bool    // read FOR UPDATE or written: Get may use it on PostgreSQL
 }
 
-func (tx *Tx) keepBody(k bodyKey, body []byte, cols *columns, locked bool) {
-	if tx.bodies == nil {
-		tx.bodies = make(map[bodyKey]keptBody)
+func (tx *Tx) keep(k rowKey, body []byte, cols columns, locked bool) {
+	if tx.rows == nil {
+		tx.rows = make(map[rowKey]keptRow)
 	}
-	tx.bodies[k] = keptBody{body: body, cols: cols, locked: locked || tx.s.backend == SQLite}
+	tx.rows[k] = keptRow{body: body, cols: cols, locked: locked || tx.s.backend == SQLite}
 }
 
 // GetUnique decodes the resource whose Unique column is key.
 func (tx *Tx) GetUnique(ctx context.Context, kind, project, key string, v any) error {
-	var body, id string
+	var id string
+	var body []byte
 	err := tx.queryRow(ctx, "SELECT id, body FROM resources WHERE project = ? AND kind = ? AND uniq = ?"+tx.forUpdate(),
 		project, kind, key).Scan(&id, &body)
 	if err != nil {
@@ -171,8 +172,8 @@ func (tx *Tx) GetUnique(ctx context.Context, kind, project, key string, v any) e
 	return decode(kind, id, body, v)
 }
 
-func decode[B string | []byte](kind, id string, body B, v any) error {
-	if err := json.Unmarshal([]byte(body), v); err != nil {
+func decode(kind, id string, body []byte, v any) error {
+	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("store: decode %s %s: %w", kind, id, err)
 	}
 	return nil
@@ -187,7 +188,7 @@ func (tx *Tx) Delete(ctx context.Context, kind, project, id string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("store: delete %s %s: %w", kind, id, ErrNotFound)
 	}
-	delete(tx.bodies, bodyKey{kind, project, id})
+	delete(tx.rows, rowKey{kind, project, id})
 	return tx.bumpGeneration(ctx, kind, project)
 }
 

@@ -118,10 +118,3 @@ func (tx *Tx) stmt(ctx context.Context, query string, rows bool) *sql.Stmt {
 	}
 	return tx.tx.StmtContext(ctx, st)
 }
-
-// cached reports whether query has a prepared statement.
-func (c *stmtCache) cached(query string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.stmts[query] != nil
-}

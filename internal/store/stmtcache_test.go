@@ -92,3 +92,10 @@ func TestStmtCache(t *testing.T) {
 		}
 	}
 }
+
+// cached reports whether query has a prepared statement.
+func (c *stmtCache) cached(query string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stmts[query] != nil
+}

@@ -194,7 +194,7 @@ type Tx struct {
 	eventLocks  map[string]bool // projects whose event sequence this Tx holds
 	stmts       *stmtCache      // SQLite: prepared statements; nil on PostgreSQL
 	busy        map[*sql.Stmt]bool
-	bodies      map[bodyKey]keptBody // resources read or written (resource.go)
+	rows        map[rowKey]keptRow // resources read or written (resource.go)
 }
 
 // AfterCommit registers fn to run once the transaction has committed.
