@@ -44,7 +44,7 @@ type attemptObject struct {
 	Error        *string `json:"error"`
 }
 
-func newDeliveryObject(d store.Delivery, attempts []store.Attempt) deliveryObject {
+func newDeliveryObject(d store.DeliveryRow, attempts []store.Attempt) deliveryObject {
 	o := deliveryObject{
 		Object: "webhookDelivery", ID: d.ID, Endpoint: d.EndpointID, Event: d.EventID, Status: d.Status,
 		Paused: d.Paused, Attempts: make([]attemptObject, len(attempts)),
@@ -72,7 +72,7 @@ func newDeliveryObject(d store.Delivery, attempts []store.Attempt) deliveryObjec
 func deliveryList(ds []delivery.Delivery, cur store.Cursors) list {
 	items := make([]deliveryObject, len(ds))
 	for i, d := range ds {
-		items[i] = newDeliveryObject(d.Delivery, d.Attempts)
+		items[i] = newDeliveryObject(d.DeliveryRow, d.Attempts)
 	}
 	return newList(items, cur)
 }

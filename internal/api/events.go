@@ -49,7 +49,7 @@ func (s *Server) listEvents(c *Call) (int, any, error) {
 			}
 		}
 	}
-	var events []store.Event
+	var events []store.EventRow
 	var cur store.Cursors
 	err = s.deps.Store.View(c.Ctx, func(tx *store.Tx) error {
 		events, cur, err = tx.ListEvents(c.Ctx, q)
@@ -73,7 +73,7 @@ func (s *Server) getEvent(c *Call) (int, any, error) {
 		return 0, nil, err
 	}
 	id := c.R.PathValue("id")
-	var e store.Event
+	var e store.EventRow
 	err = s.deps.Store.View(c.Ctx, func(tx *store.Tx) error {
 		e, err = tx.GetEvent(c.Ctx, c.Project, id)
 		return err

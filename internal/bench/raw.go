@@ -45,7 +45,7 @@ func sampleEvent() ([]byte, error) {
 		`"phoneNumber":"+12012001234","provider":"p9","required":[],"status":"requested","subscription":"sub_0123456789abcdef",` +
 		`"user":{"object":"user","id":"usr_0123456789abcdef","birthday":null,"email":"bench@example.com","emailVerified":false,` +
 		`"fullName":"Bench User","preferredLocale":null,"createdAt":"2026-11-23T12:00:00Z"}}`)
-	e := store.Event{ID: "evt_0123456789abcdef", Project: "dev", Type: switchboard.TypePortingUpdated, Resource: "prt_0123456789abcdef",
+	e := store.EventRow{ID: "evt_0123456789abcdef", Project: "dev", Type: switchboard.TypePortingUpdated, Resource: "prt_0123456789abcdef",
 		Time: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC), Source: eventlog.DefaultSource, Data: data,
 		PreviousData: []byte(`{"status":"pending","lastRequestedAt":null}`), Actor: []byte(`{"type":"apiKey","apiKey":"key_0123456789abcdef"}`)}
 	b, err := eventlog.Render(e, switchboard.LatestVersion)

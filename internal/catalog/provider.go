@@ -107,7 +107,7 @@ func SeedProviders(ctx context.Context, tx *store.Tx) error {
 	}
 	for _, p := range providers {
 		var existing Provider
-		err := tx.Get(ctx, ServiceProviderKind, "", p.ID, &existing)
+		err := tx.GetForUpdate(ctx, ServiceProviderKind, "", p.ID, &existing)
 		if err == nil {
 			continue
 		}

@@ -69,7 +69,7 @@ type Dispatcher struct {
 
 // job is one claimed delivery, rendered, on its way to a worker.
 type job struct {
-	d    store.Delivery
+	d    store.DeliveryRow
 	t    *target
 	body []byte
 }
@@ -226,7 +226,7 @@ func newClaimID() string {
 // the jobs to the workers.
 func (d *Dispatcher) claimBatch(ctx context.Context, n int) (int, error) {
 	claim := store.Claim{ID: newClaimID(), Now: d.clock.Now(), Wall: time.Now(), Lease: d.cfg.Lease, Limit: n}
-	var ds []store.Delivery
+	var ds []store.DeliveryRow
 	err := d.store.Update(ctx, func(tx *store.Tx) error {
 		var err error
 		ds, err = tx.ClaimDeliveries(ctx, claim)
@@ -244,7 +244,7 @@ func (d *Dispatcher) claimBatch(ctx context.Context, n int) (int, error) {
 // deliveries this dispatcher holds (counted in flight already) in one read,
 // renders each event once per version, and hands the jobs to the workers;
 // what it cannot attempt it releases.
-func (d *Dispatcher) dispatch(ctx context.Context, ds []store.Delivery, known map[string]store.Event) error {
+func (d *Dispatcher) dispatch(ctx context.Context, ds []store.DeliveryRow, known map[string]store.EventRow) error {
 	eventIDs := make([]string, 0, len(ds))
 	endpointIDs := make([]string, 0, 4)
 	seenEP := make(map[string]bool, 4)
@@ -257,7 +257,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, ds []store.Delivery, known ma
 			endpointIDs = append(endpointIDs, ds[i].EndpointID)
 		}
 	}
-	var events map[string]store.Event
+	var events map[string]store.EventRow
 	var bodies map[string][]byte
 	// The rows are claimed: load what they need even if ctx ends now, so
 	// that they are attempted or released, not left to their lease.

@@ -33,15 +33,15 @@ func (d *Dispatcher) Lease(n int) (claimID string, until time.Time, ok bool) {
 // handedDelivery is a delivery handed over with its event, which its
 // dispatch then need not load.
 type handedDelivery struct {
-	d  store.Delivery
-	ev *store.Event
+	d  store.DeliveryRow
+	ev *store.EventRow
 }
 
 // Offer implements eventlog.Handoff: it takes deliveries queued under a
 // Lease, and their events, once their transaction has committed. It never
 // blocks: it runs in the committing goroutine, on SQLite the store's writer.
-func (d *Dispatcher) Offer(ds []store.Delivery, events []store.Event) {
-	byID := make(map[string]*store.Event, len(events))
+func (d *Dispatcher) Offer(ds []store.DeliveryRow, events []store.EventRow) {
+	byID := make(map[string]*store.EventRow, len(events))
 	for i := range events {
 		byID[events[i].ID] = &events[i]
 	}
@@ -84,8 +84,8 @@ func (d *Dispatcher) takeHanded(ctx context.Context, room int) int {
 	if n == 0 {
 		return 0
 	}
-	keep := make([]store.Delivery, 0, n)
-	known := make(map[string]store.Event, n)
+	keep := make([]store.DeliveryRow, 0, n)
+	known := make(map[string]store.EventRow, n)
 	deadline := time.Now().Add(d.cfg.Timeout + time.Second)
 	for _, h := range batch {
 		if !h.d.LeaseUntil.After(deadline) {

@@ -53,7 +53,7 @@ func TestGracefulShutdown(t *testing.T) {
 					t.Fatalf("Shutdown took %s with a 1s grace period", took)
 				}
 				st := b.Open(t)
-				var d store.Delivery
+				var d store.DeliveryRow
 				err := st.View(context.Background(), func(tx *store.Tx) error {
 					ds, _, err := tx.ListDeliveries(context.Background(), store.DeliveryQuery{Project: testProject, EventID: ids[0]})
 					if err == nil && len(ds) == 1 {

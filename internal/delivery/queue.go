@@ -25,7 +25,7 @@ type Queue struct {
 
 // Delivery is a delivery with its attempts, oldest first.
 type Delivery struct {
-	store.Delivery
+	store.DeliveryRow
 	Attempts []store.Attempt
 }
 
@@ -33,7 +33,7 @@ type Delivery struct {
 func (q *Queue) ForEndpoint(ctx context.Context, project, endpointID string, p store.Page) ([]Delivery, store.Cursors, error) {
 	return q.list(ctx, store.DeliveryQuery{Project: project, EndpointID: endpointID, Page: p}, func(tx *store.Tx) error {
 		var e endpoint.Endpoint
-		return notFound(tx.Get(ctx, endpoint.Kind, project, endpointID, &e), "webhookEndpoint", endpointID)
+		return notFound(tx.GetForUpdate(ctx, endpoint.Kind, project, endpointID, &e), "webhookEndpoint", endpointID)
 	})
 }
 
@@ -74,7 +74,7 @@ func (q *Queue) list(ctx context.Context, dq store.DeliveryQuery, exists func(*s
 		}
 		out = make([]Delivery, len(ds))
 		for i := range ds {
-			out[i] = Delivery{Delivery: ds[i], Attempts: attempts[ds[i].ID]}
+			out[i] = Delivery{DeliveryRow: ds[i], Attempts: attempts[ds[i].ID]}
 		}
 		return nil
 	})
@@ -89,8 +89,8 @@ func (q *Queue) list(ctx context.Context, dq store.DeliveryQuery, exists func(*s
 // queued again (it keeps its webhook-id, the event's ID); an endpoint that
 // never had the event gets a new delivery. Deliveries to a disabled
 // endpoint wait, paused, until it is enabled. It returns the deliveries.
-func (q *Queue) Resend(ctx context.Context, project, eventID, endpointID string) ([]store.Delivery, error) {
-	var out []store.Delivery
+func (q *Queue) Resend(ctx context.Context, project, eventID, endpointID string) ([]store.DeliveryRow, error) {
+	var out []store.DeliveryRow
 	err := q.Store.Update(ctx, func(tx *store.Tx) error {
 		out = out[:0]
 		ev, err := tx.GetEvent(ctx, project, eventID)
@@ -100,7 +100,7 @@ func (q *Queue) Resend(ctx context.Context, project, eventID, endpointID string)
 		var targets []endpoint.Endpoint
 		if endpointID != "" {
 			var e endpoint.Endpoint
-			if err := tx.Get(ctx, endpoint.Kind, project, endpointID, &e); err != nil {
+			if err := tx.GetForUpdate(ctx, endpoint.Kind, project, endpointID, &e); err != nil {
 				return notFound(err, "webhookEndpoint", endpointID)
 			}
 			if !e.Matches(ev.Type) {
@@ -138,25 +138,25 @@ func (q *Queue) Resend(ctx context.Context, project, eventID, endpointID string)
 	return out, nil
 }
 
-func (q *Queue) requeue(ctx context.Context, tx *store.Tx, ev store.Event, e endpoint.Endpoint, now time.Time) (store.Delivery, error) {
+func (q *Queue) requeue(ctx context.Context, tx *store.Tx, ev store.EventRow, e endpoint.Endpoint, now time.Time) (store.DeliveryRow, error) {
 	paused := e.Status != endpoint.Enabled
 	d, err := tx.DeliveryOf(ctx, ev.ID, e.ID)
 	switch {
 	case err == nil:
 		if err := tx.RequeueDelivery(ctx, d.ID, now, paused); err != nil {
-			return store.Delivery{}, err
+			return store.DeliveryRow{}, err
 		}
 		d.Status, d.NextAttemptAt, d.Paused, d.RetryBase, d.UpdatedAt = store.DeliveryPending, now, paused, d.Attempts, now
 		return d, nil
 	case errors.Is(err, store.ErrNotFound):
-		d = store.Delivery{
+		d = store.DeliveryRow{
 			ID: id.New(id.Delivery), Project: ev.Project, EndpointID: e.ID, EventID: ev.ID, EventSeq: ev.Seq,
 			Status: store.DeliveryPending, Ordered: e.Ordered, Paused: paused,
 			NextAttemptAt: now, CreatedAt: now, UpdatedAt: now,
 		}
 		return d, tx.InsertDelivery(ctx, &d)
 	default:
-		return store.Delivery{}, err
+		return store.DeliveryRow{}, err
 	}
 }
 
@@ -166,7 +166,7 @@ func (q *Queue) Recover(ctx context.Context, project, endpointID string, since t
 	var n int64
 	err := q.Store.Update(ctx, func(tx *store.Tx) error {
 		var e endpoint.Endpoint
-		if err := tx.Get(ctx, endpoint.Kind, project, endpointID, &e); err != nil {
+		if err := tx.GetForUpdate(ctx, endpoint.Kind, project, endpointID, &e); err != nil {
 			return notFound(err, "webhookEndpoint", endpointID)
 		}
 		var err error

@@ -231,7 +231,7 @@ func (d *Dispatcher) judge(ctx context.Context, tx *store.Tx, h *health) (func()
 		return nil, nil
 	}
 	var e endpoint.Endpoint
-	if err := tx.Get(ctx, endpoint.Kind, t.project, t.id, &e); errors.Is(err, store.ErrNotFound) {
+	if err := tx.GetForUpdate(ctx, endpoint.Kind, t.project, t.id, &e); errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err

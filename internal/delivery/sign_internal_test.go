@@ -90,7 +90,7 @@ func TestBucket(t *testing.T) {
 func BenchmarkRenderSign(b *testing.B) {
 	future := time.Now().Add(time.Hour)
 	tg := testTarget(b, endpoint.Secret{Value: endpoint.NewSecret()}, endpoint.Secret{Value: endpoint.NewSecret(), ExpiresAt: &future})
-	ev := store.Event{ID: "evt_0123456789012345678901234567", Project: "gigs", Type: switchboard.TypePortingUpdated,
+	ev := store.EventRow{ID: "evt_0123456789012345678901234567", Project: "gigs", Type: switchboard.TypePortingUpdated,
 		Resource: "prt_1", Time: time.Now(), Source: eventlog.DefaultSource,
 		Data:         []byte(`{"object":"porting","id":"prt_0123456789012345678901234567","status":"requested","phoneNumber":"+14155552671","declinedAttempts":0,"required":["accountNumber","accountPin"]}`),
 		PreviousData: []byte(`{"status":"pending"}`), Actor: []byte(`{"type":"system"}`)}

@@ -135,7 +135,7 @@ func firstFailure(err error) error {
 // Get returns the project's endpoint.
 func (s *Service) Get(ctx context.Context, project, endpointID string) (Endpoint, error) {
 	var e Endpoint
-	err := s.Store.View(ctx, func(tx *store.Tx) error { return tx.Get(ctx, Kind, project, endpointID, &e) })
+	err := s.Store.View(ctx, func(tx *store.Tx) error { return tx.GetForUpdate(ctx, Kind, project, endpointID, &e) })
 	if errors.Is(err, store.ErrNotFound) {
 		return Endpoint{}, errNotFound(endpointID)
 	}
@@ -312,7 +312,7 @@ func (s *Service) RotateSecret(ctx context.Context, project, endpointID string) 
 func (s *Service) modify(ctx context.Context, project, endpointID string, fn func(*store.Tx, *Endpoint, time.Time) error) error {
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
 		var e Endpoint
-		if err := tx.Get(ctx, Kind, project, endpointID, &e); err != nil {
+		if err := tx.GetForUpdate(ctx, Kind, project, endpointID, &e); err != nil {
 			return err
 		}
 		now := s.Clock.Now()

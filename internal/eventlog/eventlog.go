@@ -48,7 +48,7 @@ type Handoff interface {
 	Lease(n int) (claimID string, until time.Time, ok bool)
 	// Offer hands over deliveries queued under a Lease, and the events
 	// they deliver, once their transaction has committed.
-	Offer(ds []store.Delivery, events []store.Event)
+	Offer(ds []store.DeliveryRow, events []store.EventRow)
 }
 
 // Change is one event to record.
@@ -82,7 +82,7 @@ func ActorFrom(ctx context.Context) switchboard.Actor {
 
 // lease claims the unordered deliveries of the queue for the handoff, if
 // there is one and it has room, and returns them.
-func (l *Log) lease(queue []*store.Delivery) []store.Delivery {
+func (l *Log) lease(queue []*store.DeliveryRow) []store.DeliveryRow {
 	if l.Handoff == nil {
 		return nil
 	}
@@ -99,7 +99,7 @@ func (l *Log) lease(queue []*store.Delivery) []store.Delivery {
 	if !ok {
 		return nil
 	}
-	handed := make([]store.Delivery, 0, n)
+	handed := make([]store.DeliveryRow, 0, n)
 	for _, d := range queue {
 		if !d.Ordered {
 			d.ClaimID, d.LeaseUntil = claimID, until
@@ -112,7 +112,7 @@ func (l *Log) lease(queue []*store.Delivery) []store.Delivery {
 // Record appends the changes to the log of the project in tx and queues
 // their deliveries. An *.updated change whose diff is empty is skipped: it
 // changed nothing. It returns the recorded events.
-func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes ...Change) ([]store.Event, error) {
+func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes ...Change) ([]store.EventRow, error) {
 	queued := l.Clock.Now() // deliveries are due at once
 	now := clock.Second(queued)
 	actor, err := wirejson.Marshal(ActorFrom(ctx))
@@ -135,14 +135,14 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes 
 			return nil, fmt.Errorf("eventlog: %w", err)
 		}
 	}
-	var out []store.Event
-	var queue []*store.Delivery
+	var out []store.EventRow
+	var queue []*store.DeliveryRow
 	for _, c := range changes {
 		data, err := wirejson.Marshal(c.Data)
 		if err != nil {
 			return nil, fmt.Errorf("eventlog: encode %s: %w", c.Type, err)
 		}
-		ev := store.Event{
+		ev := store.EventRow{
 			ID: id.New(id.Event), Project: project, Type: c.Type, Resource: c.Resource,
 			Time: now, Source: source, Data: data, Actor: actor,
 		}
@@ -169,7 +169,7 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes 
 			if !ep.Matches(ev.Type) {
 				continue
 			}
-			queue = append(queue, &store.Delivery{
+			queue = append(queue, &store.DeliveryRow{
 				ID: id.New(id.Delivery), Project: project, EndpointID: ep.ID, EventID: ev.ID, EventSeq: ev.Seq,
 				Status: store.DeliveryPending, Ordered: ep.Ordered, NextAttemptAt: queued,
 				CreatedAt: queued, UpdatedAt: queued,

@@ -20,8 +20,8 @@ import (
 type handoff struct {
 	open    bool
 	leases  []int
-	offered []store.Delivery
-	events  []store.Event
+	offered []store.DeliveryRow
+	events  []store.EventRow
 }
 
 func (h *handoff) Lease(n int) (string, time.Time, bool) {
@@ -29,7 +29,7 @@ func (h *handoff) Lease(n int) (string, time.Time, bool) {
 	return "claim-1", time.UnixMilli(4_000_000_000_000).UTC(), h.open
 }
 
-func (h *handoff) Offer(ds []store.Delivery, events []store.Event) {
+func (h *handoff) Offer(ds []store.DeliveryRow, events []store.EventRow) {
 	h.offered = append(h.offered, ds...)
 	h.events = append(h.events, events...)
 }
@@ -89,7 +89,7 @@ func TestRecordHandsOff(t *testing.T) {
 				if len(h.leases) != 1 || h.leases[0] != 2 {
 					t.Errorf("leases asked %v, want one for the 2 unordered deliveries", h.leases)
 				}
-				var ds []store.Delivery
+				var ds []store.DeliveryRow
 				storetest.View(t, st, func(tx *store.Tx) error {
 					var err error
 					ds, _, err = tx.ListDeliveries(ctx, store.DeliveryQuery{Project: "p", Page: store.Page{Limit: 10}})

@@ -54,7 +54,7 @@ var Changes = []VersionChange{
 func Supported(v string) bool { return slices.Contains(switchboard.Versions, v) }
 
 // Render renders a stored event as the JSON envelope of version v.
-func Render(e store.Event, v string) ([]byte, error) {
+func Render(e store.EventRow, v string) ([]byte, error) {
 	if !Supported(v) {
 		return nil, fmt.Errorf("eventlog: unsupported version %q", v)
 	}

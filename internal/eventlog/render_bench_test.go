@@ -22,8 +22,8 @@ var benchPorting = []byte(`{"object":"porting","id":"prt_0123456789abcdef","acco
 	`"user":{"object":"user","id":"usr_0123456789abcdef","birthday":null,"email":"bench@example.com","emailVerified":false,` +
 	`"fullName":"Bench User","preferredLocale":null,"createdAt":"2026-11-23T12:00:00Z"}}`)
 
-func benchEvent() store.Event {
-	return store.Event{ID: "evt_0123456789abcdef", Project: "dev", Type: switchboard.TypePortingUpdated, Resource: "prt_0123456789abcdef",
+func benchEvent() store.EventRow {
+	return store.EventRow{ID: "evt_0123456789abcdef", Project: "dev", Type: switchboard.TypePortingUpdated, Resource: "prt_0123456789abcdef",
 		Time: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC), Source: eventlog.DefaultSource, Data: benchPorting,
 		PreviousData: []byte(`{"status":"pending","lastRequestedAt":null}`), Actor: []byte(`{"type":"apiKey","apiKey":"key_0123456789abcdef"}`)}
 }

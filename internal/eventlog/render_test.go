@@ -36,7 +36,7 @@ func TestRenderSeeds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := Render(store.Event{ID: ev.ID, Project: ev.Project, Type: ev.Type, Time: ev.Time,
+			got, err := Render(store.EventRow{ID: ev.ID, Project: ev.Project, Type: ev.Type, Time: ev.Time,
 				Source: ev.Source, Data: data, PreviousData: ev.PreviousData}, ev.Version)
 			if err != nil {
 				t.Fatal(err)
@@ -55,7 +55,7 @@ func TestRenderSeeds(t *testing.T) {
 }
 
 func TestRenderVersions(t *testing.T) {
-	ev := store.Event{ID: "evt_1", Project: "dev", Type: switchboard.TypeUserUpdated, Source: DefaultSource,
+	ev := store.EventRow{ID: "evt_1", Project: "dev", Type: switchboard.TypeUserUpdated, Source: DefaultSource,
 		Data: []byte(`{"object":"user"}`), PreviousData: []byte(`{"email":"a@example.com"}`),
 		Actor: []byte(`{"type":"system"}`)}
 	tests := []struct {

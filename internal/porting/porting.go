@@ -249,7 +249,7 @@ type getter func(ctx context.Context, kind, project, id string, v any) error
 
 // load reads the porting a transaction is about to change, locked.
 func load(ctx context.Context, tx *store.Tx, project, portingID string) (*record, error) {
-	return fetch(ctx, tx.Get, project, portingID)
+	return fetch(ctx, tx.GetForUpdate, project, portingID)
 }
 
 func fetch(ctx context.Context, get getter, project, portingID string) (*record, error) {

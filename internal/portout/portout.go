@@ -137,7 +137,7 @@ func (s *Service) expire(ctx context.Context, tx *store.Tx, project string, r *r
 // Tick expires credentials whose lifetime has passed.
 func (s *Service) Tick(ctx context.Context, tx *store.Tx, project, credID string) error {
 	var r record
-	if err := tx.Get(ctx, Kind, project, credID, &r); err != nil {
+	if err := tx.GetForUpdate(ctx, Kind, project, credID, &r); err != nil {
 		return fmt.Errorf("portout: %w", err)
 	}
 	if r.Status != Valid || r.ExpiresAt.After(s.Clock.Now()) {

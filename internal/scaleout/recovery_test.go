@@ -82,7 +82,7 @@ func TestPostgresRestart(t *testing.T) {
 			for i := 0; loadCtx.Err() == nil; i++ {
 				id := fmt.Sprintf("evt_load_%d_%06d", w, i)
 				err := srv.Store.Update(loadCtx, func(tx *store.Tx) error {
-					return tx.InsertEvent(loadCtx, &store.Event{ID: id, Project: "dev", Type: "com.gigs.test", Resource: "x",
+					return tx.InsertEvent(loadCtx, &store.EventRow{ID: id, Project: "dev", Type: "com.gigs.test", Resource: "x",
 						Time: time.Now(), Source: "test", Data: []byte(`{}`)})
 				})
 				mu.Lock()
@@ -150,7 +150,7 @@ func TestPostgresRestart(t *testing.T) {
 	wg.Wait()
 
 	// Nothing lost: every write that reported success is in the log.
-	var found map[string]store.Event
+	var found map[string]store.EventRow
 	err = srv.Store.View(ctx, func(tx *store.Tx) (err error) { found, err = tx.EventsByID(ctx, committed); return err })
 	if err != nil {
 		t.Fatal(err)

@@ -11,8 +11,8 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/clock"
 	"github.com/switchboard-dev/switchboard/internal/porting"
 	"github.com/switchboard-dev/switchboard/internal/portout"
-	"github.com/switchboard-dev/switchboard/internal/provider"
 	"github.com/switchboard-dev/switchboard/internal/scheduler"
+	"github.com/switchboard-dev/switchboard/internal/simulator"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/subscription"
 	"github.com/switchboard-dev/switchboard/internal/user"
@@ -48,7 +48,7 @@ func (s *Server) assemble(ctx context.Context, deps *api.Deps) error {
 	}
 	deps.Simulator = s.cfg.Simulator != "off"
 	if deps.Simulator {
-		s.Simulator = &provider.Simulator{Store: s.Store, Portings: portings, Auto: s.cfg.Simulator == "auto",
+		s.Simulator = &simulator.Simulator{Store: s.Store, Portings: portings, Auto: s.cfg.Simulator == "auto",
 			Delay: s.cfg.SimulatorDelay, Logger: s.log}
 	}
 	deps.AdvanceClock = s.advanceClock

@@ -25,8 +25,8 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/delivery"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/id"
-	"github.com/switchboard-dev/switchboard/internal/provider"
 	"github.com/switchboard-dev/switchboard/internal/scheduler"
+	"github.com/switchboard-dev/switchboard/internal/simulator"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -51,7 +51,7 @@ type Config struct {
 	// or "off".
 	Simulator string
 	// SimulatorDelay is how long the simulator waits before each step it
-	// takes; provider.DefaultDelay when zero.
+	// takes; simulator.DefaultDelay when zero.
 	SimulatorDelay time.Duration
 	// Logger receives the logs; slog.Default() when nil.
 	Logger *slog.Logger
@@ -104,7 +104,7 @@ type Server struct {
 	Scheduler *scheduler.Scheduler
 	// Simulator drives portings as the network provider would; nil when
 	// the simulator is off.
-	Simulator *provider.Simulator
+	Simulator *simulator.Simulator
 	// Dispatcher delivers the event log to the webhook endpoints.
 	Dispatcher *delivery.Dispatcher
 	// Metrics is the registry /metrics serves.

@@ -16,13 +16,13 @@ const (
 	DeliveryFailed    = "failed"
 )
 
-// Delivery is one event on its way to one endpoint. It stays pending until a
+// DeliveryRow is one event on its way to one endpoint. It stays pending until a
 // success is recorded or its retries are exhausted.
 //
 // Two clocks govern a delivery: NextAttemptAt is platform time (the clock
 // the simulator may advance, so that retries come due), while LeaseUntil is
 // wall time (a lease measures how long a live process may hold the row).
-type Delivery struct {
+type DeliveryRow struct {
 	ID         string
 	Project    string
 	EndpointID string
@@ -67,13 +67,13 @@ func boolInt(b bool) int {
 const deliveryColumns = `id, project, endpoint_id, event_id, event_seq, status, ordered, paused, attempts, retry_base,
 	next_attempt_at, lease_until, claim_id, created_at, updated_at, last_status, last_error`
 
-func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, error) {
-	var d Delivery
+func scanDelivery(sc interface{ Scan(...any) error }) (DeliveryRow, error) {
+	var d DeliveryRow
 	var ordered, paused, next, lease, created, updated int64
 	err := sc.Scan(&d.ID, &d.Project, &d.EndpointID, &d.EventID, &d.EventSeq, &d.Status, &ordered, &paused,
 		&d.Attempts, &d.RetryBase, &next, &lease, &d.ClaimID, &created, &updated, &d.LastStatus, &d.LastError)
 	if err != nil {
-		return Delivery{}, err
+		return DeliveryRow{}, err
 	}
 	d.Ordered, d.Paused = ordered != 0, paused != 0
 	d.NextAttemptAt, d.LeaseUntil = fromMS(next), fromMS(lease)
@@ -82,8 +82,8 @@ func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, error) {
 }
 
 // InsertDelivery queues a delivery; it commits with the event it delivers.
-func (tx *Tx) InsertDelivery(ctx context.Context, d *Delivery) error {
-	return tx.InsertDeliveries(ctx, []*Delivery{d})
+func (tx *Tx) InsertDelivery(ctx context.Context, d *DeliveryRow) error {
+	return tx.InsertDeliveries(ctx, []*DeliveryRow{d})
 }
 
 // insertChunk bounds the rows of one INSERT: an event to many endpoints
@@ -93,7 +93,7 @@ const insertChunk = 64
 // InsertDeliveries queues deliveries; they commit with the events they
 // deliver. A delivery with a ClaimID is queued claimed already, leased to
 // that claim until its LeaseUntil, as ClaimDeliveries would have left it.
-func (tx *Tx) InsertDeliveries(ctx context.Context, ds []*Delivery) error {
+func (tx *Tx) InsertDeliveries(ctx context.Context, ds []*DeliveryRow) error {
 	for len(ds) > 0 {
 		chunk := ds[:min(len(ds), insertChunk)]
 		ds = ds[len(chunk):]
@@ -207,7 +207,7 @@ const (
 )
 
 // ClaimDeliveries leases up to c.Limit due deliveries to the claim c.ID.
-func (tx *Tx) ClaimDeliveries(ctx context.Context, c Claim) ([]Delivery, error) {
+func (tx *Tx) ClaimDeliveries(ctx context.Context, c Claim) ([]DeliveryRow, error) {
 	now, wall, lease := ms(c.Now), ms(c.Wall), ms(c.Wall.Add(c.Lease))
 	query, args := claimSQLiteIndexed, []any{now, wall, c.Limit, now, wall, c.Limit, c.Limit, c.ID, lease, wall}
 	if tx.s.backend == Postgres {
@@ -227,7 +227,7 @@ func (tx *Tx) ClaimDeliveries(ctx context.Context, c Claim) ([]Delivery, error) 
 	}
 	defer rows.Close()
 	// Grown as rows come: most claims are far below the limit.
-	var out []Delivery
+	var out []DeliveryRow
 	for rows.Next() {
 		d, err := scanDelivery(rows)
 		if err != nil {
@@ -469,11 +469,11 @@ func (tx *Tx) DeleteDeliveries(ctx context.Context, endpointID string) error {
 }
 
 // DeliveryOf returns the delivery of an event to an endpoint.
-func (tx *Tx) DeliveryOf(ctx context.Context, eventID, endpointID string) (Delivery, error) {
+func (tx *Tx) DeliveryOf(ctx context.Context, eventID, endpointID string) (DeliveryRow, error) {
 	d, err := scanDelivery(tx.queryRow(ctx, "SELECT "+deliveryColumns+" FROM deliveries WHERE event_id = ? AND endpoint_id = ?",
 		eventID, endpointID))
 	if err != nil {
-		return Delivery{}, fmt.Errorf("store: delivery of %s to %s: %w", eventID, endpointID, tx.s.rowErr(err))
+		return DeliveryRow{}, fmt.Errorf("store: delivery of %s to %s: %w", eventID, endpointID, tx.s.rowErr(err))
 	}
 	return d, nil
 }
@@ -512,7 +512,7 @@ type DeliveryQuery struct {
 }
 
 // ListDeliveries returns a page of deliveries, newest first.
-func (tx *Tx) ListDeliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, Cursors, error) {
+func (tx *Tx) ListDeliveries(ctx context.Context, q DeliveryQuery) ([]DeliveryRow, Cursors, error) {
 	where := []string{"project = ?"}
 	args := []any{q.Project}
 	if q.EndpointID != "" {
@@ -523,7 +523,7 @@ func (tx *Tx) ListDeliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, 
 		where = append(where, "event_id = ?")
 		args = append(args, q.EventID)
 	}
-	return page(ctx, tx, "SELECT "+deliveryColumns+" FROM deliveries", where, args, q.Page, func(rows *sql.Rows) (string, Delivery, error) {
+	return page(ctx, tx, "SELECT "+deliveryColumns+" FROM deliveries", where, args, q.Page, func(rows *sql.Rows) (string, DeliveryRow, error) {
 		d, err := scanDelivery(rows)
 		return d.ID, d, err
 	})

@@ -27,12 +27,12 @@ func queueFrom(t testing.TB, s *store.Store, endpointID string, ordered bool, fr
 	err := s.Update(ctx, func(tx *store.Tx) error {
 		ids = ids[:0]
 		for i := from; i < from+n; i++ {
-			ev := store.Event{ID: fmt.Sprintf("evt_%s_%06d", endpointID, i), Project: "p", Type: "com.gigs.user.created",
+			ev := store.EventRow{ID: fmt.Sprintf("evt_%s_%06d", endpointID, i), Project: "p", Type: "com.gigs.user.created",
 				Resource: "usr_1", Time: now, Source: "s", Data: []byte(`{}`)}
 			if err := tx.InsertEvent(ctx, &ev); err != nil {
 				return err
 			}
-			d := store.Delivery{ID: fmt.Sprintf("dlv_%s_%06d", endpointID, i), Project: "p", EndpointID: endpointID,
+			d := store.DeliveryRow{ID: fmt.Sprintf("dlv_%s_%06d", endpointID, i), Project: "p", EndpointID: endpointID,
 				EventID: ev.ID, EventSeq: ev.Seq, Status: store.DeliveryPending, Ordered: ordered,
 				NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 			if err := tx.InsertDelivery(ctx, &d); err != nil {
@@ -48,9 +48,9 @@ func queueFrom(t testing.TB, s *store.Store, endpointID string, ordered bool, fr
 	return ids
 }
 
-func claim(t testing.TB, s *store.Store, id string, now time.Time, limit int) []store.Delivery {
+func claim(t testing.TB, s *store.Store, id string, now time.Time, limit int) []store.DeliveryRow {
 	t.Helper()
-	var ds []store.Delivery
+	var ds []store.DeliveryRow
 	err := s.Update(context.Background(), func(tx *store.Tx) error {
 		var err error
 		ds, err = tx.ClaimDeliveries(context.Background(), store.Claim{ID: id, Now: now, Wall: time.Now(), Lease: time.Minute, Limit: limit})
@@ -151,7 +151,7 @@ func TestClaimRules(t *testing.T) {
 			t.Fatalf("claimed %d due deliveries, want 2", len(ds))
 		}
 		// An expired lease frees the row for another claimer.
-		var late []store.Delivery
+		var late []store.DeliveryRow
 		if err := s.Update(ctx, func(tx *store.Tx) (err error) {
 			late, err = tx.ClaimDeliveries(ctx, store.Claim{ID: "late", Now: now.Add(time.Hour), Wall: time.Now().Add(2 * time.Minute), Lease: time.Minute, Limit: 10})
 			return err
@@ -207,7 +207,7 @@ func TestClaimOrderedHeads(t *testing.T) {
 		o2 := queue(t, s, "whe_o2", true, 5, now)
 		o3 := queue(t, s, "whe_o3", true, 5, now)
 		u := queue(t, s, "whe_u", false, 4, now)
-		ids := func(ds []store.Delivery) map[string]bool {
+		ids := func(ds []store.DeliveryRow) map[string]bool {
 			m := map[string]bool{}
 			for _, d := range ds {
 				m[d.ID] = true
@@ -561,15 +561,15 @@ func TestInsertDeliveries(t *testing.T) {
 		s := b.Open(t)
 		now := time.UnixMilli(1_700_000_000_000).UTC()
 		for _, n := range []int{1, 64, 65, 130} {
-			var want []*store.Delivery
+			var want []*store.DeliveryRow
 			for i := range n {
-				want = append(want, &store.Delivery{ID: fmt.Sprintf("dlv_%03d_%03d", n, i), Project: "p",
+				want = append(want, &store.DeliveryRow{ID: fmt.Sprintf("dlv_%03d_%03d", n, i), Project: "p",
 					EndpointID: fmt.Sprintf("whe_%d", n), EventID: fmt.Sprintf("evt_%d", i), EventSeq: int64(i + 1),
 					Status: store.DeliveryPending, Ordered: i%2 == 0, NextAttemptAt: now.Add(time.Duration(i) * time.Millisecond),
 					CreatedAt: now, UpdatedAt: now})
 			}
 			storetest.Update(t, s, func(tx *store.Tx) error { return tx.InsertDeliveries(ctx, want) })
-			var got []store.Delivery
+			var got []store.DeliveryRow
 			storetest.View(t, s, func(tx *store.Tx) error {
 				var err error
 				got, _, err = tx.ListDeliveries(ctx, store.DeliveryQuery{Project: "p", EndpointID: fmt.Sprintf("whe_%d", n),

@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// Event is the canonical record of one event; every version's rendering is
+// EventRow is the canonical record of one event; every version's rendering is
 // derived from it.
-type Event struct {
+type EventRow struct {
 	// Seq orders events in the log; set by InsertEvent.
 	Seq      int64
 	ID       string
@@ -63,7 +63,7 @@ func (tx *Tx) SerializeEvents(ctx context.Context, project string) error {
 }
 
 // InsertEvent appends e to the log and sets its Seq.
-func (tx *Tx) InsertEvent(ctx context.Context, e *Event) error {
+func (tx *Tx) InsertEvent(ctx context.Context, e *EventRow) error {
 	err := tx.queryRow(ctx, `INSERT INTO events (id, project, type, resource, time, source, data, previous_data, actor)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
 		e.ID, e.Project, e.Type, e.Resource, ms(e.Time), e.Source, string(e.Data), nullBytes(e.PreviousData), nullBytes(e.Actor)).Scan(&e.Seq)
@@ -75,13 +75,13 @@ func (tx *Tx) InsertEvent(ctx context.Context, e *Event) error {
 
 const eventColumns = "seq, id, project, type, resource, time, source, data, previous_data, actor"
 
-func scanEvent(sc interface{ Scan(...any) error }) (Event, error) {
-	var e Event
+func scanEvent(sc interface{ Scan(...any) error }) (EventRow, error) {
+	var e EventRow
 	var t int64
 	var prev, actor sql.NullString
 	var data string
 	if err := sc.Scan(&e.Seq, &e.ID, &e.Project, &e.Type, &e.Resource, &t, &e.Source, &data, &prev, &actor); err != nil {
-		return Event{}, err
+		return EventRow{}, err
 	}
 	e.Time = fromMS(t)
 	e.Data = []byte(data)
@@ -95,10 +95,10 @@ func scanEvent(sc interface{ Scan(...any) error }) (Event, error) {
 }
 
 // GetEvent returns the project's event with that ID.
-func (tx *Tx) GetEvent(ctx context.Context, project, id string) (Event, error) {
+func (tx *Tx) GetEvent(ctx context.Context, project, id string) (EventRow, error) {
 	e, err := scanEvent(tx.queryRow(ctx, "SELECT "+eventColumns+" FROM events WHERE id = ? AND project = ?", id, project))
 	if err != nil {
-		return Event{}, fmt.Errorf("store: get event %s: %w", id, tx.s.rowErr(err))
+		return EventRow{}, fmt.Errorf("store: get event %s: %w", id, tx.s.rowErr(err))
 	}
 	return e, nil
 }
@@ -111,7 +111,7 @@ type EventQuery struct {
 }
 
 // ListEvents returns a page of events, newest first.
-func (tx *Tx) ListEvents(ctx context.Context, q EventQuery) ([]Event, Cursors, error) {
+func (tx *Tx) ListEvents(ctx context.Context, q EventQuery) ([]EventRow, Cursors, error) {
 	where := []string{"project = ?"}
 	args := []any{q.Project}
 	if len(q.Types) > 0 {
@@ -120,7 +120,7 @@ func (tx *Tx) ListEvents(ctx context.Context, q EventQuery) ([]Event, Cursors, e
 			args = append(args, t)
 		}
 	}
-	return page(ctx, tx, "SELECT "+eventColumns+" FROM events", where, args, q.Page, func(rows *sql.Rows) (string, Event, error) {
+	return page(ctx, tx, "SELECT "+eventColumns+" FROM events", where, args, q.Page, func(rows *sql.Rows) (string, EventRow, error) {
 		ev, err := scanEvent(rows)
 		return ev.ID, ev, err
 	})
@@ -131,7 +131,7 @@ func (tx *Tx) ListEvents(ctx context.Context, q EventQuery) ([]Event, Cursors, e
 // passing the last Seq it saw misses nothing where the project's writers
 // serialize their events (always on SQLite; see SerializeEvents): then no
 // event below a seen one commits later.
-func (tx *Tx) EventsSince(ctx context.Context, project string, afterSeq int64, limit int) ([]Event, error) {
+func (tx *Tx) EventsSince(ctx context.Context, project string, afterSeq int64, limit int) ([]EventRow, error) {
 	if limit <= 0 {
 		limit = 100
 	}
@@ -143,9 +143,9 @@ func (tx *Tx) EventsSince(ctx context.Context, project string, afterSeq int64, l
 }
 
 // EventsByID returns the events with the given IDs, of any project.
-func (tx *Tx) EventsByID(ctx context.Context, ids []string) (map[string]Event, error) {
+func (tx *Tx) EventsByID(ctx context.Context, ids []string) (map[string]EventRow, error) {
 	if len(ids) == 0 {
-		return map[string]Event{}, nil
+		return map[string]EventRow{}, nil
 	}
 	args := make([]any, len(ids))
 	for i, id := range ids {
@@ -155,20 +155,20 @@ func (tx *Tx) EventsByID(ctx context.Context, ids []string) (map[string]Event, e
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]Event, len(evs))
+	out := make(map[string]EventRow, len(evs))
 	for _, e := range evs {
 		out[e.ID] = e
 	}
 	return out, nil
 }
 
-func (tx *Tx) eventsWhere(ctx context.Context, where string, args ...any) ([]Event, error) {
+func (tx *Tx) eventsWhere(ctx context.Context, where string, args ...any) ([]EventRow, error) {
 	rows, err := tx.query(ctx, "SELECT "+eventColumns+" FROM events WHERE "+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: load events: %w", err)
 	}
 	defer rows.Close()
-	var out []Event
+	var out []EventRow
 	for rows.Next() {
 		e, err := scanEvent(rows)
 		if err != nil {

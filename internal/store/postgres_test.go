@@ -165,7 +165,7 @@ func TestEventLogCommitOrder(t *testing.T) {
 				finished = true
 			default:
 			}
-			var evs []store.Event
+			var evs []store.EventRow
 			storetest.View(t, s, func(tx *store.Tx) (err error) { evs, err = tx.EventsSince(ctx, "p1", after, 7); return err })
 			for _, e := range evs {
 				if e.Seq <= after {
@@ -243,7 +243,7 @@ func TestEventLockSerialisesAProject(t *testing.T) {
 		t.Fatal(err)
 	}
 	seq := <-second
-	var e store.Event
+	var e store.EventRow
 	storetest.View(t, s, func(tx *store.Tx) (err error) { e, err = tx.GetEvent(ctx, "p1", "evt_first"); return err })
 	if seq <= e.Seq {
 		t.Errorf("second seq %d not after first %d", seq, e.Seq)
@@ -312,7 +312,7 @@ func TestDeadlockIsRetried(t *testing.T) {
 			attempts.Add(1)
 			for i, id := range []string{first, second} {
 				var d doc
-				if err := tx.Get(ctx, "counter", "p1", id, &d); err != nil {
+				if err := tx.GetForUpdate(ctx, "counter", "p1", id, &d); err != nil {
 					return err
 				}
 				if i == 0 {
@@ -339,7 +339,7 @@ func TestDeadlockIsRetried(t *testing.T) {
 	}
 	for _, id := range []string{"a", "b"} {
 		var d doc
-		storetest.View(t, s, func(tx *store.Tx) error { return tx.Get(ctx, "counter", "p1", id, &d) })
+		storetest.View(t, s, func(tx *store.Tx) error { return tx.GetForUpdate(ctx, "counter", "p1", id, &d) })
 		if d.Count != 2 {
 			t.Errorf("counter %s = %d, want 2", id, d.Count)
 		}
@@ -389,7 +389,7 @@ func TestReadDoesNotLock(t *testing.T) {
 	go func() {
 		done <- s.Update(ctx, func(tx *store.Tx) error {
 			var v map[string]int
-			if err := tx.Get(ctx, "plan", "p1", "pln_1", &v); err != nil {
+			if err := tx.GetForUpdate(ctx, "plan", "p1", "pln_1", &v); err != nil {
 				return err
 			}
 			close(holding)
@@ -405,7 +405,7 @@ func TestReadDoesNotLock(t *testing.T) {
 	}
 	blocked := make(chan error, 1)
 	go func() {
-		blocked <- s.Update(ctx, func(tx *store.Tx) error { return tx.Get(ctx, "plan", "p1", "pln_1", &v) })
+		blocked <- s.Update(ctx, func(tx *store.Tx) error { return tx.GetForUpdate(ctx, "plan", "p1", "pln_1", &v) })
 	}()
 	select {
 	case err := <-blocked:

@@ -106,11 +106,11 @@ func (tx *Tx) update(ctx context.Context, r Resource, body []byte, old, cols col
 	return nil
 }
 
-// Get decodes the body of the project's resource of that kind and ID into v.
+// GetForUpdate decodes the body of the project's resource of that kind and ID into v.
 // In a write transaction the row stays locked until the transaction ends:
-// use Get for the resource the transaction changes, and Read for those it
+// use GetForUpdate for the resource the transaction changes, and Read for those it
 // only refers to.
-func (tx *Tx) Get(ctx context.Context, kind, project, id string, v any) error {
+func (tx *Tx) GetForUpdate(ctx context.Context, kind, project, id string, v any) error {
 	return tx.get(ctx, kind, project, id, v, tx.forUpdate())
 }
 

@@ -31,7 +31,7 @@ func BenchmarkClaimDeliveries(b *testing.B) {
 		b.Helper()
 		err := st.Update(ctx, func(tx *store.Tx) error {
 			for i := range n {
-				d := &store.Delivery{ID: id.New(id.Delivery), Project: "dev", EndpointID: "whe_bench", EventID: id.New(id.Event),
+				d := &store.DeliveryRow{ID: id.New(id.Delivery), Project: "dev", EndpointID: "whe_bench", EventID: id.New(id.Event),
 					EventSeq: int64(i), Status: status, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 				if err := tx.InsertDelivery(ctx, d); err != nil {
 					return err
@@ -53,7 +53,7 @@ func BenchmarkClaimDeliveries(b *testing.B) {
 		seed(batch, store.DeliveryPending)
 		b.StartTimer()
 		t0 := time.Now()
-		var ds []store.Delivery
+		var ds []store.DeliveryRow
 		err := st.Update(ctx, func(tx *store.Tx) error {
 			var err error
 			ds, err = tx.ClaimDeliveries(ctx, store.Claim{ID: "claim" + strconv.Itoa(claimed), Now: now, Wall: time.Now(),
@@ -119,7 +119,7 @@ var millionEvents = sync.OnceValues(func() (string, error) {
 				if j >= total { // the marker project goes last: its presence means the file is complete
 					project = "other"
 				}
-				e := &store.Event{ID: id.New(id.Event), Project: project, Type: types[j%len(types)], Resource: "prt_x",
+				e := &store.EventRow{ID: id.New(id.Event), Project: project, Type: types[j%len(types)], Resource: "prt_x",
 					Time: t, Source: "https://api.gigs.com", Data: data, Actor: []byte(`{"type":"system"}`)}
 				if err := tx.InsertEvent(ctx, e); err != nil {
 					return err

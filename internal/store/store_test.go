@@ -43,7 +43,7 @@ func TestPutGetReplace(t *testing.T) {
 		put(t, s, store.Resource{Kind: "plan", Project: "p1", ID: "plan_1", Body: doc{Name: "one"}})
 		put(t, s, store.Resource{Kind: "plan", Project: "p1", ID: "plan_1", Body: doc{Name: "uno", Count: 2}})
 		var got doc
-		storetest.View(t, s, func(tx *store.Tx) error { return tx.Get(ctx, "plan", "p1", "plan_1", &got) })
+		storetest.View(t, s, func(tx *store.Tx) error { return tx.GetForUpdate(ctx, "plan", "p1", "plan_1", &got) })
 		if want := (doc{Name: "uno", Count: 2}); got != want {
 			t.Errorf("Get = %+v, want %+v", got, want)
 		}
@@ -54,7 +54,7 @@ func TestPutGetReplace(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				err := s.View(ctx, func(tx *store.Tx) error { return tx.Get(ctx, tt.kind, tt.project, tt.id, &got) })
+				err := s.View(ctx, func(tx *store.Tx) error { return tx.GetForUpdate(ctx, tt.kind, tt.project, tt.id, &got) })
 				if !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("Get(%s, %s, %s) = %v, want ErrNotFound", tt.kind, tt.project, tt.id, err)
 				}
@@ -99,7 +99,7 @@ func TestDelete(t *testing.T) {
 		put(t, s, store.Resource{Kind: "plan", Project: "p1", ID: "plan_1", Body: doc{}})
 		storetest.Update(t, s, func(tx *store.Tx) error { return tx.Delete(ctx, "plan", "p1", "plan_1") })
 		var got doc
-		if err := s.View(ctx, func(tx *store.Tx) error { return tx.Get(ctx, "plan", "p1", "plan_1", &got) }); !errors.Is(err, store.ErrNotFound) {
+		if err := s.View(ctx, func(tx *store.Tx) error { return tx.GetForUpdate(ctx, "plan", "p1", "plan_1", &got) }); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Get after Delete = %v, want ErrNotFound", err)
 		}
 		if err := s.Update(ctx, func(tx *store.Tx) error { return tx.Delete(ctx, "plan", "p1", "plan_1") }); !errors.Is(err, store.ErrNotFound) {
@@ -256,8 +256,8 @@ func TestDue(t *testing.T) {
 	})
 }
 
-func event(project, id, typ string) *store.Event {
-	return &store.Event{
+func event(project, id, typ string) *store.EventRow {
+	return &store.EventRow{
 		ID: id, Project: project, Type: typ, Resource: "prt_1", Source: "https://example.com",
 		Time: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC), Data: []byte(`{"id":"prt_1"}`),
 	}
@@ -286,7 +286,7 @@ func TestEvents(t *testing.T) {
 			t.Errorf("seqs %v are not positive and increasing", seqs)
 		}
 
-		var e store.Event
+		var e store.EventRow
 		storetest.View(t, s, func(tx *store.Tx) (err error) { e, err = tx.GetEvent(ctx, "p1", "evt_01"); return err })
 		want := event("p1", "evt_01", types[1])
 		if e.ID != want.ID || e.Type != want.Type || !e.Time.Equal(want.Time) || string(e.Data) != string(want.Data) ||
@@ -320,7 +320,7 @@ func TestEvents(t *testing.T) {
 				q := store.EventQuery{Project: "p1", Types: tt.types, Page: store.Page{Limit: 2}}
 				var got []string
 				for range 10 {
-					var evs []store.Event
+					var evs []store.EventRow
 					var cur store.Cursors
 					storetest.View(t, s, func(tx *store.Tx) (err error) { evs, cur, err = tx.ListEvents(ctx, q); return err })
 					for _, e := range evs {
@@ -337,7 +337,7 @@ func TestEvents(t *testing.T) {
 			})
 		}
 
-		var byID map[string]store.Event
+		var byID map[string]store.EventRow
 		storetest.View(t, s, func(tx *store.Tx) (err error) {
 			byID, err = tx.EventsByID(ctx, []string{"evt_03", "evt_other", "evt_missing"})
 			return err
@@ -350,7 +350,7 @@ func TestEvents(t *testing.T) {
 			t.Errorf("EventsByID(nil) = %v, want an empty map", byID)
 		}
 
-		var since []store.Event
+		var since []store.EventRow
 		storetest.View(t, s, func(tx *store.Tx) (err error) { since, err = tx.EventsSince(ctx, "p1", seqs[5], 2); return err })
 		if len(since) != 2 || since[0].ID != "evt_06" || since[1].ID != "evt_07" {
 			t.Errorf("EventsSince(seq of evt_05, 2) = %v, want evt_06, evt_07", since)
@@ -457,7 +457,7 @@ func assertEmpty(t *testing.T, s *store.Store) {
 	t.Helper()
 	storetest.View(t, s, func(tx *store.Tx) error {
 		var d doc
-		if err := tx.Get(ctx, "plan", "p1", "plan_1", &d); !errors.Is(err, store.ErrNotFound) {
+		if err := tx.GetForUpdate(ctx, "plan", "p1", "plan_1", &d); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("resource after rollback: %v, want ErrNotFound", err)
 		}
 		if _, err := tx.GetEvent(ctx, "p1", "evt_1"); !errors.Is(err, store.ErrNotFound) {
@@ -478,7 +478,7 @@ func TestAfterCommit(t *testing.T) {
 			tx.AfterCommit(func() {
 				// The change is visible to others by now.
 				var d doc
-				if err := s.View(ctx, func(tx *store.Tx) error { return tx.Get(ctx, "plan", "p1", "plan_1", &d) }); err != nil {
+				if err := s.View(ctx, func(tx *store.Tx) error { return tx.GetForUpdate(ctx, "plan", "p1", "plan_1", &d) }); err != nil {
 					t.Errorf("AfterCommit: committed resource not visible: %v", err)
 				}
 				order = append(order, "first")
@@ -523,7 +523,7 @@ func TestConcurrentWriters(t *testing.T) {
 				for range each {
 					err = s.Update(ctx, func(tx *store.Tx) error {
 						var d doc
-						if err := tx.Get(ctx, "counter", "p1", "c", &d); err != nil {
+						if err := tx.GetForUpdate(ctx, "counter", "p1", "c", &d); err != nil {
 							return err
 						}
 						d.Count++
@@ -542,7 +542,7 @@ func TestConcurrentWriters(t *testing.T) {
 			}
 		}
 		var d doc
-		storetest.View(t, s, func(tx *store.Tx) error { return tx.Get(ctx, "counter", "p1", "c", &d) })
+		storetest.View(t, s, func(tx *store.Tx) error { return tx.GetForUpdate(ctx, "counter", "p1", "c", &d) })
 		if d.Count != writers*each {
 			t.Errorf("count = %d, want %d: updates were lost", d.Count, writers*each)
 		}
@@ -607,7 +607,7 @@ func TestConcurrentMigrate(t *testing.T) {
 func TestNotFoundIsWrapped(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		s := b.Open(t)
-		err := s.View(ctx, func(tx *store.Tx) error { var d doc; return tx.Get(ctx, "plan", "p1", "nope", &d) })
+		err := s.View(ctx, func(tx *store.Tx) error { var d doc; return tx.GetForUpdate(ctx, "plan", "p1", "nope", &d) })
 		if !errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrUnavailable) || errors.Is(err, store.ErrDuplicate) {
 			t.Errorf("err = %v, want ErrNotFound only", err)
 		}
@@ -675,7 +675,7 @@ func TestConcurrentUpdatesIsolateFailures(t *testing.T) {
 		committed := 0
 		for i, err := range errs {
 			var got doc
-			getErr := s.View(ctx, func(tx *store.Tx) error { return tx.Get(ctx, "user", "p1", fmt.Sprintf("usr_%02d", i), &got) })
+			getErr := s.View(ctx, func(tx *store.Tx) error { return tx.GetForUpdate(ctx, "user", "p1", fmt.Sprintf("usr_%02d", i), &got) })
 			switch i % 3 {
 			case 0:
 				if err != nil || getErr != nil {
@@ -717,7 +717,7 @@ func TestUpdatePanicReachesTheCaller(t *testing.T) {
 			})
 		}()
 		var got doc
-		err := s.View(ctx, func(tx *store.Tx) error { return tx.Get(ctx, "user", "p1", "usr_p", &got) })
+		err := s.View(ctx, func(tx *store.Tx) error { return tx.GetForUpdate(ctx, "user", "p1", "usr_p", &got) })
 		if !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("after the panic the write is stored: %v", err)
 		}
@@ -736,7 +736,7 @@ func TestTxSeesItsOwnWrites(t *testing.T) {
 			var d doc
 			var err error
 			if lock {
-				err = tx.Get(ctx, "plan", "p1", "plan_1", &d)
+				err = tx.GetForUpdate(ctx, "plan", "p1", "plan_1", &d)
 			} else {
 				err = tx.Read(ctx, "plan", "p1", "plan_1", &d)
 			}
@@ -774,7 +774,7 @@ func TestTxSeesItsOwnWrites(t *testing.T) {
 			return nil
 		})
 		var got doc
-		storetest.View(t, s, func(tx *store.Tx) error { return tx.Get(ctx, "plan", "p1", "plan_1", &got) })
+		storetest.View(t, s, func(tx *store.Tx) error { return tx.GetForUpdate(ctx, "plan", "p1", "plan_1", &got) })
 		if got.Name != "v3" {
 			t.Errorf("after commit: %q, want v3", got.Name)
 		}
@@ -797,7 +797,7 @@ func TestPutOfAKnownRowKeepsColumns(t *testing.T) {
 		v3.Owner, v3.Unique, v3.Body = "usr_3", "k3", doc{Name: "v3"}
 		storetest.Update(t, s, func(tx *store.Tx) error {
 			var d doc
-			if err := tx.Get(ctx, "porting", "p1", "prt_1", &d); err != nil { // known from here on
+			if err := tx.GetForUpdate(ctx, "porting", "p1", "prt_1", &d); err != nil { // known from here on
 				return err
 			}
 			if err := tx.Put(ctx, v2); err != nil {

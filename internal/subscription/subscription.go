@@ -164,7 +164,7 @@ func (s *Service) save(ctx context.Context, tx *store.Tx, project string, r *rec
 
 func load(ctx context.Context, tx *store.Tx, project, subID string) (*record, error) {
 	var r record
-	if err := tx.Get(ctx, Kind, project, subID, &r); err != nil {
+	if err := tx.GetForUpdate(ctx, Kind, project, subID, &r); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, failure.New(failure.NotFound, "subscriptionNotFound", "The subscription %s was not found.", subID)
 		}

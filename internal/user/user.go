@@ -121,7 +121,7 @@ func (s *Service) Update(ctx context.Context, project, userID string, p Params) 
 	var u *switchboard.User
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		if u, err = fetch(ctx, tx.Get, project, userID); err != nil {
+		if u, err = fetch(ctx, tx.GetForUpdate, project, userID); err != nil {
 			return err
 		}
 		before := *u

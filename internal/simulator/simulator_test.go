@@ -1,4 +1,4 @@
-package provider_test
+package simulator_test
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/client"
 	"github.com/switchboard-dev/switchboard/internal/field"
 	"github.com/switchboard-dev/switchboard/internal/porting"
-	"github.com/switchboard-dev/switchboard/internal/provider"
 	"github.com/switchboard-dev/switchboard/internal/server"
 	"github.com/switchboard-dev/switchboard/internal/server/servertest"
+	"github.com/switchboard-dev/switchboard/internal/simulator"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 )
 
@@ -205,7 +205,7 @@ func TestTwoSimulators(t *testing.T) {
 	b := storetest.New(t, "sqlite")
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := servertest.Start(t, server.Config{DB: b.DB, APIKey: testKey, Simulator: "auto", SimulatorDelay: delay, Logger: quiet})
-	twin := &provider.Simulator{Store: srv.Store, Portings: srv.Simulator.Portings, Auto: true, Delay: delay, Logger: quiet}
+	twin := &simulator.Simulator{Store: srv.Store, Portings: srv.Simulator.Portings, Auto: true, Delay: delay, Logger: quiet}
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { twin.Run(rctx); close(done) }()
@@ -234,7 +234,7 @@ func TestTwoSimulators(t *testing.T) {
 func TestMagicTable(t *testing.T) {
 	seen := map[string]bool{}
 	codes := map[string]bool{}
-	for _, m := range provider.MagicNumbers {
+	for _, m := range simulator.MagicNumbers {
 		if err := field.PhoneNumber("phoneNumber", m.PhoneNumber); err != nil {
 			t.Errorf("%s is not a valid number: %v", m.PhoneNumber, err)
 		}
@@ -254,7 +254,7 @@ func TestMagicTable(t *testing.T) {
 			}
 			codes[m.DeclinedCode] = true
 		}
-		if !provider.IsMagic(m.PhoneNumber) {
+		if !simulator.IsMagic(m.PhoneNumber) {
 			t.Errorf("IsMagic(%s) = false", m.PhoneNumber)
 		}
 	}
@@ -263,7 +263,7 @@ func TestMagicTable(t *testing.T) {
 			t.Errorf("no magic number declines with %s", code)
 		}
 	}
-	if provider.IsMagic("+14155550123") {
+	if simulator.IsMagic("+14155550123") {
 		t.Error("an ordinary number is magic")
 	}
 }
@@ -282,7 +282,7 @@ func TestDocumentedTable(t *testing.T) {
 			rows[number] = line
 		}
 	}
-	for _, m := range provider.MagicNumbers {
+	for _, m := range simulator.MagicNumbers {
 		row, ok := rows[m.PhoneNumber]
 		switch {
 		case !ok:

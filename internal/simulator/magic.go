@@ -1,4 +1,4 @@
-// Package provider simulates the network provider that takes portings
+// Package simulator simulates the network provider that takes portings
 // through their lifecycle, so that integrators can test every path without a
 // real carrier.
 //
@@ -7,7 +7,7 @@
 // completes, is declined with a given code, or needs information). In
 // automatic mode every other pending porting is requested and completed too,
 // after a configurable delay.
-package provider
+package simulator
 
 import "github.com/switchboard-dev/switchboard/internal/porting"
 
