@@ -33,6 +33,11 @@ const (
 	DefaultMaxHold       = time.Second
 	DefaultClaimDelay    = 2 * time.Millisecond
 	DefaultRecordDelay   = 5 * time.Millisecond
+	// DefaultEndpointConcurrency is an endpoint's first concurrency limit.
+	DefaultEndpointConcurrency = 8
+	// DefaultBreakerThreshold is how many attempts in a row must fail
+	// before an endpoint is probed one request at a time.
+	DefaultBreakerThreshold = 5
 	// MaxResponseBody bounds the response body kept with an attempt.
 	MaxResponseBody = 1024
 )
@@ -80,6 +85,18 @@ type Config struct {
 	// recording frees. It delays no delivery, only the bookkeeping after
 	// it. DefaultRecordDelay when zero; none when negative.
 	RecordDelay time.Duration
+	// EndpointConcurrency is the concurrency limit an endpoint starts
+	// with; it then adapts (see fair.go), never above the endpoint's fair
+	// share of the workers. DefaultEndpointConcurrency when zero.
+	EndpointConcurrency int
+	// BreakerThreshold is how many attempts to an endpoint must fail in a
+	// row to open its circuit breaker: its deliveries wait out a cool-down,
+	// then one probe goes out. DefaultBreakerThreshold when zero; never
+	// when negative.
+	BreakerThreshold int
+	// BreakerCooldown is the breaker's first cool-down, doubled after each
+	// failed probe up to 32 times; the schedule's first delay when zero.
+	BreakerCooldown time.Duration
 	// ShutdownGrace is how long a stopping dispatcher lets attempts in
 	// flight finish before it cancels them and releases their deliveries.
 	ShutdownGrace time.Duration
@@ -121,6 +138,18 @@ func (c *Config) defaults() {
 		c.SlowDown = DefaultSchedule[0]
 		if len(c.Schedule) > 0 {
 			c.SlowDown = c.Schedule[0]
+		}
+	}
+	if c.EndpointConcurrency <= 0 {
+		c.EndpointConcurrency = DefaultEndpointConcurrency
+	}
+	if c.BreakerThreshold == 0 {
+		c.BreakerThreshold = DefaultBreakerThreshold
+	}
+	if c.BreakerCooldown <= 0 {
+		c.BreakerCooldown = c.SlowDown
+		if len(c.Schedule) > 0 {
+			c.BreakerCooldown = c.Schedule[0]
 		}
 	}
 	if c.MaxRetryAfter <= 0 {

@@ -43,7 +43,7 @@ type Dispatcher struct {
 	maxInFlight int
 	inflight    atomic.Int64 // claimed and not yet recorded
 	wake        chan struct{}
-	jobs        chan *job
+	fair        *fairness // the jobs, per endpoint, on their way to the workers
 	results     chan *outcome
 	// urgent, set before a wake, says to claim at once: room was made
 	// while due deliveries waited, or an ordered endpoint may have a new
@@ -96,7 +96,7 @@ func New(st *store.Store, clk clock.Clock, cfg Config) *Dispatcher {
 		targets:     map[string]*target{},
 		stopping:    make(chan struct{}),
 	}
-	d.jobs = make(chan *job, d.maxInFlight)
+	d.fair = newFairness(cfg, clk.Now)
 	d.results = make(chan *outcome, d.maxInFlight)
 	d.sendCtx, d.cancelSend = context.WithCancel(context.Background())
 	d.m = newMetrics(cfg.Registerer, d)
@@ -181,7 +181,7 @@ loop:
 	close(d.stopping)
 	grace := time.AfterFunc(d.cfg.ShutdownGrace, d.cancelSend)
 	defer grace.Stop()
-	close(d.jobs)
+	d.fair.close()
 	workers.Wait()
 	d.releaseHanded()
 	close(d.results)
@@ -201,8 +201,9 @@ func (d *Dispatcher) claim(ctx context.Context) {
 		if free <= 0 {
 			return
 		}
-		want := min(free, d.cfg.BatchSize)
-		got, err := d.claimBatch(ctx, want)
+		skip, room := d.fair.claimable()
+		want := min(free, d.cfg.BatchSize, room)
+		got, err := d.claimBatch(ctx, want, skip)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Error("delivery: claim", "err", err)
@@ -210,6 +211,12 @@ func (d *Dispatcher) claim(ctx context.Context) {
 			return
 		}
 		if got < want {
+			return
+		}
+		if want == room && room < min(free, d.cfg.BatchSize) {
+			// The endpoints' lanes are full, not the dispatcher: claim
+			// again as soon as results make room in them.
+			d.starved.Store(true)
 			return
 		}
 	}
@@ -221,11 +228,12 @@ func newClaimID() string {
 	return hex.EncodeToString(b)
 }
 
-// claimBatch claims up to n due deliveries, loads their events and
+// claimBatch claims up to n due deliveries, passing over the endpoints in
+// skip, loads their events and
 // endpoints in one read, renders each event once per version, and hands
 // the jobs to the workers.
-func (d *Dispatcher) claimBatch(ctx context.Context, n int) (int, error) {
-	claim := store.Claim{ID: newClaimID(), Now: d.clock.Now(), Wall: time.Now(), Lease: d.cfg.Lease, Limit: n}
+func (d *Dispatcher) claimBatch(ctx context.Context, n int, skip []string) (int, error) {
+	claim := store.Claim{ID: newClaimID(), Now: d.clock.Now(), Wall: time.Now(), Lease: d.cfg.Lease, Limit: n, Skip: skip}
 	var ds []store.DeliveryRow
 	err := d.store.Update(ctx, func(tx *store.Tx) error {
 		var err error
@@ -300,7 +308,10 @@ func (d *Dispatcher) dispatch(ctx context.Context, ds []store.DeliveryRow, known
 			}
 			renders[key] = body
 		}
-		d.jobs <- &job{d: dl, t: t, body: body}
+		j := &job{d: dl, t: t, body: body}
+		if ok, next := d.fair.push(j); !ok {
+			d.results <- release(j, next)
+		}
 	}
 	return nil
 }
@@ -329,10 +340,21 @@ func (d *Dispatcher) target(endpointID string, body []byte) *target {
 	return t
 }
 
-// work attempts jobs until the claim loop stops handing them out.
+// work attempts jobs, as the scheduler hands them out, until the dispatcher
+// stops.
 func (d *Dispatcher) work() {
-	for j := range d.jobs {
-		d.results <- d.handle(j)
+	for {
+		j, ok := d.fair.next()
+		if !ok {
+			return
+		}
+		started := time.Now()
+		o := d.handle(j)
+		dropped, next := d.fair.done(j, o, started)
+		d.results <- o
+		for _, dj := range dropped {
+			d.results <- release(dj, later(dj.d.NextAttemptAt, next))
+		}
 	}
 }
 
@@ -348,6 +370,12 @@ func (d *Dispatcher) handle(j *job) *outcome {
 	case <-d.stopping:
 		return release(j, j.d.NextAttemptAt)
 	default:
+	}
+	// A job that waited so long in its lane that its lease would end
+	// before the attempt could finish goes back: another claim could take
+	// it meanwhile.
+	if !j.d.LeaseUntil.IsZero() && j.d.LeaseUntil.Before(time.Now().Add(d.cfg.Timeout)) {
+		return release(j, j.d.NextAttemptAt)
 	}
 	t := j.t
 	now := d.clock.Now()

@@ -590,3 +590,36 @@ func TestInsertDeliveries(t *testing.T) {
 		}
 	})
 }
+
+// TestClaimSkips: a claim passes over the unordered deliveries of the
+// endpoints it is told to skip, and still takes an ordered endpoint's head.
+func TestClaimSkips(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		now := time.Now()
+		queue(t, s, "whe_full1", false, 5, now.Add(-time.Minute))
+		queue(t, s, "whe_full2", false, 5, now.Add(-time.Minute))
+		free := queue(t, s, "whe_free", false, 3, now)
+		head := queue(t, s, "whe_ordered", true, 2, now)[0]
+		var ds []store.DeliveryRow
+		err := s.Update(context.Background(), func(tx *store.Tx) error {
+			var err error
+			ds, err = tx.ClaimDeliveries(context.Background(), store.Claim{ID: "c", Now: now, Wall: time.Now(),
+				Lease: time.Minute, Limit: 10, Skip: []string{"whe_full1", "whe_full2", "whe_ordered"}})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range ds {
+			got = append(got, d.ID)
+		}
+		slices.Sort(got)
+		want := append(append([]string(nil), free...), head)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("claimed %v, want %v (skipped endpoints passed over, the ordered head kept)", got, want)
+		}
+	})
+}
