@@ -205,6 +205,12 @@ type Result struct {
 	LatencyP95 float64 `json:"latency_p95_ms"`
 	LatencyP99 float64 `json:"latency_p99_ms"`
 	LatencyMax float64 `json:"latency_max_ms"`
+	// Request-to-receipt latency, what a user sees: from sending the API
+	// call that caused the event to the receipt of the delivery (a
+	// delivery before the answer counts for its true time, not 0).
+	SendLatencyP50 float64 `json:"send_latency_p50_ms"`
+	SendLatencyP99 float64 `json:"send_latency_p99_ms"`
+	SendLatencyMax float64 `json:"send_latency_max_ms"`
 	// BeforeAnswer counts deliveries received before the call that caused
 	// them had answered (counted as latency 0).
 	BeforeAnswer int64 `json:"deliveries_before_answer"`

@@ -59,6 +59,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 			label = "request latency p50/p95/p99/max"
 		}
 		row(label, fmt.Sprintf("%.1f / %.1f / %.1f / %.1f ms", r.LatencyP50, r.LatencyP95, r.LatencyP99, r.LatencyMax), "")
+		if r.Scenario != Raw {
+			row("request→receipt latency p50/p99/max", fmt.Sprintf("%.1f / %.1f / %.1f ms", r.SendLatencyP50, r.SendLatencyP99, r.SendLatencyMax), "what a user sees")
+		}
 	}
 	if r.Scenario != Raw {
 		row("delivered before the API answered", fmt.Sprint(r.BeforeAnswer), "")

@@ -145,6 +145,8 @@ func (r *runner) finish(ctx context.Context) {
 	if o.Scenario != Drain {
 		lat := Summarize(st.Latency)
 		res.LatencyP50, res.LatencyP95, res.LatencyP99, res.LatencyMax = ms(lat.P50), ms(lat.P95), ms(lat.P99), ms(lat.Max)
+		sent := Summarize(st.FromSend)
+		res.SendLatencyP50, res.SendLatencyP99, res.SendLatencyMax = ms(sent.P50), ms(sent.P99), ms(sent.Max)
 		delivered := float64(st.Matched) / float64(o.Endpoints) // events delivered to every endpoint
 		res.EventsPerSec = delivered / res.DurationSec
 		res.DeliveriesPerSec = float64(res.Deliveries) / res.DurationSec

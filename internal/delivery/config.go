@@ -33,6 +33,7 @@ const (
 	DefaultMaxHold       = time.Second
 	DefaultClaimDelay    = 2 * time.Millisecond
 	DefaultRecordDelay   = 5 * time.Millisecond
+	DefaultBodyTimeout   = time.Second
 	// DefaultEndpointConcurrency is an endpoint's first concurrency limit.
 	DefaultEndpointConcurrency = 8
 	// DefaultBreakerThreshold is how many attempts in a row must fail
@@ -49,8 +50,13 @@ type Config struct {
 	// BatchSize bounds the deliveries claimed, and the results recorded, in
 	// one transaction.
 	BatchSize int
-	// Timeout bounds one attempt, from connecting to the response headers.
+	// Timeout bounds one attempt, from connecting to the response headers
+	// and the body read after them.
 	Timeout time.Duration
+	// BodyTimeout bounds reading a response body after its headers (never
+	// past Timeout); what came by then is kept, and the status decides
+	// the outcome. DefaultBodyTimeout when zero.
+	BodyTimeout time.Duration
 	// Schedule is the delay before each retry; DefaultSchedule when nil.
 	Schedule []time.Duration
 	// Jitter spreads each retry delay by up to ± this fraction;
@@ -124,6 +130,9 @@ func (c *Config) defaults() {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
+	}
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = DefaultBodyTimeout
 	}
 	if c.Schedule == nil {
 		c.Schedule = DefaultSchedule

@@ -433,8 +433,8 @@ func (d *Dispatcher) attempt(j *job) *outcome {
 	*bp = sig
 	bufPool.Put(bp)
 	resp, err := d.client.Do(req)
-	latency := time.Since(start)
 	if err != nil {
+		latency := time.Since(start)
 		if d.sendCtx.Err() != nil { // cut short by shutdown: not the endpoint's fault
 			return release(j, j.d.NextAttemptAt)
 		}
@@ -444,8 +444,14 @@ func (d *Dispatcher) attempt(j *job) *outcome {
 		}
 		return d.failed(j, 0, "", msg, latency, nil)
 	}
+	// The body is read within BodyTimeout (and the attempt's timeout), and
+	// the latency includes it: a slow body holds a worker as a slow answer
+	// does.
+	cut := time.AfterFunc(d.cfg.BodyTimeout, cancel)
 	body := readBody(resp.Body)
+	cut.Stop()
 	resp.Body.Close()
+	latency := time.Since(start)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return &outcome{j: j, success: true, res: store.Result{
 			DeliveryID: j.d.ID, ClaimID: j.d.ClaimID, Status: store.DeliverySucceeded, NextAttemptAt: d.clock.Now(),
@@ -460,8 +466,10 @@ func (d *Dispatcher) attempt(j *job) *outcome {
 }
 
 // readBody returns the first MaxResponseBody bytes of a response body as
-// valid UTF-8 text, and drains a little more so the connection can be
-// reused.
+// valid UTF-8 text, and drains up to 64 KiB more so the connection can be
+// reused (a longer body, or one cut off by the body timeout, closes it). A
+// body cut short changes nothing of the verdict: the status decides, so a
+// 2xx whose body is too long or too slow is a success.
 func readBody(r io.Reader) string {
 	var buf [MaxResponseBody]byte
 	n, _ := io.ReadFull(r, buf[:])
