@@ -103,6 +103,10 @@ type Config struct {
 	// BreakerCooldown is the breaker's first cool-down, doubled after each
 	// failed probe up to 32 times; the schedule's first delay when zero.
 	BreakerCooldown time.Duration
+	// Process names the serving process: its claims' IDs begin with it, so
+	// that its leases can be taken back when it is gone (see
+	// store.ReclaimDead). Unnamed when empty.
+	Process string
 	// ShutdownGrace is how long a stopping dispatcher lets attempts in
 	// flight finish before it cancels them and releases their deliveries.
 	ShutdownGrace time.Duration

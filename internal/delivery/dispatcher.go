@@ -222,10 +222,16 @@ func (d *Dispatcher) claim(ctx context.Context) {
 	}
 }
 
-func newClaimID() string {
+// newClaimID returns a fresh claim ID, which begins with the process's
+// prefix (store.ProcessClaimPrefix) when the configuration names the
+// process.
+func (d *Dispatcher) newClaimID() string {
 	b := make([]byte, 12)
 	rand.Read(b)
-	return hex.EncodeToString(b)
+	if d.cfg.Process == "" {
+		return hex.EncodeToString(b)
+	}
+	return store.ProcessClaimPrefix(d.cfg.Process) + hex.EncodeToString(b)
 }
 
 // claimBatch claims up to n due deliveries, passing over the endpoints in
@@ -233,7 +239,7 @@ func newClaimID() string {
 // endpoints in one read, renders each event once per version, and hands
 // the jobs to the workers.
 func (d *Dispatcher) claimBatch(ctx context.Context, n int, skip []string) (int, error) {
-	claim := store.Claim{ID: newClaimID(), Now: d.clock.Now(), Wall: time.Now(), Lease: d.cfg.Lease, Limit: n, Skip: skip}
+	claim := store.Claim{ID: d.newClaimID(), Now: d.clock.Now(), Wall: time.Now(), Lease: d.cfg.Lease, Limit: n, Skip: skip}
 	var ds []store.DeliveryRow
 	err := d.store.Update(ctx, func(tx *store.Tx) error {
 		var err error

@@ -92,4 +92,5 @@ func (s *Server) startBackground(ctx context.Context) {
 	}
 	s.goBackground(func() { s.Dispatcher.Run(ctx) })
 	s.goBackground(func() { s.listenDeliveries(ctx) })
+	s.goBackground(func() { s.heartbeat(ctx) })
 }

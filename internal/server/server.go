@@ -110,6 +110,7 @@ type Server struct {
 	// Metrics is the registry /metrics serves.
 	Metrics *prometheus.Registry
 
+	process  string // this process's ID (process.go)
 	http     *http.Server
 	listener net.Listener
 	stop     context.CancelFunc
@@ -122,11 +123,18 @@ const clockSetting = "clock.offsetNanos"
 // New opens the store, migrates and seeds it, and assembles the services.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.defaults()
-	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: cfg.Logger, Schema: cfg.Schema})
+	// Exclusive: on SQLite a second process fails here, before it has
+	// read or written anything.
+	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: cfg.Logger, Schema: cfg.Schema, Exclusive: true})
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, Clock: &clock.Offset{}}
+	cfg.Delivery.Process = newProcessID()
+	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, Clock: &clock.Offset{}, process: cfg.Delivery.Process}
+	if err := s.takeOverLeases(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := s.loadClock(ctx); err != nil {
 		st.Close()
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -49,7 +50,16 @@ type Options struct {
 	// (DefaultMaxConns when zero); a pool_max_conns=N parameter in the URL
 	// sets it too. LISTEN connections come on top.
 	MaxConns int
+	// Exclusive, for SQLite, holds an OS lock on the database file while
+	// the store is open: a second exclusive store on the file, in this
+	// process or another, fails with ErrInUse before it reads or writes
+	// anything. `serve` opens its store so.
+	Exclusive bool
 }
+
+// ErrInUse is the error of opening, exclusively, a SQLite file another
+// store holds.
+var ErrInUse = errors.New("store: the SQLite database is in use by another switchboard process")
 
 // Store is a handle on the database. It is safe for concurrent use.
 type Store struct {
@@ -72,6 +82,7 @@ type Store struct {
 	writes     chan *writeReq // SQLite: transactions waiting for the writer
 	writerDone chan struct{}  // SQLite: closed when the writer has stopped
 
+	lock       io.Closer  // SQLite with Options.Exclusive: the file's lock
 	writeStmts *stmtCache // SQLite: statements prepared on the write handle
 	readStmts  *stmtCache // SQLite: statements prepared on the read pool
 }
@@ -111,6 +122,13 @@ func (s *Store) openSQLite(dsn string, opts Options) error {
 	if path == "" {
 		return fmt.Errorf("store: empty SQLite path in %q", dsn)
 	}
+	if opts.Exclusive {
+		lock, err := lockFile(path)
+		if err != nil {
+			return err
+		}
+		s.lock = lock
+	}
 	sync := "NORMAL"
 	if opts.SyncFull {
 		sync = "FULL"
@@ -129,10 +147,12 @@ func (s *Store) openSQLite(dsn string, opts Options) error {
 	}
 	var err error
 	if s.write, err = open("&_txlock=immediate", 1); err != nil {
+		s.unlock()
 		return err
 	}
 	if s.read, err = open("&_txlock=deferred&_query_only=1", 4); err != nil {
 		s.write.Close()
+		s.unlock()
 		return err
 	}
 	s.writeStmts, s.readStmts = newStmtCache(s.write), newStmtCache(s.read)
@@ -171,7 +191,15 @@ func (s *Store) Close() error {
 	if s.read != nil && s.read != s.write {
 		errs = append(errs, s.read.Close())
 	}
+	s.unlock() // after SQLite has closed the file
 	return errors.Join(errs...)
+}
+
+func (s *Store) unlock() {
+	if s.lock != nil {
+		s.lock.Close()
+		s.lock = nil
+	}
 }
 
 // Ping reports whether the database answers.
