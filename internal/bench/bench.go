@@ -32,10 +32,11 @@ const (
 	Fanout = "fanout"
 	Drain  = "drain"
 	Raw    = "raw"
+	Noisy  = "noisy"
 )
 
 // Scenarios lists the scenarios.
-var Scenarios = []string{Max, Steady, Fanout, Drain, Raw}
+var Scenarios = []string{Max, Steady, Fanout, Drain, Raw, Noisy}
 
 // Options configure a run. Zero fields take the defaults of Defaults.
 type Options struct {
@@ -59,6 +60,14 @@ type Options struct {
 	Deliveries int
 	// DrainTimeout bounds the wait for the deliveries after the calls end.
 	DrainTimeout time.Duration
+	// NoisyEndpoints is how many endpoints of the noisy scenario hang or
+	// answer slowly (10); NoisyBacklog how many deliveries each has queued
+	// before the measurement (1,000); NoisyMode "hang" (the default) or
+	// "slow", answering after NoisyDelay (2 s).
+	NoisyEndpoints int
+	NoisyBacklog   int
+	NoisyMode      string
+	NoisyDelay     time.Duration
 
 	// DB is the servers' database: "" for a fresh SQLite file in TempDir,
 	// or a postgres:// URL, in which a fresh schema is made (and dropped
@@ -122,9 +131,27 @@ func (o *Options) Defaults() {
 	}
 	if o.Rate <= 0 {
 		o.Rate = 1000
+		if o.Scenario == Noisy {
+			o.Rate = 200
+		}
+	}
+	if o.NoisyEndpoints <= 0 {
+		o.NoisyEndpoints = 10
+	}
+	if o.NoisyBacklog <= 0 {
+		o.NoisyBacklog = 1000
+	}
+	if o.NoisyMode == "" {
+		o.NoisyMode = NoisyHang
+	}
+	if o.NoisyDelay <= 0 {
+		o.NoisyDelay = 2 * time.Second
 	}
 	if o.Duration <= 0 {
 		o.Duration = 30 * time.Second
+		if o.Scenario == Noisy {
+			o.Duration = 20 * time.Second
+		}
 		if o.Scenario == Raw {
 			o.Duration = 5 * time.Second
 		}
@@ -229,6 +256,13 @@ type Result struct {
 	DrainBacklog int64   `json:"drain_backlog,omitempty"`
 	DrainSec     float64 `json:"drain_sec,omitempty"`
 
+	// The noisy scenario: the endpoints beside the measured one, the
+	// backlog each had at the start, and the requests they received.
+	NoisyEndpoints int    `json:"noisy_endpoints,omitempty"`
+	NoisyBacklog   int    `json:"noisy_backlog,omitempty"`
+	NoisyMode      string `json:"noisy_mode,omitempty"`
+	NoisyRequests  int64  `json:"noisy_requests,omitempty"`
+
 	PeakRSS     int64   `json:"peak_rss_bytes"`
 	CPUSeconds  float64 `json:"cpu_seconds"`
 	UsageSource string  `json:"usage_source"`
@@ -252,7 +286,7 @@ type Result struct {
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	opts.Defaults()
 	switch opts.Scenario {
-	case Max, Steady, Fanout, Drain, Raw:
+	case Max, Steady, Fanout, Drain, Raw, Noisy:
 	default:
 		return nil, fmt.Errorf("bench: unknown scenario %q; want one of %v", opts.Scenario, Scenarios)
 	}
@@ -285,8 +319,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return res, nil
 		}
 	}
-	if opts.Scenario == Steady {
+	if opts.Scenario == Steady || opts.Scenario == Noisy {
 		res.Rate = opts.Rate
+	}
+	if opts.Scenario == Noisy && opts.NoisyMode != NoisyHang && opts.NoisyMode != NoisySlow {
+		return nil, fmt.Errorf("bench: unknown noisy mode %q; want hang or slow", opts.NoisyMode)
 	}
 	r := &runner{opts: opts, res: res}
 	err := r.run(ctx)
@@ -349,6 +386,14 @@ func (r *runner) run(ctx context.Context) (err error) {
 	if o.APIURL != "" {
 		defer r.deleteEndpoints()
 	}
+	if o.Scenario == Noisy {
+		nr, err := r.noisySetup(ctx)
+		if err != nil {
+			return err
+		}
+		defer func() { r.res.NoisyRequests = nr.hits.Load() }()
+		defer nr.Close()
+	}
 	for i := range o.Endpoints {
 		if err := r.createEndpoint(ctx, i); err != nil {
 			return err
@@ -363,7 +408,7 @@ func (r *runner) run(ctx context.Context) (err error) {
 	switch o.Scenario {
 	case Max, Fanout:
 		err = r.drive(ctx, o.Lifecycles, time.Time{}, nil)
-	case Steady:
+	case Steady, Noisy:
 		err = r.drive(ctx, 1<<30, time.Now().Add(o.Duration), &pacer{rate: o.Rate})
 	case Drain:
 		n := int(float64(o.Deliveries)/float64(o.Endpoints)/EventsPerLifecycle) + 1

@@ -63,6 +63,10 @@ func (r *Result) WriteTable(w io.Writer) error {
 			row("request→receipt latency p50/p99/max", fmt.Sprintf("%.1f / %.1f / %.1f ms", r.SendLatencyP50, r.SendLatencyP99, r.SendLatencyMax), "what a user sees")
 		}
 	}
+	if r.Scenario == Noisy {
+		row("noisy endpoints (mode, backlog each)", fmt.Sprintf("%d (%s, %d)", r.NoisyEndpoints, r.NoisyMode, r.NoisyBacklog), "")
+		row("requests to the noisy endpoints", fmt.Sprint(r.NoisyRequests), "")
+	}
 	if r.Scenario != Raw {
 		row("delivered before the API answered", fmt.Sprint(r.BeforeAnswer), "")
 		row("missing / duplicate deliveries", fmt.Sprintf("%d / %d", r.Missing, r.Duplicates), "")
