@@ -268,9 +268,16 @@ type Result struct {
 	UsageSource string  `json:"usage_source"`
 	// HarnessCPUSeconds is the harness's own CPU time (API clients,
 	// receiver, raw measurement), when the servers are child processes.
-	HarnessCPUSeconds float64     `json:"harness_cpu_seconds,omitempty"`
-	Processes         []procUsage `json:"processes,omitempty"`
-	Backlog           int64       `json:"backlog"`
+	HarnessCPUSeconds float64 `json:"harness_cpu_seconds,omitempty"`
+	// PGCPUSeconds is the CPU time the PostgreSQL backends serving the
+	// servers used during the measured phase (PGBackends of them; backends
+	// that exited meanwhile are not counted). CPUPerEventMs is the
+	// servers' CPU, PostgreSQL's included, per event committed.
+	PGCPUSeconds  float64     `json:"pg_cpu_seconds,omitempty"`
+	PGBackends    int         `json:"pg_backends,omitempty"`
+	CPUPerEventMs float64     `json:"cpu_per_event_ms,omitempty"`
+	Processes     []procUsage `json:"processes,omitempty"`
+	Backlog       int64       `json:"backlog"`
 
 	RawRequestsPerSec float64 `json:"raw_requests_per_sec"`
 	RawP50            float64 `json:"raw_p50_ms"`
@@ -350,6 +357,8 @@ type runner struct {
 	api  *apiClient
 	cat  catalogIDs
 
+	pgStart map[int]float64 // the PostgreSQL backends' CPU before the measured phase
+
 	lifecycles atomic.Int64 // completed
 	failed     atomic.Int64 // abandoned after a failed call
 	apiStart   time.Time
@@ -402,6 +411,7 @@ func (r *runner) run(ctx context.Context) (err error) {
 	// The setup calls are not part of the figures.
 	r.api.lat.take()
 	r.api.calls.Store(0)
+	r.pgStart = r.srv.pgCPU(ctx)
 
 	stopProgress := r.progress(ctx)
 	defer stopProgress()

@@ -73,6 +73,12 @@ func (r *Result) WriteTable(w io.Writer) error {
 		row("signatures verified / bad", fmt.Sprintf("%d / %d", r.Verified, r.BadSignatures), "")
 		row("server peak RSS", fmt.Sprintf("%.1f MB", float64(r.PeakRSS)/(1<<20)), "")
 		row("server CPU (harness CPU)", fmt.Sprintf("%.2f s (%.2f s)", r.CPUSeconds, r.HarnessCPUSeconds), "")
+		if r.PGBackends > 0 {
+			row("PostgreSQL backends' CPU", fmt.Sprintf("%.2f s (%d backends)", r.PGCPUSeconds, r.PGBackends), "")
+		}
+		if r.CPUPerEventMs > 0 {
+			row("CPU per event (servers + PostgreSQL)", fmt.Sprintf("%.3f ms", r.CPUPerEventMs), "")
+		}
 		row("backlog at the end", fmt.Sprint(r.Backlog), "")
 	}
 	row("raw ceiling (receiver alone)", fmt.Sprintf("%.0f req/s, p50 %.2f ms, p99 %.2f ms, %d senders", r.RawRequestsPerSec, r.RawP50, r.RawP99, r.RawConcurrency), "")

@@ -34,6 +34,8 @@ const (
 	DefaultClaimDelay    = 2 * time.Millisecond
 	DefaultRecordDelay   = 5 * time.Millisecond
 	DefaultBodyTimeout   = time.Second
+	// DefaultPostgresRecorders is how many recorders run on PostgreSQL.
+	DefaultPostgresRecorders = 4
 	// DefaultEndpointConcurrency is an endpoint's first concurrency limit.
 	DefaultEndpointConcurrency = 8
 	// DefaultBreakerThreshold is how many attempts in a row must fail
@@ -107,6 +109,10 @@ type Config struct {
 	// that its leases can be taken back when it is gone (see
 	// store.ReclaimDead). Unnamed when empty.
 	Process string
+	// Recorders is how many goroutines record results, each a batch per
+	// transaction: 1 on SQLite, DefaultPostgresRecorders on PostgreSQL
+	// when zero.
+	Recorders int
 	// ShutdownGrace is how long a stopping dispatcher lets attempts in
 	// flight finish before it cancels them and releases their deliveries.
 	ShutdownGrace time.Duration
@@ -152,6 +158,9 @@ func (c *Config) defaults() {
 		if len(c.Schedule) > 0 {
 			c.SlowDown = c.Schedule[0]
 		}
+	}
+	if c.Recorders <= 0 {
+		c.Recorders = 1
 	}
 	if c.EndpointConcurrency <= 0 {
 		c.EndpointConcurrency = DefaultEndpointConcurrency

@@ -87,6 +87,9 @@ type outcome struct {
 
 // New returns a dispatcher over the store. Its clock is the platform clock.
 func New(st *store.Store, clk clock.Clock, cfg Config) *Dispatcher {
+	if cfg.Recorders <= 0 && st.Backend() == store.Postgres {
+		cfg.Recorders = DefaultPostgresRecorders
+	}
 	cfg.defaults()
 	d := &Dispatcher{
 		cfg: cfg, store: st, clock: clk, log: cfg.Logger, client: newClient(cfg),
@@ -128,11 +131,13 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	for range d.cfg.Workers {
 		workers.Go(d.work)
 	}
-	recorded := make(chan struct{})
-	go func() {
-		defer close(recorded)
-		d.record()
-	}()
+	// One recorder on SQLite, whose single writer batches anyway; several
+	// on PostgreSQL, so that results are recorded while other batches
+	// commit.
+	var recorders sync.WaitGroup
+	for range d.cfg.Recorders {
+		recorders.Go(d.record)
+	}
 	poll := time.NewTicker(d.cfg.PollInterval)
 	defer poll.Stop()
 	settle := time.NewTimer(time.Hour)
@@ -185,7 +190,7 @@ loop:
 	workers.Wait()
 	d.releaseHanded()
 	close(d.results)
-	<-recorded
+	recorders.Wait()
 	d.cancelSend()
 	d.log.Info("delivery: stopped")
 	return nil
@@ -241,7 +246,7 @@ func (d *Dispatcher) newClaimID() string {
 func (d *Dispatcher) claimBatch(ctx context.Context, n int, skip []string) (int, error) {
 	claim := store.Claim{ID: d.newClaimID(), Now: d.clock.Now(), Wall: time.Now(), Lease: d.cfg.Lease, Limit: n, Skip: skip}
 	var ds []store.DeliveryRow
-	err := d.store.Update(ctx, func(tx *store.Tx) error {
+	err := d.store.UpdateLazy(ctx, func(tx *store.Tx) error {
 		var err error
 		ds, err = tx.ClaimDeliveries(ctx, claim)
 		return err

@@ -475,6 +475,74 @@ func (tx *Tx) ReleaseDelivery(ctx context.Context, id, claimID string, next time
 	return n > 0, nil
 }
 
+// Release gives up a claim on a delivery without an attempt.
+type Release struct {
+	DeliveryID string
+	ClaimID    string
+	// NextAttemptAt is when the delivery is due again.
+	NextAttemptAt time.Time
+}
+
+// ReleaseDeliveries releases a batch as ReleaseDelivery does each, in one
+// statement per chunk of up to recordChunk, and reports which releases
+// found their claim still holding the delivery.
+func (tx *Tx) ReleaseDeliveries(ctx context.Context, rs []Release) ([]bool, error) {
+	ok := make([]bool, len(rs))
+	if len(rs) == 1 {
+		var err error
+		ok[0], err = tx.ReleaseDelivery(ctx, rs[0].DeliveryID, rs[0].ClaimID, rs[0].NextAttemptAt)
+		return ok, err
+	}
+	for lo := 0; lo < len(rs); lo += recordChunk {
+		hi := min(lo+recordChunk, len(rs))
+		var b strings.Builder
+		first := `(?, ?, ?)`
+		if tx.s.backend == Postgres {
+			b.WriteString(`UPDATE deliveries SET claim_id = '', lease_until = 0, next_attempt_at = v.next FROM (VALUES `)
+			first = `(?, ?, ?::BIGINT)`
+		} else {
+			b.WriteString(`WITH v (id, claim_id, next) AS (VALUES `)
+		}
+		args := make([]any, 0, 3*(hi-lo))
+		for i := lo; i < hi; i++ {
+			if i == lo {
+				b.WriteString(first)
+			} else {
+				b.WriteString(", (?, ?, ?)")
+			}
+			args = append(args, rs[i].DeliveryID, rs[i].ClaimID, ms(rs[i].NextAttemptAt))
+		}
+		const where = ` WHERE deliveries.id = v.id AND deliveries.claim_id = v.claim_id RETURNING deliveries.id`
+		if tx.s.backend == Postgres {
+			b.WriteString(`) AS v (id, claim_id, next)` + where)
+		} else {
+			b.WriteString(`) UPDATE deliveries SET claim_id = '', lease_until = 0, next_attempt_at = v.next FROM v` + where)
+		}
+		rows, err := tx.query(ctx, b.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: release %d deliveries: %w", hi-lo, err)
+		}
+		released := map[string]bool{}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: release %d deliveries: %w", hi-lo, err)
+			}
+			released[id] = true
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: release %d deliveries: %w", hi-lo, tx.s.mapErr(err))
+		}
+		rows.Close()
+		for i := lo; i < hi; i++ {
+			ok[i] = released[rs[i].DeliveryID]
+		}
+	}
+	return ok, nil
+}
+
 // PauseDeliveries stops the endpoint's pending deliveries (it was disabled).
 func (tx *Tx) PauseDeliveries(ctx context.Context, endpointID string) error {
 	_, err := tx.exec(ctx, "UPDATE deliveries SET paused = 1 WHERE endpoint_id = ? AND status = 'pending' AND paused = 0", endpointID)

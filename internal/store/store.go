@@ -82,6 +82,7 @@ type Store struct {
 	writes     chan *writeReq // SQLite: transactions waiting for the writer
 	writerDone chan struct{}  // SQLite: closed when the writer has stopped
 
+	lazy       *sql.DB    // PostgreSQL: connections with synchronous_commit off (UpdateLazy)
 	lock       io.Closer  // SQLite with Options.Exclusive: the file's lock
 	writeStmts *stmtCache // SQLite: statements prepared on the write handle
 	readStmts  *stmtCache // SQLite: statements prepared on the read pool
@@ -191,6 +192,9 @@ func (s *Store) Close() error {
 	if s.read != nil && s.read != s.write {
 		errs = append(errs, s.read.Close())
 	}
+	if s.lazy != nil {
+		errs = append(errs, s.lazy.Close())
+	}
 	s.unlock() // after SQLite has closed the file
 	return errors.Join(errs...)
 }
@@ -246,8 +250,28 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 	if s.backend == SQLite {
 		return s.updateSQLite(ctx, fn)
 	}
+	return s.updatePostgres(ctx, s.write, fn)
+}
+
+// UpdateLazy runs fn as Update does, in a transaction whose commit does not
+// wait for the disk: on PostgreSQL synchronous_commit is off for it, so a
+// crash of PostgreSQL (not of this process) may lose the last such commits
+// (a fraction of a second's; never one made by Update, nor one before it).
+// It is for bookkeeping that a loss cannot harm: the dispatcher's claims
+// and results, whose loss means a delivery sent again with the same
+// webhook-id, which at-least-once delivery allows. On SQLite it is Update
+// (whose commits, in WAL mode with synchronous=NORMAL, do not wait for the
+// disk either).
+func (s *Store) UpdateLazy(ctx context.Context, fn func(*Tx) error) error {
+	if s.backend == SQLite {
+		return s.updateSQLite(ctx, fn)
+	}
+	return s.updatePostgres(ctx, s.lazy, fn)
+}
+
+func (s *Store) updatePostgres(ctx context.Context, db *sql.DB, fn func(*Tx) error) error {
 	for attempt := 0; ; attempt++ {
-		err := s.run(ctx, s.write, true, fn)
+		err := s.run(ctx, db, true, fn)
 		if err != nil && attempt < maxRetries && s.retryable(err) {
 			select {
 			case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
