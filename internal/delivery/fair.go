@@ -237,6 +237,9 @@ func (f *fairness) pick() *job {
 			if len(l.queue) == 0 {
 				f.unlist(l)
 			}
+			if f.queued > 0 {
+				f.cond.Signal() // another job may be runnable: pass the wake on
+			}
 			return j
 		}
 	}
@@ -303,7 +306,9 @@ func classify(o *outcome) verdict {
 func (f *fairness) done(j *job, o *outcome, started time.Time) (dropped []*job, next time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	defer f.cond.Broadcast()
+	// The lane may run one more; a worker that takes a job passes the
+	// wake on while jobs remain (pick), so one wake suffices.
+	defer f.cond.Signal()
 	l := f.lanes[j.t.id]
 	l.active--
 	l.used = time.Now()
