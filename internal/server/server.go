@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/api"
 	"github.com/switchboard-dev/switchboard/internal/clock"
+	"github.com/switchboard-dev/switchboard/internal/dashboard"
 	"github.com/switchboard-dev/switchboard/internal/delivery"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/id"
@@ -100,6 +101,8 @@ type Server struct {
 	Clock  *clock.Offset
 	Events *eventlog.Log
 	API    *api.Server
+	// Dashboard is the web dashboard at /dashboard, a client of API.
+	Dashboard *dashboard.Dashboard
 	// Scheduler fires the clock's timers.
 	Scheduler *scheduler.Scheduler
 	// Simulator drives portings as the network provider would; nil when
@@ -145,6 +148,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.API = api.New(deps)
+	s.Dashboard = dashboard.New(dashboard.Config{API: s.API, Store: st, Logger: cfg.Logger, DefaultProject: cfg.Project})
 	return s, nil
 }
 
@@ -225,8 +229,11 @@ func (s *Server) Start(ctx context.Context) error {
 	mux := http.NewServeMux()
 	s.health(mux)
 	mux.Handle("GET /metrics", s.metricsHandler())
+	mux.Handle(dashboard.Prefix+"/", s.Dashboard)
+	mux.Handle("GET /{$}", http.RedirectHandler(dashboard.Prefix+"/", http.StatusSeeOther))
 	mux.Handle("/", s.API)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.http.RegisterOnShutdown(s.Dashboard.Close) // live tails end, so that Shutdown need not wait them out
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	s.startBackground(bg)
