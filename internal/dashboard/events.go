@@ -62,8 +62,9 @@ type eventsData struct {
 	Events         []eventRow
 	Older, Newer   string
 	EventTypes     []string
-	// Query is the filter as a query string, for the live tail.
-	Query string
+	// Stream is the live tail's URL: the filter and the newest event
+	// shown; "" on older pages, which do not tail.
+	Stream string
 }
 
 // eventFilter reads the type and resource filters of a request.
@@ -80,7 +81,7 @@ func eventFilter(r *http.Request) url.Values {
 
 func (d *Dashboard) eventsPage(v *view) {
 	q := eventFilter(v.r)
-	data := eventsData{Type: q.Get("type"), Resource: q.Get("resource"), EventTypes: switchboard.EventTypes, Query: q.Encode()}
+	data := eventsData{Type: q.Get("type"), Resource: q.Get("resource"), EventTypes: switchboard.EventTypes}
 	call := url.Values{"limit": {"50"}}
 	for k, vs := range q {
 		call[k] = vs
@@ -112,6 +113,15 @@ func (d *Dashboard) eventsPage(v *view) {
 	}
 	if l.MoreItemsBefore != nil {
 		data.Newer = page("before", *l.MoreItemsBefore)
+	} else {
+		sq := url.Values{}
+		for k, vs := range q {
+			sq[k] = vs
+		}
+		if len(data.Events) > 0 {
+			sq.Set("since", data.Events[0].ID)
+		}
+		data.Stream = Prefix + "/events/stream?" + sq.Encode()
 	}
 	v.data.Title, v.data.Nav, v.data.D = "Events", "events", data
 	d.render(v, "events")
@@ -127,23 +137,11 @@ const tailMaxAge = 5 * time.Minute
 func (d *Dashboard) eventStream(v *view) {
 	w, r := v.w, v.r
 	q := eventFilter(r)
+	// The page names the newest event it shows; a reconnect, the last one
+	// it got. With neither, the tail starts with the newest events there are.
 	since := r.Header.Get("Last-Event-ID")
 	if since == "" {
 		since = r.URL.Query().Get("since")
-	}
-	if since == "" { // start from the newest event there is
-		var l list[event]
-		call := url.Values{"limit": {"1"}}
-		for k, vs := range q {
-			call[k] = vs
-		}
-		if err := v.api.get(v.api.projectPath("events"), call, &l); err != nil {
-			http.Error(w, err.Message, err.Status)
-			return
-		}
-		if len(l.Items) > 0 {
-			since = l.Items[0].ID
-		}
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")

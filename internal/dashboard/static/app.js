@@ -34,8 +34,9 @@
       a.textContent = text;
       return a;
     };
-    var cell = function (child) {
+    var cell = function (label, child) {
       var td = document.createElement("td");
+      td.setAttribute("data-label", label);
       if (typeof child === "string") td.textContent = child; else td.appendChild(child);
       return td;
     };
@@ -58,10 +59,10 @@
         if (empty) empty.remove();
         var tr = document.createElement("tr");
         tr.className = "new";
-        tr.appendChild(cell(e.Time.replace("T", " ").replace(/(\.\d+)?Z$/, "")));
-        tr.appendChild(cell(e.Type));
-        tr.appendChild(cell(e.Link ? link(e.Link, e.Resource) : e.Resource));
-        tr.appendChild(cell(link("/dashboard/events/" + encodeURIComponent(e.ID), e.ID)));
+        tr.appendChild(cell("Time", e.Time.replace("T", " ").replace(/(\.\d+)?Z$/, "")));
+        tr.appendChild(cell("Type", e.Type));
+        tr.appendChild(cell("Resource", e.Link ? link(e.Link, e.Resource) : e.Resource));
+        tr.appendChild(cell("Event", link("/dashboard/events/" + encodeURIComponent(e.ID), e.ID)));
         body.insertBefore(tr, body.firstChild);
         count++;
         status.textContent = "Live: " + count + " new event" + (count === 1 ? "" : "s");
