@@ -89,11 +89,16 @@ func (p *page) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 }
 
 // shot saves a screenshot of the whole page.
-func (p *page) shot(name string) {
+func (p *page) shot(name string) { p.capture(name, chromedp.FullScreenshot(100)) }
+
+// viewShot saves a screenshot of what the window shows.
+func (p *page) viewShot(name string) { p.capture(name, chromedp.CaptureScreenshot()) }
+
+func (p *page) capture(name string, how chromedp.Action[[]byte]) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(ctx, how)
 	if err != nil {
 		p.t.Logf("screenshot %s: %v", name, err)
 		return
@@ -272,6 +277,9 @@ func TestBrowserJourney(t *testing.T) {
 			t.Error("the receiver got no new request after resend")
 		}
 		p.shot("resent")
+		p.run("a taller window", chromedp.EmulateViewport(1280, 1000))
+		p.viewShot("resent-window")
+		p.run("the usual window", chromedp.EmulateViewport(1280, 900))
 
 		// The porting's page: what is required, its decline.
 		p.run("open the porting", chromedp.Navigate(e.base+"/dashboard/portings/"+j.porting), chromedp.WaitVisible(chromedp.CSS("#declines")))

@@ -314,7 +314,11 @@ func (v *view) done(path, code string, n int) {
 	if n != 0 {
 		q.Set("n", strconv.Itoa(n))
 	}
-	v.redirect(path + "?" + q.Encode())
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	v.redirect(path + sep + q.Encode())
 }
 
 // notice reads what the action before this page did.

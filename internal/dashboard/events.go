@@ -330,5 +330,9 @@ func (d *Dashboard) resendEvent(v *view) {
 		d.eventPage(v)
 		return
 	}
-	v.done(Prefix+"/events/"+url.PathEscape(id), "resent", len(res.Items))
+	path := Prefix + "/events/" + url.PathEscape(id)
+	if ver := v.r.PostFormValue("version"); ver != "" {
+		path += "?" + url.Values{"version": {ver}}.Encode()
+	}
+	v.done(path, "resent", len(res.Items))
 }
