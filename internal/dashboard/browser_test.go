@@ -26,16 +26,16 @@ func chromium(t *testing.T) string {
 	if p := os.Getenv("SWITCHBOARD_CHROMIUM"); p != "" {
 		return p
 	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium"} {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
 	}
-	msg := "no Chromium installed (apt-get install chromium, or set SWITCHBOARD_CHROMIUM): browser tests skipped"
+	const msg = "no Chromium installed (apt-get install chromium, or set SWITCHBOARD_CHROMIUM)"
 	if os.Getenv("CI") == "true" || os.Getenv("SWITCHBOARD_REQUIRE_CHROMIUM") == "1" {
-		t.Fatal(msg)
+		t.Fatal(msg + ": the browser tests are required (CI=true or SWITCHBOARD_REQUIRE_CHROMIUM=1)")
 	}
-	t.Skip(msg)
+	t.Skip(msg + ": browser tests skipped")
 	return ""
 }
 
@@ -290,6 +290,16 @@ func TestBrowserJourney(t *testing.T) {
 			t.Errorf("timeline:\n%s", tl)
 		}
 		p.shot("porting")
+		p.run("simulate a decline without a code",
+			chromedp.SetValue(chromedp.CSS("#sim-action"), "decline"), chromedp.SetValue(chromedp.CSS("#sim-code"), ""),
+			chromedp.Click(chromedp.CSS("#simulate")), chromedp.WaitVisible(chromedp.CSS("#error")))
+		_, apiErr := e.api("POST", "/projects/dev/portings/"+j.porting+"/simulate", map[string]any{"action": "decline"})
+		if got := p.text("#error"); !strings.Contains(got, apiErr["message"].(string)) {
+			t.Errorf("simulate without a code: page says %q, want the API's %q", got, apiErr["message"])
+		}
+		if status := p.text("#status-badge"); status != "declined" {
+			t.Errorf("porting status %q after a refused action, want declined", status)
+		}
 
 		// Live tail: an event made now shows up without a reload.
 		p.run("start the tail", chromedp.Navigate(e.base+"/dashboard/events"), chromedp.WaitVisible(chromedp.CSS("#tail")),
@@ -303,7 +313,7 @@ func TestBrowserJourney(t *testing.T) {
 		p.run("open the test clock", chromedp.Navigate(e.base+"/dashboard/test"), chromedp.WaitVisible(chromedp.CSS("#advance-seconds")))
 		p.run("bad input", chromedp.SendKeys(chromedp.CSS("#advance-seconds"), "-5"), chromedp.Click(chromedp.CSS("#advance")),
 			chromedp.WaitVisible(chromedp.CSS("#error")))
-		_, apiErr := e.api("POST", "/simulator/clock/advance", map[string]any{"seconds": -5})
+		_, apiErr = e.api("POST", "/simulator/clock/advance", map[string]any{"seconds": -5})
 		if got := p.text("#error"); !strings.Contains(got, apiErr["message"].(string)) {
 			t.Errorf("bad seconds: page says %q, want the API's %q", got, apiErr["message"])
 		}

@@ -250,6 +250,14 @@ func (d *Dashboard) newView(w http.ResponseWriter, r *http.Request, s *session) 
 // render writes the page: with the error's status when an action or the
 // page's main read failed.
 func (d *Dashboard) render(v *view, name string) {
+	if v.data.Error != nil && v.data.Error.Status == http.StatusUnauthorized && v.s != nil {
+		// The key no longer opens the API (revoked, expired): the session ends.
+		if err := d.endSession(v.r.Context(), v.w, v.r, v.s); err != nil {
+			d.log.ErrorContext(v.r.Context(), "dashboard: end session", "err", err)
+		}
+		d.showSignin(v.w, v.r, http.StatusUnauthorized, v.data.Error, localPath(v.r.URL.Path), url.Values{"project": {v.s.project}})
+		return
+	}
 	v.projects()
 	status := http.StatusOK
 	if v.data.Error != nil {

@@ -157,11 +157,12 @@ func (d *Dashboard) endSession(ctx context.Context, w http.ResponseWriter, r *ht
 }
 
 // setCookie sets a dashboard cookie: HttpOnly, SameSite=Strict, scoped to
-// the dashboard, Secure when the request came over TLS. A negative maxAge
-// deletes it.
+// the dashboard, Secure when the request came over TLS (or through a proxy
+// that says it did: a false claim only keeps the cookie off plain HTTP). A
+// negative maxAge deletes it.
 func (d *Dashboard) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
 	c := &http.Cookie{Name: name, Value: value, Path: Prefix, HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: r.TLS != nil || d.secure}
+		Secure: r.TLS != nil || d.secure || r.Header.Get("X-Forwarded-Proto") == "https"}
 	if maxAge < 0 {
 		c.MaxAge = -1
 	} else {
