@@ -132,7 +132,9 @@ type decline struct {
 }
 
 type resourceData struct {
-	Kind     string
+	Kind string
+	// Noun names one resource of the kind.
+	Noun     string
 	Item     obj
 	JSON     string
 	Timeline []eventRow
@@ -148,7 +150,7 @@ type resourceData struct {
 // getResource reads one resource; the page shows the API's error if that fails.
 func (d *Dashboard) getResource(v *view, kind, title string) (resourceData, bool) {
 	id := v.r.PathValue("id")
-	rd := resourceData{Kind: kind}
+	rd := resourceData{Kind: kind, Noun: strings.ToLower(title)}
 	raw, err := v.api.do(http.MethodGet, v.api.projectPath(kind, id), nil, nil, "", &rd.Item)
 	v.data.Title, v.data.Nav = title+" "+id, kind
 	if err != nil {

@@ -73,7 +73,7 @@ func (d *Dashboard) testPage(v *view) {
 		}
 		var l list[event]
 		v.fail(v.api.get(v.api.projectPath("events"), call, &l))
-		for _, e := range l.Items {
+		for _, e := range slices.Backward(l.Items) { // in the order they happened
 			data.Happened = append(data.Happened, newEventRow(e))
 		}
 	}
