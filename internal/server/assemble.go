@@ -30,11 +30,12 @@ func (s *Server) assemble(ctx context.Context, deps *api.Deps) error {
 	if err != nil {
 		return err
 	}
-	deps.Users = &user.Service{Store: s.Store, Events: s.Events, Clock: s.Clock}
 	portings := &porting.Service{Store: s.Store, Events: s.Events, Clock: s.Clock, Timeout: s.cfg.PortingTimeout}
 	subs := &subscription.Service{Store: s.Store, Events: s.Events, Clock: s.Clock, Portings: portings}
 	portings.Hooks = subs.Hooks()
 	deps.Portings, deps.Subscriptions = portings, subs
+	deps.Users = &user.Service{Store: s.Store, Events: s.Events, Clock: s.Clock,
+		Hooks: user.Hooks{Deleted: subs.UserDeleted}}
 	deps.PortOut = &portout.Service{Store: s.Store, Events: s.Events, Clock: s.Clock, Subscriptions: subs,
 		Lifetime: s.cfg.PortOutLifetime}
 	s.Scheduler = &scheduler.Scheduler{
