@@ -184,10 +184,6 @@ func (s *Service) PortOut(ctx context.Context, project, subID, accountPin string
 		if err != nil {
 			return err
 		}
-		if !r.ExpiresAt.After(s.Clock.Now()) {
-			return failure.New(failure.Conflict, "portOutCredentialsExpired",
-				"The subscription's port-out credentials expired at %s; issue new ones.", r.ExpiresAt.Format(time.RFC3339))
-		}
 		sum := sha256.Sum256([]byte(accountPin))
 		if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(r.PinHash)) != 1 {
 			return failure.New(failure.Invalid, "portingAccountPinRequiredOrInvalid",
@@ -207,18 +203,22 @@ func (s *Service) PortOut(ctx context.Context, project, subID, accountPin string
 
 var pinPattern = regexp.MustCompile(`^[0-9]{1,20}$`)
 
-// current returns the subscription's valid credentials, locked.
+// current returns the subscription's newest credentials, locked, if they
+// are valid and unexpired: expired ones (by their timer, or past expiresAt
+// before it fired) are portOutCredentialsExpired; none, or used ones, are
+// portOutCredentialsNotFound. IDs sort by time, so the newest is first.
 func (s *Service) current(ctx context.Context, tx *store.Tx, project, subID string) (*record, error) {
 	if _, err := s.Subscriptions.Load(ctx, tx, project, subID); err != nil {
 		return nil, err
 	}
-	items, _, err := tx.List(ctx, store.Query{Kind: Kind, Project: project, Status: Valid, Ref: subID, Page: store.Page{Limit: 1}})
+	items, _, err := tx.List(ctx, store.Query{Kind: Kind, Project: project, Ref: subID, Page: store.Page{Limit: 1}})
 	if err != nil {
 		return nil, fmt.Errorf("portout: list: %w", err)
 	}
+	notFound := failure.New(failure.Conflict, "portOutCredentialsNotFound",
+		"The subscription has no valid port-out credentials; issue them first.")
 	if len(items) == 0 {
-		return nil, failure.New(failure.Conflict, "portOutCredentialsNotFound",
-			"The subscription has no valid port-out credentials; issue them first.")
+		return nil, notFound
 	}
 	var listed record
 	if err := decode(items[0], &listed); err != nil {
@@ -228,9 +228,12 @@ func (s *Service) current(ctx context.Context, tx *store.Tx, project, subID stri
 	if err := tx.GetForUpdate(ctx, Kind, project, listed.ID, &r); err != nil {
 		return nil, fmt.Errorf("portout: %w", err)
 	}
-	if r.Status != Valid {
-		return nil, failure.New(failure.Conflict, "portOutCredentialsNotFound",
-			"The subscription has no valid port-out credentials; issue them first.")
+	switch {
+	case r.Status == Expired || r.Status == Valid && !r.ExpiresAt.After(s.Clock.Now()):
+		return nil, failure.New(failure.Conflict, "portOutCredentialsExpired",
+			"The subscription's port-out credentials expired at %s; issue new ones.", r.ExpiresAt.Format(time.RFC3339))
+	case r.Status != Valid:
+		return nil, notFound
 	}
 	return &r, nil
 }
