@@ -225,6 +225,9 @@ func golden(t *testing.T, name string, events []event) {
 	buf.WriteString("]\n")
 	path := filepath.Join("testdata", name+".json")
 	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
