@@ -303,7 +303,10 @@ func (c *Client) GetEndpoint(ctx context.Context, id string) (*Endpoint, error) 
 
 // DeleteEndpoint deletes a webhook endpoint.
 func (c *Client) DeleteEndpoint(ctx context.Context, id string) error {
-	return c.Do(ctx, http.MethodDelete, c.projectPath("/webhookEndpoints/%s", id), nil, nil, nil)
+	// The answer is the deleted endpoint; reading it tells a deletion from
+	// something else answering 200.
+	var out Endpoint
+	return c.Do(ctx, http.MethodDelete, c.projectPath("/webhookEndpoints/%s", id), nil, nil, &out)
 }
 
 // Raw fetches path (with query) and returns the answer's body unchanged.
