@@ -312,7 +312,7 @@ func TestBrowserJourney(t *testing.T) {
 		p.run("open the test clock", chromedp.Navigate(e.base+"/dashboard/test"), chromedp.WaitVisible(chromedp.CSS("#advance-seconds")))
 		p.run("bad input", chromedp.SendKeys(chromedp.CSS("#advance-seconds"), "-5"), chromedp.Click(chromedp.CSS("#advance")),
 			chromedp.WaitVisible(chromedp.CSS("#error")))
-		_, apiErr = e.api("POST", "/simulator/clock/advance", map[string]any{"seconds": -5})
+		_, apiErr = e.api("POST", "/projects/dev/simulator/clock/advance", map[string]any{"seconds": -5})
 		if got := p.text("#error"); !strings.Contains(got, apiErr["message"].(string)) {
 			t.Errorf("bad seconds: page says %q, want the API's %q", got, apiErr["message"])
 		}
