@@ -39,6 +39,12 @@ func start(t *testing.T, b storetest.Backend, configure ...func(*server.Config))
 // api calls the API with the key and returns the status and decoded body.
 func (e *env) api(method, path string, body any) (int, map[string]any) {
 	e.t.Helper()
+	return e.apiAs(e.key, method, path, body)
+}
+
+// apiAs calls the API with another key.
+func (e *env) apiAs(key, method, path string, body any) (int, map[string]any) {
+	e.t.Helper()
 	var r io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -48,7 +54,7 @@ func (e *env) api(method, path string, body any) (int, map[string]any) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+e.key)
+	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -131,6 +137,12 @@ func csrf(t *testing.T, page string) string {
 // signIn signs the browser in with the key and returns the CSRF token of
 // its session.
 func (b *browser) signIn(key string) string {
+	b.t.Helper()
+	return b.signInTo(key, project)
+}
+
+// signInTo signs in to a project ("" lets an operator key open the first).
+func (b *browser) signInTo(key, project string) string {
 	b.t.Helper()
 	_, page := b.do("GET", "/dashboard/signin", nil)
 	resp, body := b.do("POST", "/dashboard/signin", url.Values{"csrf": {csrf(b.t, page)}, "key": {key}, "project": {project}})

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchboard-dev/switchboard/internal/server"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 )
 
@@ -153,4 +154,74 @@ func TestSessionsAcrossProcesses(t *testing.T) {
 	if resp.StatusCode != 200 || len(two.items("/projects/dev/webhookEndpoints")) != 1 {
 		t.Fatalf("action at the other process: status %d, want 200 and one endpoint", resp.StatusCode)
 	}
+}
+
+// TestOperatorSwitchesProjects signs in with the operator key, which may
+// switch between projects; a project key may not.
+func TestOperatorSwitchesProjects(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		const admin = "sk_admin_dashboard"
+		e := start(t, b, func(c *server.Config) { c.AdminKey = admin })
+		if status, out := e.apiAs(admin, "POST", "/projects", map[string]any{"id": "acme", "name": "Acme", "mode": "live"}); status != 201 {
+			t.Fatalf("create project: %d %v", status, out)
+		}
+		status, acmeUser := e.apiAs(admin, "POST", "/projects/acme/users", map[string]any{"email": "acme@example.com"})
+		if status != 201 {
+			t.Fatalf("create a user in acme: %d %v", status, acmeUser)
+		}
+		acmeID := acmeUser["id"].(string)
+
+		op := e.browser()
+		token := op.signInTo(admin, project)
+		_, page := op.do("GET", "/dashboard/events", nil)
+		if !strings.Contains(page, `<select id="project-switch"`) || !strings.Contains(page, `value="acme"`) {
+			t.Fatalf("the operator's events page has no project switcher with acme:\n%s", page)
+		}
+		if strings.Contains(page, acmeID) {
+			t.Error("dev's events page shows acme's user")
+		}
+		resp, _ := op.do("POST", "/dashboard/project", url.Values{"csrf": {token}, "project": {"acme"}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("switch project: status %d, want 303", resp.StatusCode)
+		}
+		_, page = op.do("GET", "/dashboard/events", nil)
+		if !strings.Contains(page, `<option value="acme" selected>`) || !strings.Contains(page, acmeID) {
+			t.Errorf("after switching, the events page is not acme's:\n%s", page)
+		}
+		// acme is live: no test clock, as the API says.
+		_, apiErr := e.apiAs(admin, "GET", "/projects/acme/simulator/clock", nil)
+		if _, page := op.do("GET", "/dashboard/test", nil); !strings.Contains(page, apiErr["message"].(string)) {
+			t.Errorf("test page of a live project lacks the API's %q", apiErr["message"])
+		}
+
+		// A project key reaches its own project only.
+		dev := e.browser()
+		token = dev.signIn(e.key)
+		resp, page = dev.do("POST", "/dashboard/project", url.Values{"csrf": {token}, "project": {"acme"}})
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(page, "acme") {
+			t.Errorf("a project key switching to acme: status %d, want 404 with the API's message", resp.StatusCode)
+		}
+		if _, page := dev.do("GET", "/dashboard/events", nil); !strings.Contains(page, `id="current-project">dev<`) {
+			t.Error("a refused switch moved the session")
+		}
+	})
+}
+
+// TestRevokedKeyEndsSession revokes the key a session signed in with: the
+// next page ends the session and asks to sign in again.
+func TestRevokedKeyEndsSession(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := start(t, b)
+		key := e.must("POST", "/projects/dev/apiKeys", map[string]any{"name": "dashboard"}, 201)
+		br := e.browser()
+		br.signIn(key["token"].(string))
+		e.must("DELETE", "/projects/dev/apiKeys/"+key["id"].(string), nil, 200)
+		resp, page := br.do("GET", "/dashboard/endpoints", nil)
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, `id="signin-form"`) {
+			t.Fatalf("a page after revocation: status %d, want 401 and the sign-in form:\n%s", resp.StatusCode, page)
+		}
+		if resp, _ := br.do("GET", "/dashboard/endpoints", nil); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("the session outlived its key: status %d, want 303 to sign in", resp.StatusCode)
+		}
+	})
 }

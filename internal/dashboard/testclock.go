@@ -17,14 +17,10 @@ type clockObj struct {
 	TimersFired   int       `json:"timersFired"`
 }
 
-// clockCall asks the project's test clock (GET /projects/{p}/simulator/clock
-// and …/advance) and, on a server that has only the platform-wide clock,
-// that one (/simulator/clock).
+// clockCall asks the project's test clock: GET /projects/{p}/simulator/clock
+// and POST …/advance.
 func (v *view) clockCall(method, suffix string, body any, out *clockObj) *apiError {
 	_, err := v.api.do(method, v.api.projectPath("simulator", "clock")+suffix, nil, body, "", out)
-	if err != nil && err.Code == "routeNotFound" {
-		_, err = v.api.do(method, "/simulator/clock"+suffix, nil, body, "", out)
-	}
 	return err
 }
 
@@ -59,10 +55,9 @@ func (d *Dashboard) testPage(v *view) {
 	} else {
 		data.Clock = &c
 	}
-	for _, p := range v.projects() {
-		if p.ID == v.s.project {
-			data.Mode = p.Mode
-		}
+	var p projectInfo // a project key may read its own project
+	if v.api.get(v.api.projectPath(), nil, &p) == nil {
+		data.Mode = p.Mode
 	}
 	q := v.r.URL.Query()
 	if since := q.Get("since"); since != "" || q.Get("fired") != "" {
