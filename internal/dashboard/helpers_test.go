@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/server"
 	"github.com/switchboard-dev/switchboard/internal/server/servertest"
@@ -155,3 +156,6 @@ func (b *browser) signInTo(key, project string) string {
 	}
 	return csrf(b.t, page)
 }
+
+// defaultWait bounds waits for deliveries.
+const defaultWait = 15 * time.Second
