@@ -347,22 +347,28 @@ func TestBrowserJourney(t *testing.T) {
 		p.run("chart", chromedp.WaitVisible(chromedp.CSS("#chart")))
 		p.shot("endpoint")
 
-		// At 390 px the page fits the screen (wide tables scroll in place).
-		p.run("narrow", chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.base+"/dashboard/events"),
-			chromedp.WaitVisible(chromedp.CSS("#events-table")))
-		ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
-		width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
-		cancel()
-		if err != nil {
-			t.Fatalf("page width: %v", err)
+		// At 390 px each page fits the screen (wide tables scroll in place or stack).
+		p.run("narrow", chromedp.EmulateViewport(390, 844))
+		for name, path := range map[string]string{
+			"events": "/dashboard/events", "event": "/dashboard/events/" + updated, "porting": "/dashboard/portings/" + j.porting,
+			"endpoint": "/dashboard/endpoints/" + j.endpoint, "test": "/dashboard/test",
+		} {
+			p.run("open "+name+" at 390 px", chromedp.Navigate(e.base+path), chromedp.WaitVisible(chromedp.CSS("main h1")))
+			ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+			width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+			cancel()
+			if err != nil {
+				t.Fatalf("page width: %v", err)
+			}
+			if width > 390 {
+				t.Errorf("at 390 px the %s page is %d px wide", name, width)
+			}
+			p.shot(name + "-390")
 		}
-		if width > 390 {
-			t.Errorf("at 390 px the page is %d px wide", width)
-		}
-		p.shot("events-390")
+		p.run("wide again", chromedp.EmulateViewport(1280, 900))
 
 		// Sign out: the pages lead to sign-in again.
-		p.run("sign out", chromedp.EmulateViewport(1280, 900), chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#key")),
+		p.run("sign out", chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#key")),
 			chromedp.Navigate(e.base+"/dashboard/events"), chromedp.WaitVisible(chromedp.CSS("#key")))
 	})
 }
