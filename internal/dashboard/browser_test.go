@@ -361,7 +361,21 @@ func TestBrowserJourney(t *testing.T) {
 				t.Fatalf("page width: %v", err)
 			}
 			if width > 390 {
-				t.Errorf("at 390 px the %s page is %d px wide", name, width)
+				ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+				wide, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("main *")).filter(el =>
+					el.getBoundingClientRect().right > 390 && !el.closest(".scroll")).map(el => el.outerHTML.slice(0, 80))`))
+				cancel()
+				t.Errorf("at 390 px the %s page is %d px wide; too wide: %q", name, width, wide)
+			}
+			// Every control has a label, every button a name.
+			ctx, cancel = context.WithTimeout(p.ctx, 10*time.Second)
+			unlabeled, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(
+				"input:not([type=hidden]), select, textarea, button")).filter(el =>
+				el.tagName === "BUTTON" ? !el.textContent.trim() && !el.getAttribute("aria-label")
+					: el.labels.length === 0 && !el.getAttribute("aria-label")).map(el => el.outerHTML.slice(0, 80))`))
+			cancel()
+			if err != nil || len(unlabeled) > 0 {
+				t.Errorf("the %s page has controls without a label (%v): %q", name, err, unlabeled)
 			}
 			p.shot(name + "-390")
 		}
