@@ -1,7 +1,10 @@
 package dashboard_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -224,4 +227,63 @@ func TestRevokedKeyEndsSession(t *testing.T) {
 			t.Errorf("the session outlived its key: status %d, want 303 to sign in", resp.StatusCode)
 		}
 	})
+}
+
+// TestCookieSecureOverTLS checks that the session cookie is Secure when the
+// dashboard is served over TLS, or behind a proxy that terminated it.
+func TestCookieSecureOverTLS(t *testing.T) {
+	e := start(t, storetest.New(t, "sqlite"))
+	ts := httptest.NewTLSServer(e.srv.Dashboard)
+	t.Cleanup(ts.Close)
+	tests := []struct {
+		name, base string
+		client     *http.Client
+		header     string
+	}{
+		{"TLS", ts.URL, ts.Client(), ""},
+		{"behind a TLS proxy", e.base, http.DefaultClient, "https"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			jar, _ := cookiejar.New(nil)
+			c := *tt.client
+			c.Jar = jar
+			c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+			do := func(method, path string, form url.Values) *http.Response {
+				req, _ := http.NewRequest(method, tt.base+path, strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				if tt.header != "" {
+					req.Header.Set("X-Forwarded-Proto", tt.header)
+				}
+				resp, err := c.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return resp
+			}
+			resp := do("GET", "/dashboard/signin", nil)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var token string
+			for _, ck := range resp.Cookies() {
+				if ck.Name == "switchboard_signin" {
+					token = ck.Value
+				}
+			}
+			if !strings.Contains(string(body), token) || token == "" {
+				t.Fatalf("sign-in page and cookie do not share a token")
+			}
+			resp = do("POST", "/dashboard/signin", url.Values{"csrf": {token}, "key": {e.key}, "project": {project}})
+			resp.Body.Close()
+			var secure, found bool
+			for _, ck := range resp.Cookies() {
+				if ck.Name == "switchboard_session" {
+					found, secure = true, ck.Secure
+				}
+			}
+			if resp.StatusCode != http.StatusSeeOther || !found || !secure {
+				t.Errorf("sign-in: status %d, session cookie found %v, Secure %v; want 303 and a Secure cookie", resp.StatusCode, found, secure)
+			}
+		})
+	}
 }
