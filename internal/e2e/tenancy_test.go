@@ -541,3 +541,23 @@ func tokenAfter(t *testing.T, printed, prefix string) string {
 	t.Fatalf("no line %q in %q", prefix, printed)
 	return ""
 }
+
+// TestClockAcrossProcesses moves a project's clock on one server and checks
+// that another server on the same PostgreSQL database dates the project's
+// changes by the moved clock, and fires its timers.
+func TestClockAcrossProcesses(t *testing.T) {
+	b := storetest.New(t, store.Postgres)
+	a := startTenancy(t, b)
+	other := startTenancy(t, b)
+	a.json("POST", "/projects/dev/simulator/clock/advance", obj{"seconds": 30 * 24 * 3600}, 200)
+	n := 0
+	storetest.WaitFor(t, 2*time.Second, "the other server to date a new user by the moved clock", func() bool {
+		n++
+		u := other.json("POST", "/projects/dev/users", obj{"email": "u" + strings.Repeat("x", n) + "@example.com"}, 201)
+		at, err := time.Parse(time.RFC3339, u.str("createdAt"))
+		return err == nil && at.After(time.Now().Add(29*24*time.Hour))
+	})
+	if c := other.json("GET", "/projects/dev/simulator/clock", nil, 200); c["offsetSeconds"].(float64) != 30*24*3600 {
+		t.Fatalf("the other server's clock: %v", c)
+	}
+}
