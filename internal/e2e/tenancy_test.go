@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/apikey"
 	"github.com/switchboard-dev/switchboard/internal/server"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
@@ -560,4 +562,48 @@ func TestClockAcrossProcesses(t *testing.T) {
 	if c := other.json("GET", "/projects/dev/simulator/clock", nil, 200); c["offsetSeconds"].(float64) != 30*24*3600 {
 		t.Fatalf("the other server's clock: %v", c)
 	}
+}
+
+// TestUpgradeAdoptsOlderData starts a server on a database as an older
+// version left it — API keys without projects, one global clock offset —
+// and checks that the keys keep working in (test) projects of their own,
+// and that the global clock became the default project's, once.
+func TestUpgradeAdoptsOlderData(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		st := b.Open(t)
+		legacy := func(id, project, token string) store.Resource {
+			return store.Resource{Kind: apikey.Kind, ID: id, Owner: project, Unique: apikey.Hash(token),
+				Body: map[string]any{"id": id, "project": project, "hash": apikey.Hash(token), "createdAt": "2025-01-01T00:00:00Z"}}
+		}
+		storetest.Update(t, st, func(tx *store.Tx) error {
+			for _, r := range []store.Resource{
+				legacy("apk_old1", "dev", "sk_old_dev_key"),
+				legacy("apk_old2", "older", "sk_old_other_key"),
+			} {
+				if err := tx.Put(context.Background(), r); err != nil {
+					return err
+				}
+			}
+			return tx.SetSetting(context.Background(), "clock.offsetNanos", fmt.Sprint(int64(48*time.Hour)))
+		})
+		st.Close()
+
+		for range 2 { // the second start changes nothing more
+			e := startTenancy(t, b, func(c *server.Config) { c.APIKey = "" })
+			e.as("sk_old_dev_key").json("GET", "/projects/dev/users", nil, 200)
+			e.as("sk_old_other_key").json("GET", "/projects/older/users", nil, 200)
+			if p := e.as(adminKey).json("GET", "/projects/older", nil, 200); p.str("mode") != "test" {
+				t.Fatalf("adopted project %v, want test mode", p)
+			}
+			if c := e.as("sk_old_dev_key").json("GET", "/projects/dev/simulator/clock", nil, 200); c["offsetSeconds"].(float64) != 48*3600 {
+				t.Fatalf("dev's clock after the upgrade: %v, want the old offset (48 h)", c)
+			}
+			if c := e.as("sk_old_other_key").json("GET", "/projects/older/simulator/clock", nil, 200); c["offsetSeconds"].(float64) != 0 {
+				t.Fatalf("the other project's clock after the upgrade: %v, want 0", c)
+			}
+			if err := e.srv.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 }
