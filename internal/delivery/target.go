@@ -25,8 +25,8 @@ type target struct {
 
 	mu           sync.Mutex
 	disabled     bool
-	failingSince *time.Time // platform time; nil while healthy
-	notBefore    time.Time  // platform time before which nothing is sent
+	failingSince *time.Time // the dispatcher's clock; nil while healthy
+	notBefore    time.Time  // the dispatcher's clock; nothing is sent before
 	resumedAt    *time.Time // when the endpoint was last enabled again
 }
 

@@ -28,6 +28,9 @@ const (
 // databases knew only by its keys, the operator key and the default
 // project's key.
 func (s *Server) bootstrap(ctx context.Context) error {
+	if s.cfg.AdminKey != "" && s.cfg.AdminKey == s.cfg.APIKey {
+		return errors.New("server: SWITCHBOARD_ADMIN_KEY must differ from SWITCHBOARD_API_KEY")
+	}
 	if _, err := s.Projects.Ensure(ctx, s.cfg.Project, s.cfg.Project, project.Test); err != nil {
 		return err
 	}
