@@ -219,6 +219,14 @@ func (s *Service) change(ctx context.Context, tx *store.Tx, project string, r *r
 // events follow, then the update with the previous data, then the events
 // of its SIM if fn changed the SIM's status (com.gigs.sim.retired when it
 // retired, and com.gigs.sim.updated with the SIM's previous data).
+//
+// The SIM events follow the public record, checked for this change: the
+// platform's event schema pages list com.gigs.sim.updated (with
+// previousData) and com.gigs.sim.retired (in 2024-10-28 and 2024-12-20),
+// and no com.gigs.sim.activated, so an activation emits only sim.updated.
+// The pages say nothing of their order beside the subscription's events:
+// we choose the subscription's first (it caused the change), and a
+// status event before its *.updated, as portings do.
 func (s *Service) changeFrom(ctx context.Context, tx *store.Tx, project string, r *record, before *switchboard.Subscription, fn func(*record) ([]string, error)) (*switchboard.Subscription, error) {
 	var types []string
 	if fn != nil {
