@@ -310,3 +310,30 @@ func TestPreferredLocaleDefault(t *testing.T) {
 		e.expectTypes("com.gigs.user.updated")
 	})
 }
+
+// TestPendingSubscriptionCanceledCancelsItsPorting: a subscription canceled
+// while it waits on its porting ends, and the porting is canceled first:
+// the number can no longer arrive for it.
+func TestPendingSubscriptionCanceledCancelsItsPorting(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := start(t, b)
+		s := e.setup()
+		prt := e.draftPorting(s, portingNumber)
+		sub := e.json("POST", "/projects/dev/subscriptions", obj{"user": s.user, "plan": s.plan, "porting": prt}, 201).str("id")
+		e.simulate(prt, "request")
+		e.newEvents()
+		ended := e.json("POST", "/projects/dev/subscriptions/"+sub+"/cancel", obj{}, 200)
+		if ended.str("status") != "ended" || cause(ended) != "cancellationRequested" {
+			t.Fatalf("canceled pending subscription: %s %v", ended.str("status"), ended["cancellationDetails"])
+		}
+		all := e.expectTypes("com.gigs.porting.canceled", "com.gigs.porting.updated", "com.gigs.subscription.canceled",
+			"com.gigs.subscription.ended", "com.gigs.subscription.updated", "com.gigs.sim.retired", "com.gigs.sim.updated")
+		assertPortingInPreviousData(t, all)
+		if got := obj(ended["porting"].(map[string]any)).str("status"); got != "canceled" {
+			t.Fatalf("porting of the canceled subscription is %s, want canceled", got)
+		}
+		// The simulator can no longer complete it.
+		e.expectError("POST", "/projects/dev/portings/"+prt+"/simulate", obj{"action": "complete"}, 409, "conflict", "portingNotCompletable")
+		e.expectTypes()
+	})
+}
