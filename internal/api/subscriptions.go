@@ -33,8 +33,8 @@ const (
 	actionPaymentDisputed = "paymentDisputed"
 )
 
-// SubscriptionActions lists the actions of a subscription's simulate route.
-var SubscriptionActions = []string{actionPortOut, actionPaymentFailed, actionPaymentDisputed}
+// subscriptionActions lists the actions of a subscription's simulate route.
+var subscriptionActions = []string{actionPortOut, actionPaymentFailed, actionPaymentDisputed}
 
 // simulateSubscription ends a subscription as the outside world would: a
 // port-out to another carrier (phoneNumberPortedOut), or a failed or
@@ -51,7 +51,7 @@ func (s *Server) simulateSubscription(c *Call) (int, any, error) {
 	if p.Action == "" {
 		return 0, nil, failure.New(failure.Invalid, "fieldRequired", "The field action is required.")
 	}
-	if err := field.OneOf("action", p.Action, SubscriptionActions...); err != nil {
+	if err := field.OneOf("action", p.Action, subscriptionActions...); err != nil {
 		return 0, nil, err
 	}
 	id := c.R.PathValue("id")
