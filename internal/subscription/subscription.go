@@ -174,6 +174,22 @@ func load(ctx context.Context, tx *store.Tx, project, subID string) (*record, er
 	return &r, nil
 }
 
+// loadForEnd locks a subscription that may end, and first the porting it
+// may still wait on: ending cancels that porting, and a porting's change
+// locks the porting, then its subscription. Taking them in the same order
+// keeps the two from deadlocking on PostgreSQL (the store would retry, but
+// need not).
+func (s *Service) loadForEnd(ctx context.Context, tx *store.Tx, project, subID string) (*record, error) {
+	var peek record
+	if err := tx.Read(ctx, Kind, project, subID, &peek); err == nil && peek.Porting != nil &&
+		peek.Status == switchboard.SubscriptionPending {
+		if err := s.Portings.Lock(ctx, tx, project, *peek.Porting); err != nil {
+			return nil, err
+		}
+	}
+	return load(ctx, tx, project, subID)
+}
+
 // view assembles the wire subscription with its objects embedded whole.
 func (s *Service) view(ctx context.Context, tx *store.Tx, project string, r *record) (*switchboard.Subscription, error) {
 	v := &switchboard.Subscription{
