@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,7 +112,10 @@ func TestUserDeleted(t *testing.T) {
 // with phoneNumberPortedOut and retires the SIM.
 func TestSubscriptionPortOut(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
-		e := start(t, b)
+		var logs syncBuffer // every log line the server writes, debug included
+		e := start(t, b, func(c *server.Config) {
+			c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		})
 		s := e.setup()
 		id := e.json("POST", "/projects/dev/subscriptions", obj{"user": s.user, "plan": s.monthlyPlan}, 201).str("id")
 		path := "/projects/dev/subscriptions/" + id + "/simulate"
@@ -163,6 +169,9 @@ func TestSubscriptionPortOut(t *testing.T) {
 		e.expectError("POST", path, obj{"action": "portOut", "accountPin": shown}, 409, "conflict", "portOutCredentialsNotFound")
 		e.expectError("POST", path, obj{"action": "paymentFailed"}, 409, "conflict", "subscriptionNotCancelable")
 		e.expectTypes()
+		if l := logs.String(); l == "" || strings.Contains(l, shown) || strings.Contains(l, wrong) {
+			t.Fatalf("the server's log is empty or shows a PIN:\n%s", l)
+		}
 		golden(t, "subscription_ported_out", all)
 	})
 }
@@ -336,4 +345,22 @@ func TestPendingSubscriptionCanceledCancelsItsPorting(t *testing.T) {
 		e.expectError("POST", "/projects/dev/portings/"+prt+"/simulate", obj{"action": "complete"}, 409, "conflict", "portingNotCompletable")
 		e.expectTypes()
 	})
+}
+
+// syncBuffer is a buffer the server logs to while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
