@@ -86,6 +86,7 @@ const (
 
 	TypeUserCreated = "com.gigs.user.created"
 	TypeUserUpdated = "com.gigs.user.updated"
+
 	// TypeUserDeleted fires when a user is deleted; its data is the user as
 	// it was.
 	TypeUserDeleted = "com.gigs.user.deleted"
@@ -95,6 +96,10 @@ const (
 	TypeSimUpdated = "com.gigs.sim.updated"
 	// TypeSimRetired fires when a SIM is retired (its subscription ended).
 	TypeSimRetired = "com.gigs.sim.retired"
+
+	// TypeAPIKeyCreated fires when an API key is created; its data is the
+	// key with its token redacted.
+	TypeAPIKeyCreated = "com.gigs.apiKey.created"
 )
 
 // EventTypes lists every event type the platform emits.
@@ -108,4 +113,5 @@ var EventTypes = []string{
 	TypePortOutCredentialsIssued,
 	TypeUserCreated, TypeUserUpdated, TypeUserDeleted,
 	TypeSimUpdated, TypeSimRetired,
+	TypeAPIKeyCreated,
 }

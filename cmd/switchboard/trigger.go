@@ -36,7 +36,10 @@ type scenario struct {
 var scenarios = map[string]scenario{
 	switchboard.TypeUserCreated: {"create a user", func(ctx context.Context, t *triggerRun) (string, error) {
 		u, err := t.user(ctx)
-		return u.ID, err
+		if err != nil {
+			return "", err
+		}
+		return u.ID, nil
 	}},
 	switchboard.TypeUserUpdated: {"create a user, update its name", func(ctx context.Context, t *triggerRun) (string, error) {
 		u, err := t.user(ctx)
@@ -48,9 +51,23 @@ var scenarios = map[string]scenario{
 		return u.ID, err
 	}},
 
+	switchboard.TypeAPIKeyCreated: {"create an API key, revoke it", func(ctx context.Context, t *triggerRun) (string, error) {
+		k, err := t.c.CreateAPIKey(ctx, "switchboard trigger", nil)
+		if err != nil {
+			return "", err
+		}
+		t.note("apiKey", k.ID)
+		// The key served only to fire the event: it must not stay valid.
+		_, err = t.c.RevokeAPIKey(ctx, k.ID)
+		return k.ID, err
+	}},
+
 	switchboard.TypePortingCreated: {"create a draft porting", func(ctx context.Context, t *triggerRun) (string, error) {
 		p, err := t.porting(ctx, true)
-		return p.ID, err
+		if err != nil {
+			return "", err
+		}
+		return p.ID, nil
 	}},
 	switchboard.TypePortingUpdated: {"create a draft porting, update its account number", func(ctx context.Context, t *triggerRun) (string, error) {
 		p, err := t.porting(ctx, true)
@@ -71,7 +88,10 @@ var scenarios = map[string]scenario{
 	}},
 	switchboard.TypePortingInformationRequired: {"subscribe with a porting that lacks its account PIN", func(ctx context.Context, t *triggerRun) (string, error) {
 		p, err := t.openPorting(ctx, false)
-		return p.ID, err
+		if err != nil {
+			return "", err
+		}
+		return p.ID, nil
 	}},
 	switchboard.TypePortingRequested: {"subscribe with a porting, simulate request", func(ctx context.Context, t *triggerRun) (string, error) {
 		p, err := t.openPorting(ctx, true)
@@ -115,15 +135,24 @@ var scenarios = map[string]scenario{
 
 	switchboard.TypeSubscriptionCreated: {"subscribe a user to a plan", func(ctx context.Context, t *triggerRun) (string, error) {
 		s, err := t.activeSubscription(ctx)
-		return s.ID, err
+		if err != nil {
+			return "", err
+		}
+		return s.ID, nil
 	}},
 	switchboard.TypeSubscriptionActivated: {"subscribe a user to a plan (activates with a new number)", func(ctx context.Context, t *triggerRun) (string, error) {
 		s, err := t.activeSubscription(ctx)
-		return s.ID, err
+		if err != nil {
+			return "", err
+		}
+		return s.ID, nil
 	}},
 	switchboard.TypeSubscriptionUpdated: {"subscribe a user to a plan (activation updates it)", func(ctx context.Context, t *triggerRun) (string, error) {
 		s, err := t.activeSubscription(ctx)
-		return s.ID, err
+		if err != nil {
+			return "", err
+		}
+		return s.ID, nil
 	}},
 	switchboard.TypeSubscriptionRenewed: {"subscribe, advance the clock past the period's end", func(ctx context.Context, t *triggerRun) (string, error) {
 		s, err := t.activeSubscription(ctx)

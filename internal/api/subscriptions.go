@@ -15,11 +15,9 @@ func (s *Server) routeSubscriptions() {
 	s.Handle("POST /projects/{project}/subscriptions/{id}/cancel", s.cancelSubscription)
 	s.Handle("POST /projects/{project}/subscriptions/{id}/resume", s.resumeSubscription)
 	s.Handle("POST /projects/{project}/subscriptions/{id}/portOutCredentials", s.issuePortOutCredentials)
-	// Gated as the portings' simulate route is: served with the simulator.
-	// With project modes (test/live), it belongs to test projects only.
-	if s.deps.Simulator {
-		s.Handle("POST /projects/{project}/subscriptions/{id}/simulate", s.simulateSubscription)
-	}
+	// Gated as the portings' simulate route is: test projects only (403
+	// testModeOnly on a live one), and only while the simulator is on.
+	s.Handle("POST /projects/{project}/subscriptions/{id}/simulate", s.testOnly(s.simulateSubscription))
 }
 
 // Subscription actions the simulator performs.

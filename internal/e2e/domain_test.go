@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	projects "github.com/switchboard-dev/switchboard/internal/project"
 	"github.com/switchboard-dev/switchboard/internal/server"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 )
@@ -244,15 +246,41 @@ func TestSubscriptionPaymentCauses(t *testing.T) {
 	})
 }
 
-// TestSubscriptionSimulateNeedsSimulator: without the simulator the route
-// does not exist.
-func TestSubscriptionSimulateNeedsSimulator(t *testing.T) {
+// TestSubscriptionSimulateIsForTestProjects: the subscription's simulate
+// route is gated as the porting's is: in a live project it is 403
+// testModeOnly, without the simulator 404 simulatorDisabled, and either
+// changes nothing.
+func TestSubscriptionSimulateIsForTestProjects(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := start(t, b)
+		ctx := context.Background()
+		if _, err := e.srv.Projects.Ensure(ctx, "shop", "Shop", projects.Live); err != nil {
+			t.Fatal(err)
+		}
+		liveKey, err := e.srv.NewAPIKey(ctx, "shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		live := &env{t: t, srv: e.srv, base: e.base, key: liveKey, seen: map[string]bool{}}
+		u := live.json("POST", "/projects/shop/users", obj{"email": "kramer@example.com"}, 201).str("id")
+		plans := live.json("GET", "/projects/shop/plans?limit=200", nil, 200)["items"].([]any)
+		if len(plans) == 0 {
+			t.Skip("a new project has no plans to subscribe to")
+		}
+		plan := obj(plans[0].(map[string]any)).str("id")
+		sub := live.json("POST", "/projects/shop/subscriptions", obj{"user": u, "plan": plan}, 201).str("id")
+		live.expectError("POST", "/projects/shop/subscriptions/"+sub+"/simulate", obj{"action": "paymentFailed"}, 403, "permissionDenied", "testModeOnly")
+		live.expectError("POST", "/projects/shop/portings/prt_nope/simulate", obj{"action": "request"}, 403, "permissionDenied", "testModeOnly")
+		if got := live.json("GET", "/projects/shop/subscriptions/"+sub, nil, 200).str("status"); got != "active" {
+			t.Fatalf("the live subscription is %s, want active", got)
+		}
+	})
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		e := start(t, b, func(c *server.Config) { c.Simulator = "off" })
 		s := e.setup()
 		id := e.json("POST", "/projects/dev/subscriptions", obj{"user": s.user, "plan": s.monthlyPlan}, 201).str("id")
 		e.newEvents()
-		e.expectError("POST", "/projects/dev/subscriptions/"+id+"/simulate", obj{"action": "paymentFailed"}, 404, "notFound", "routeNotFound")
+		e.expectError("POST", "/projects/dev/subscriptions/"+id+"/simulate", obj{"action": "paymentFailed"}, 404, "notFound", "simulatorDisabled")
 		e.expectTypes()
 	})
 }

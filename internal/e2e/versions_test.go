@@ -24,6 +24,7 @@ func (e *env) everyEventType() []event {
 		"birthday": "1959-04-25"}, 201).str("id")
 	e.json("PATCH", "/projects/dev/users/"+u, obj{"fullName": "George Louis Costanza"}, 200)
 	s.user = u
+	e.json("POST", "/projects/dev/apiKeys", obj{"name": "CI"}, 201)
 	keep()
 
 	// A draft, updated and deleted.

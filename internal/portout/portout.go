@@ -66,7 +66,7 @@ type record struct {
 type Service struct {
 	Store         *store.Store
 	Events        *eventlog.Log
-	Clock         clock.Clock
+	Clock         clock.Source
 	Subscriptions *subscription.Service
 	// Lifetime of issued credentials; DefaultLifetime when 0.
 	Lifetime time.Duration
@@ -91,7 +91,7 @@ func (s *Service) Issue(ctx context.Context, project, subID string) (*switchboar
 	if lifetime == 0 {
 		lifetime = DefaultLifetime
 	}
-	now := clock.Second(s.Clock.Now())
+	now := clock.Second(s.Clock.For(project).Now())
 	pin := randomDigits(6)
 	sum := sha256.Sum256([]byte(pin))
 	r := &record{ID: id.New(id.PortOut), AccountNumber: randomDigits(9), PinHash: hex.EncodeToString(sum[:]),
@@ -158,7 +158,7 @@ func (s *Service) Tick(ctx context.Context, tx *store.Tx, project, credID string
 	if err := tx.GetForUpdate(ctx, Kind, project, credID, &r); err != nil {
 		return fmt.Errorf("portout: %w", err)
 	}
-	if r.Status != Valid || r.ExpiresAt.After(s.Clock.Now()) {
+	if r.Status != Valid || r.ExpiresAt.After(s.Clock.For(project).Now()) {
 		return nil
 	}
 	return s.setStatus(ctx, tx, project, &r, Expired)
@@ -229,7 +229,7 @@ func (s *Service) current(ctx context.Context, tx *store.Tx, project, subID stri
 		return nil, fmt.Errorf("portout: %w", err)
 	}
 	switch {
-	case r.Status == Expired || r.Status == Valid && !r.ExpiresAt.After(s.Clock.Now()):
+	case r.Status == Expired || r.Status == Valid && !r.ExpiresAt.After(s.Clock.For(project).Now()):
 		return nil, failure.New(failure.Conflict, "portOutCredentialsExpired",
 			"The subscription's port-out credentials expired at %s; issue new ones.", r.ExpiresAt.Format(time.RFC3339))
 	case r.Status != Valid:

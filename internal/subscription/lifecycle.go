@@ -118,7 +118,7 @@ func (s *Service) EndPortedOut(ctx context.Context, tx *store.Tx, project, subID
 	if r.Status != switchboard.SubscriptionActive {
 		return nil, failure.New(failure.Conflict, "subscriptionNotActive", "Only an active subscription's number can be ported out; this one is %s.", r.Status)
 	}
-	now := s.now()
+	now := s.now(project)
 	return s.change(ctx, tx, project, r, func(r *record) ([]string, error) {
 		return s.endFor(ctx, tx, project, r, now, switchboard.CausePhoneNumberPortedOut)
 	})
@@ -150,7 +150,7 @@ func (s *Service) UserDeleted(ctx context.Context, tx *store.Tx, project, userID
 		after = cur.MoreAfter
 	}
 	slices.Reverse(ids)
-	now := s.now()
+	now := s.now(project)
 	for _, id := range ids {
 		r, err := s.loadForEnd(ctx, tx, project, id)
 		if err != nil {
@@ -247,7 +247,7 @@ func (s *Service) updateTx(ctx context.Context, project, subID string, fn func(*
 		if err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.now(project)
 		view, err = s.change(ctx, tx, project, r, func(r *record) ([]string, error) { return fn(tx, r, now) })
 		return err
 	})
@@ -268,7 +268,7 @@ func (s *Service) Tick(ctx context.Context, tx *store.Tx, project, subID string)
 	if r.Status != switchboard.SubscriptionActive || r.CurrentPeriod == nil {
 		return nil
 	}
-	now := s.Clock.Now()
+	now := s.Clock.For(project).Now()
 	if r.EndedAt != nil && !r.EndedAt.After(now) {
 		_, err = s.change(ctx, tx, project, r, func(r *record) ([]string, error) {
 			return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, *r.EndedAt, switchboard.CauseCancellationRequested)
@@ -317,7 +317,7 @@ func (s *Service) portingChanged(ctx context.Context, tx *store.Tx, project stri
 	}
 	var fn func(*record) ([]string, error)
 	if r.Status == switchboard.SubscriptionPending && before.Status != after.Status {
-		now := s.now()
+		now := s.now(project)
 		switch after.Status {
 		case switchboard.PortingCompleted:
 			fn = func(r *record) ([]string, error) { return s.activate(ctx, tx, project, r, after.PhoneNumber, now) }

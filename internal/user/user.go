@@ -59,7 +59,7 @@ type Hooks struct {
 type Service struct {
 	Store  *store.Store
 	Events *eventlog.Log
-	Clock  clock.Clock
+	Clock  clock.Source
 	Hooks  Hooks
 }
 
@@ -142,11 +142,11 @@ func (s *Service) Create(ctx context.Context, project string, p Params) (*switch
 	if p.Email == nil {
 		return nil, field.Required("email")
 	}
-	if err := p.validate(s.Clock); err != nil {
+	if err := p.validate(s.Clock.For(project)); err != nil {
 		return nil, err
 	}
 	u := &stored{User: switchboard.User{Object: "user", ID: id.New(id.User), PreferredLocale: DefaultLocale,
-		CreatedAt: clock.Second(s.Clock.Now())}}
+		CreatedAt: clock.Second(s.Clock.For(project).Now())}}
 	p.apply(&u.User)
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.Put(ctx, record(project, u)); err != nil {
@@ -163,7 +163,7 @@ func (s *Service) Create(ctx context.Context, project string, p Params) (*switch
 
 // Update changes the given fields of a user.
 func (s *Service) Update(ctx context.Context, project, userID string, p Params) (*switchboard.User, error) {
-	if err := p.validate(s.Clock); err != nil {
+	if err := p.validate(s.Clock.For(project)); err != nil {
 		return nil, err
 	}
 	var u *stored
@@ -197,7 +197,7 @@ func (s *Service) Delete(ctx context.Context, project, userID string) (*switchbo
 		if u, err = fetch(ctx, tx.GetForUpdate, project, userID, false); err != nil {
 			return err
 		}
-		now := clock.Second(s.Clock.Now())
+		now := clock.Second(s.Clock.For(project).Now())
 		u.DeletedAt = &now
 		if err := tx.Put(ctx, record(project, u)); err != nil {
 			return fmt.Errorf("user: delete: %w", err)
