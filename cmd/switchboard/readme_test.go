@@ -153,8 +153,9 @@ func TestREADMEWalkthrough(t *testing.T) {
 	cmd := exec.CommandContext(ctx, "bash", script)
 	cmd.Dir = dir
 	// The README's defaults but the address, so that the test needs no
-	// fixed port; the simulator steps quickly so the magic number does too.
-	cmd.Env = cleanEnv("SWITCHBOARD_ADDR="+addr, "SWITCHBOARD_API_URL=http://"+addr, "SWITCHBOARD_SIMULATOR_DELAY=100ms")
+	// fixed port, and a shorter simulator delay (1 s, not 2 s): still long
+	// enough that the magic porting is seen pending before it moves.
+	cmd.Env = cleanEnv("SWITCHBOARD_ADDR="+addr, "SWITCHBOARD_API_URL=http://"+addr, "SWITCHBOARD_SIMULATOR_DELAY=1s")
 	// Files, not pipes: the server the script leaves running holds them
 	// open, and Wait would wait for it.
 	cmd.Stdout, cmd.Stderr = stdout, stderr
