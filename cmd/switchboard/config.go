@@ -37,6 +37,7 @@ var flagEnv = map[string]string{
 	"log-format":              "SWITCHBOARD_LOG_FORMAT",
 	"log-level":               "SWITCHBOARD_LOG_LEVEL",
 	"shutdown-grace":          "SWITCHBOARD_SHUTDOWN_GRACE",
+	"metrics-addr":            "SWITCHBOARD_METRICS_ADDR",
 
 	// the commands that talk to a running server
 	"api-url": "SWITCHBOARD_API_URL",
@@ -54,6 +55,7 @@ type envSetting struct {
 // after the flags.
 var serveEnvOnly = []envSetting{
 	{"SWITCHBOARD_API_KEY", "the default project's API key; when unset, one is generated on first start and printed once"},
+	{"SWITCHBOARD_ADMIN_KEY", "the operator key; when unset, one is generated on first start and printed once"},
 	{"SWITCHBOARD_CPUPROFILE", "write a CPU profile of the server to this file until it stops"},
 	{"GOGC", "Go's collector target; serve sets 200 unless it is set"},
 }

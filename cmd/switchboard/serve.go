@@ -51,6 +51,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg server.Config
 	fs := newFlags("serve", stderr)
 	serverFlags(&cfg, fs)
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "",
+		"serve /metrics, without authentication, on this address of its own; when empty /metrics is served beside the API and requires the operator key")
 	fs.DurationVar(&cfg.SimulatorDelay, "simulator-delay", 0,
 		"how long the simulator waits before each step it takes (default 2s)")
 	fs.DurationVar(&cfg.PortingTimeout, "porting-timeout", porting.DefaultTimeout,
@@ -94,6 +96,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		debug.SetGCPercent(200)
 	}
 	cfg.APIKey = env("SWITCHBOARD_API_KEY", "")
+	cfg.AdminKey = env("SWITCHBOARD_ADMIN_KEY", "")
 	cfg.Logger, cfg.Out = log, stdout
 	switch cfg.Simulator {
 	case "true", "on":

@@ -70,7 +70,7 @@ func TestHTTPConventions(t *testing.T) {
 			name, method, path, allow string
 		}{
 			{"delete the users list", "DELETE", "/projects/dev/users", "GET, HEAD, POST"},
-			{"put a user", "PUT", "/projects/dev/users/usr_x", "GET, HEAD, PATCH"},
+			{"put a user", "PUT", "/projects/dev/users/usr_x", "GET, HEAD, PATCH, DELETE"},
 			{"get an action", "GET", "/projects/dev/portings/prt_x/cancel", "POST"},
 			{"post to an event", "POST", "/projects/dev/events/evt_x", "GET, HEAD"},
 			{"patch the events", "PATCH", "/projects/dev/events", "GET, HEAD"},
