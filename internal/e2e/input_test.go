@@ -70,7 +70,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			{"duplicate email", "POST", "/projects/dev/users", obj{"email": "jerry@example.com"}, "", 409, "conflict", "userAlreadyExists"},
 			{"unknown simulate action", "POST", "/projects/dev/portings/" + prt + "/simulate", obj{"action": "explode"}, "", 422, "invalid", "invalidValue"},
 			{"unknown decline code", "POST", "/projects/dev/portings/" + prt + "/simulate", obj{"action": "decline", "declinedCode": "nope"}, "", 422, "invalid", "invalidDeclinedCode"},
-			{"clock backwards", "POST", "/simulator/clock/advance", obj{"seconds": -5}, "", 422, "invalid", "invalidValue"},
+			{"clock backwards", "POST", "/projects/dev/simulator/clock/advance", obj{"seconds": -5}, "", 422, "invalid", "invalidValue"},
 			{"unknown route", "GET", "/projects/dev/nothing", nil, "", 404, "notFound", "routeNotFound"},
 		}
 		for _, tt := range tests {
@@ -170,6 +170,11 @@ func TestEventsVersionsAndPagination(t *testing.T) {
 		filtered := e.json("GET", "/projects/dev/events?type=com.gigs.porting.created", nil, 200)
 		if n := len(filtered["items"].([]any)); n != 0 {
 			t.Fatalf("type filter returned %d events, want 0", n)
+		}
+		user := obj(e.json("GET", "/projects/dev/events/"+events[2].ID, nil, 200)["data"].(map[string]any)).str("id")
+		one := e.json("GET", "/projects/dev/events?resource="+user, nil, 200)["items"].([]any)
+		if len(one) != 1 || obj(one[0].(map[string]any)).str("id") != events[2].ID {
+			t.Fatalf("resource filter %s returned %v, want only %s", user, one, events[2].ID)
 		}
 	})
 }
