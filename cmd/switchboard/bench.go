@@ -52,6 +52,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&opts.NoisyEndpoints, "noisy-endpoints", 10, "noisy: endpoints that hang or answer slowly")
 	fs.IntVar(&opts.NoisyBacklog, "noisy-backlog", 1000, "noisy: deliveries queued to each noisy endpoint before the measurement")
 	fs.StringVar(&opts.NoisyMode, "noisy-mode", bench.NoisyHang, "noisy: hang (never answer) or slow (answer after --noisy-delay)")
+	fs.BoolVar(&opts.NoisySameProject, "noisy-same-project", false, "noisy: the noisy endpoints in the measured project, not a project of their own")
 	fs.DurationVar(&opts.NoisyDelay, "noisy-delay", 0, "noisy, slow mode: how long each answer takes (default 2s)")
 	fs.DurationVar(&opts.Duration, "duration", 0, "steady: how long to issue calls (default 30s); raw: how long to send (default 5s)")
 	fs.IntVar(&opts.Endpoints, "endpoints", 0, "webhook endpoints receiving every event (fanout default 50, otherwise 1)")

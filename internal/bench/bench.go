@@ -68,6 +68,9 @@ type Options struct {
 	NoisyBacklog   int
 	NoisyMode      string
 	NoisyDelay     time.Duration
+	// NoisySameProject puts the noisy endpoints in the measured project
+	// instead of a project of their own.
+	NoisySameProject bool
 
 	// DB is the servers' database: "" for a fresh SQLite file in TempDir,
 	// or a postgres:// URL, in which a fresh schema is made (and dropped
@@ -264,6 +267,7 @@ type Result struct {
 	NoisyEndpoints int    `json:"noisy_endpoints,omitempty"`
 	NoisyBacklog   int    `json:"noisy_backlog,omitempty"`
 	NoisyMode      string `json:"noisy_mode,omitempty"`
+	NoisyProject   string `json:"noisy_project,omitempty"`
 	NoisyRequests  int64  `json:"noisy_requests,omitempty"`
 
 	PeakRSS     int64   `json:"peak_rss_bytes"`

@@ -16,8 +16,11 @@ import (
 // measurement, and beside them the measured endpoint, receiving a steady
 // rate of events (--rate, --duration). The figures (latency, rates) are the
 // measured endpoint's: what a customer sees while another's endpoints are
-// slow. The noisy endpoints receive user.created events only, so the
-// steady load adds to their backlog as it runs.
+// slow. The noisy endpoints belong to a project of their own, created with
+// the operator key (in the measured project when the harness has no
+// operator key, or with NoisySameProject); they receive user.created
+// events only, so in the same project the steady load adds to their
+// backlog as it runs.
 
 // Noisy modes.
 const (
@@ -71,6 +74,16 @@ func (n *noisyReceiver) Close() {
 // go), before the measured endpoint exists.
 func (r *runner) noisySetup(ctx context.Context) (*noisyReceiver, error) {
 	o := &r.opts
+	api, project := r.api, o.Project
+	if !o.NoisySameProject && r.srv.adminKey != "" {
+		project = "noisy-" + randomTag()
+		api = newAPIClient(r.srv.urls, r.srv.adminKey, project, o.Workers+8)
+		body := fmt.Appendf(nil, `{"id":%q,"name":"bench noisy neighbours","mode":"test"}`, project)
+		if _, _, err := api.call(ctx, 0, "POST", "/projects", body, 201); err != nil {
+			return nil, fmt.Errorf("bench: create the noisy project: %w", err)
+		}
+	}
+	r.res.NoisyProject = project
 	nr, err := startNoisy(o.NoisyMode, o.NoisyDelay)
 	if err != nil {
 		return nil, err
@@ -78,7 +91,7 @@ func (r *runner) noisySetup(ctx context.Context) (*noisyReceiver, error) {
 	for i := range o.NoisyEndpoints {
 		body := fmt.Appendf(nil, `{"url":%q,"enabledEvents":["com.gigs.user.created"],"description":"bench noisy endpoint %d"}`,
 			nr.url(i), i)
-		b, _, err := r.api.call(ctx, 0, "POST", "/projects/"+o.Project+"/webhookEndpoints", body, 201)
+		b, _, err := api.call(ctx, 0, "POST", "/projects/"+project+"/webhookEndpoints", body, 201)
 		if err != nil {
 			nr.Close()
 			return nil, err
@@ -88,7 +101,9 @@ func (r *runner) noisySetup(ctx context.Context) (*noisyReceiver, error) {
 			nr.Close()
 			return nil, fmt.Errorf("bench: noisy endpoint answer: %.200s", b)
 		}
-		r.endpointIDs = append(r.endpointIDs, ep.ID)
+		if project == o.Project {
+			r.endpointIDs = append(r.endpointIDs, ep.ID)
+		}
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -103,7 +118,7 @@ func (r *runner) noisySetup(ctx context.Context) (*noisyReceiver, error) {
 					return
 				}
 				body := fmt.Appendf(nil, `{"email":"noisy-%s-%d@example.com","fullName":"Noisy %d"}`, tag, i, i)
-				if _, _, err := r.api.call(ctx, w, "POST", "/projects/"+o.Project+"/users", body, 201); err != nil {
+				if _, _, err := api.call(ctx, w, "POST", "/projects/"+project+"/users", body, 201); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err

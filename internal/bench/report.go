@@ -64,7 +64,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 		}
 	}
 	if r.Scenario == Noisy {
-		row("noisy endpoints (mode, backlog each)", fmt.Sprintf("%d (%s, %d)", r.NoisyEndpoints, r.NoisyMode, r.NoisyBacklog), "")
+		row("noisy endpoints (mode, backlog each, project)", fmt.Sprintf("%d (%s, %d, %s)", r.NoisyEndpoints, r.NoisyMode, r.NoisyBacklog, r.NoisyProject), "")
 		row("requests to the noisy endpoints", fmt.Sprint(r.NoisyRequests), "")
 	}
 	if r.Scenario != Raw {
