@@ -402,6 +402,19 @@ func (f *fairness) reset(endpointID string) {
 	l.open, l.probing, l.failures, l.cooldown, l.limit, l.latency = false, false, 0, f.cooldown, f.initial, 0
 }
 
+// openBreakers counts the lanes whose breaker is open.
+func (f *fairness) openBreakers() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, l := range f.lanes {
+		if l.open {
+			n++
+		}
+	}
+	return n
+}
+
 // close lets next hand out what is queued and then report the end.
 func (f *fairness) close() {
 	f.mu.Lock()

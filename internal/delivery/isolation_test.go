@@ -238,6 +238,15 @@ func TestBreakerClosesWhenEnabledAgain(t *testing.T) {
 			}
 			return false
 		})
+		resp, err := h.getMetrics()
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !bytes.Contains(metrics, []byte("\nswitchboard_webhook_breakers_open 1\n")) {
+			t.Errorf("/metrics does not count the open breaker:\n%s", metrics)
+		}
 		// Nothing held: a release recorded after the endpoint is enabled
 		// again would set its delivery's due time back to the cool-down's
 		// end (a release carries the due time it was made with).
