@@ -61,6 +61,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logLevel := fs.String("log-level", env("SWITCHBOARD_LOG_LEVEL", "info"), "log level (SWITCHBOARD_LOG_LEVEL)")
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long shutdown waits for in-flight work")
 	finishDelivery := deliveryFlags(&cfg.Delivery, fs, grace)
+	safetyFlags(&cfg, fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

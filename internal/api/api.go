@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/failure"
+	"github.com/switchboard-dev/switchboard/internal/limits"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -28,6 +29,9 @@ type Server struct {
 	log  *slog.Logger
 	mux  *http.ServeMux
 	keys sync.Map // key hash → apiKey
+	// rate limits requests per API key (nil: no limit); authFails limits
+	// failed authentications per client address.
+	rate, authFails *limiter
 }
 
 // Handler serves one authenticated request and returns the status and the
@@ -49,7 +53,10 @@ type Call struct {
 
 // New returns the API server over the dependencies.
 func New(deps Deps) *Server {
-	s := &Server{deps: deps, log: deps.Logger, mux: http.NewServeMux()}
+	s := &Server{deps: deps, log: deps.Logger, mux: http.NewServeMux(), authFails: newAuthFailures()}
+	if deps.RateLimit > 0 {
+		s.rate = newLimiter(deps.RateLimit, deps.RateLimit*limits.APIBurst)
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -60,8 +67,21 @@ func New(deps Deps) *Server {
 	return s
 }
 
-// ServeHTTP routes the request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP checks the request's encoding, reads its body, and routes it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := checkEncoding(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := readBody(w, r); err != nil {
+		if err == errBodyUnread {
+			w.Header().Set("Connection", "close")
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Mux returns the router, for routes served beside the API (health, metrics).
 func (s *Server) Mux() *http.ServeMux { return s.mux }
@@ -70,8 +90,19 @@ func (s *Server) Mux() *http.ServeMux { return s.mux }
 // wildcard answers 404 for any project but the caller's.
 func (s *Server) Handle(pattern string, h Handler) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := s.authBlocked(w, r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		key, err := s.authenticate(r)
 		if err != nil {
+			if failure.Is(err, failure.Unauthenticated, "") {
+				s.authFailed(r)
+			}
+			s.writeError(w, r, err)
+			return
+		}
+		if err := s.limitKey(w, key.ID); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -152,13 +183,13 @@ const abandonAfter = time.Minute
 func (s *Server) idempotent(w http.ResponseWriter, c *Call, h Handler) {
 	r := c.R
 	key := r.Header.Get("Idempotency-Key")
-	if len(key) > 255 {
-		s.writeError(w, r, failure.New(failure.Invalid, "invalidIdempotencyKey", "The idempotency key must be at most 255 characters."))
+	if len(key) > limits.MaxIdempotencyKey {
+		s.writeError(w, r, failure.New(failure.Invalid, "invalidIdempotencyKey", "The idempotency key must be at most %d characters.", limits.MaxIdempotencyKey))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limits.MaxRequestBody))
 	if err != nil {
-		s.writeError(w, r, failure.New(failure.Invalid, "requestTooLarge", "The request body exceeds %d bytes.", maxBody))
+		s.writeError(w, r, failure.New(failure.Invalid, "requestTooLarge", "The request body exceeds %d bytes.", limits.MaxRequestBody))
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))

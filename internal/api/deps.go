@@ -36,6 +36,10 @@ type Deps struct {
 	Endpoints  *endpoint.Service
 	Deliveries *delivery.Queue
 
+	// RateLimit is how many requests a second one API key may make
+	// (bursting to limits.APIBurst seconds' worth); 0 is no limit.
+	RateLimit float64
+
 	// Simulator serves the network-provider simulator's endpoints.
 	Simulator bool
 	// AdvanceClock moves the platform clock forward, runs the timers that

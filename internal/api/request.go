@@ -10,20 +10,18 @@ import (
 	"strings"
 
 	"github.com/switchboard-dev/switchboard/internal/failure"
+	"github.com/switchboard-dev/switchboard/internal/limits"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
-
-// maxBody bounds request bodies.
-const maxBody = 1 << 20
 
 // decode reads a JSON body into v: unknown fields, trailing data, wrong
 // types and malformed JSON are errors the caller sees.
 func decode(r *http.Request, v any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limits.MaxRequestBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return failure.New(failure.Invalid, "requestTooLarge", "The request body exceeds %d bytes.", maxBody)
+			return failure.New(failure.Invalid, "requestTooLarge", "The request body exceeds %d bytes.", limits.MaxRequestBody)
 		}
 		return failure.New(failure.Malformed, "malformedBody", "The request body could not be read.")
 	}
@@ -33,6 +31,10 @@ func decode(r *http.Request, v any) error {
 func decodeBytes(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
+	}
+	if bytes.Contains(body, []byte(`\u0000`)) {
+		// No text field may hold NUL (PostgreSQL cannot store it).
+		return failure.New(failure.Invalid, "invalidCharacters", "The request body must not contain NUL characters.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -32,12 +32,18 @@ type servers struct {
 	key     string
 	backend string
 	source  string // where the resource figures come from
+	// rateLimit says how the servers limit API requests per key.
+	rateLimit string
 
 	procs   []*exec.Cmd
 	inproc  *server.Server
 	logs    []string // the children's log files
 	cleanup []func()
 }
+
+// RateLimitOff is what a report says of the API rate limit of the servers
+// the harness starts: off, so that the load measured is not the limit's.
+const RateLimitOff = "off (the harness starts its servers with --api-rate-limit 0)"
 
 // newKey returns a random API key.
 func newKey() string {
@@ -58,7 +64,8 @@ func startServers(ctx context.Context, opts *Options) (*servers, error) {
 		if opts.APIKey == "" {
 			return nil, errors.New("bench: --api-url needs --api-key")
 		}
-		s := &servers{urls: strings.Split(opts.APIURL, ","), key: opts.APIKey, backend: "external", source: "none (external server)"}
+		s := &servers{urls: strings.Split(opts.APIURL, ","), key: opts.APIKey, backend: "external", source: "none (external server)",
+			rateLimit: "as the running servers are configured (--api-rate-limit)"}
 		return s, nil
 	}
 	s := &servers{key: newKey()}
@@ -103,6 +110,7 @@ func startServers(ctx context.Context, opts *Options) (*servers, error) {
 		}
 	}
 	s.source = "child process: /proc/<pid>/status VmHWM, /proc/<pid>/stat utime+stime"
+	s.rateLimit = RateLimitOff
 	return s, nil
 }
 
@@ -125,6 +133,7 @@ func (s *servers) startInProcess(ctx context.Context, db string, opts *Options) 
 	s.inproc = srv
 	s.urls = []string{srv.URL()}
 	s.source = "in-process server: getrusage of the harness (includes the harness and the receiver)"
+	s.rateLimit = RateLimitOff // cfg.APIRateLimit is zero
 	return nil
 }
 
@@ -139,7 +148,7 @@ func (s *servers) startChild(ctx context.Context, i int, db string, opts *Option
 		}
 	}
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--project", opts.Project,
-		"--simulator", "true", "--log-level", "warn"}
+		"--simulator", "true", "--log-level", "warn", "--api-rate-limit", "0"}
 	args = append(args, opts.ServeArgs...)
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), "SWITCHBOARD_API_KEY="+s.key)

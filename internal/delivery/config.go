@@ -92,6 +92,10 @@ type Config struct {
 	// RefusePrivate refuses connections to loopback, private, link-local,
 	// unspecified and multicast addresses (checked when connecting).
 	RefusePrivate bool
+	// HidePrivateResponses keeps no response body from a destination at a
+	// loopback, private or link-local address: the attempt log records only
+	// its status.
+	HidePrivateResponses bool
 	// Logger receives the dispatcher's logs; slog.Default() when nil.
 	Logger *slog.Logger
 	// Registerer, when set, receives the delivery metrics.

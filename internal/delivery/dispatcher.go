@@ -389,11 +389,16 @@ func (d *Dispatcher) attempt(j *job) *outcome {
 	start := time.Now()
 	bp := bufPool.Get().(*[]byte)
 	sig := t.appendSignature((*bp)[:0], d.clock.Now(), j.d.EventID, start.Unix(), j.body)
+	var peer *peerWatch
+	if d.cfg.HidePrivateResponses {
+		peer = &peerWatch{}
+		ctx = peer.watch(ctx)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(j.body))
 	if err != nil {
 		*bp = sig
 		bufPool.Put(bp)
-		return d.failed(j, 0, "", fmt.Sprintf("invalid request: %v", err), 0, nil)
+		return d.failed(j, 0, "", ReasonInvalidURL, 0, nil)
 	}
 	req.Header = http.Header{
 		"Content-Type":      {"application/json"},
@@ -410,13 +415,9 @@ func (d *Dispatcher) attempt(j *job) *outcome {
 		if d.sendCtx.Err() != nil { // cut short by shutdown: not the endpoint's fault
 			return release(j, j.d.NextAttemptAt)
 		}
-		msg := err.Error()
-		if errors.Is(err, context.DeadlineExceeded) {
-			msg = fmt.Sprintf("no response within %s", d.cfg.Timeout)
-		}
-		return d.failed(j, 0, "", msg, latency, nil)
+		return d.failed(j, 0, "", reason(err), latency, nil)
 	}
-	body := readBody(resp.Body)
+	body := keptBody(peer, readBody(resp.Body))
 	resp.Body.Close()
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return &outcome{j: j, success: true, res: store.Result{
@@ -426,7 +427,7 @@ func (d *Dispatcher) attempt(j *job) *outcome {
 	}
 	msg := ""
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		msg = "redirect to " + truncate(resp.Header.Get("Location"), 200) + " not followed"
+		msg = ReasonRedirect
 	}
 	return d.failed(j, resp.StatusCode, body, msg, latency, resp.Header)
 }

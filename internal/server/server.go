@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/delivery"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/id"
+	"github.com/switchboard-dev/switchboard/internal/limits"
 	"github.com/switchboard-dev/switchboard/internal/scheduler"
 	"github.com/switchboard-dev/switchboard/internal/simulator"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -64,8 +65,22 @@ type Config struct {
 	// portout.DefaultLifetime when zero.
 	PortOutLifetime time.Duration
 	// Delivery configures webhook delivery; the zero value uses the
-	// defaults and allows private endpoint addresses.
+	// defaults. Its RefusePrivate and HidePrivateResponses are set by New
+	// from AllowPrivateEndpoints and Addr (RefusePrivate set here already
+	// refuses whatever the rule says).
 	Delivery delivery.Config
+	// AllowPrivateEndpoints says whether webhook endpoints may be at
+	// loopback, private and link-local addresses. When nil, the rule
+	// decides: they are allowed only while the API listens on loopback
+	// addresses alone (a laptop), refused as soon as it listens on
+	// anything else.
+	AllowPrivateEndpoints *bool
+	// APIRateLimit is how many requests a second one API key may make; 0
+	// is no limit (the binary's default is limits.DefaultAPIRate).
+	APIRateLimit float64
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound
+	// the API's connections; the limits package's defaults when zero.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 }
 
 func (c *Config) defaults() {
@@ -90,6 +105,21 @@ func (c *Config) defaults() {
 	if c.Out == nil {
 		c.Out = io.Discard
 	}
+	if c.ReadHeaderTimeout <= 0 {
+		c.ReadHeaderTimeout = limits.DefaultReadHeaderTimeout
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = limits.DefaultReadTimeout
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = limits.DefaultWriteTimeout
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = limits.DefaultIdleTimeout
+	}
+	refuse, hide := PrivatePolicy(c.Addr, c.AllowPrivateEndpoints)
+	c.Delivery.RefusePrivate = c.Delivery.RefusePrivate || refuse
+	c.Delivery.HidePrivateResponses = c.Delivery.HidePrivateResponses || hide
 }
 
 // Server is a running Switchboard.
@@ -138,7 +168,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	deps := api.Deps{
 		Store: st, Clock: s.Clock, Events: s.Events, Logger: cfg.Logger,
-		DefaultVersion: switchboard.LatestVersion,
+		DefaultVersion: switchboard.LatestVersion, RateLimit: cfg.APIRateLimit,
 	}
 	if err := s.assemble(ctx, &deps); err != nil {
 		st.Close()
@@ -226,7 +256,8 @@ func (s *Server) Start(ctx context.Context) error {
 	s.health(mux)
 	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.Handle("/", s.API)
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout, ReadTimeout: s.cfg.ReadTimeout,
+		WriteTimeout: s.cfg.WriteTimeout, IdleTimeout: s.cfg.IdleTimeout}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	s.startBackground(bg)
@@ -237,7 +268,12 @@ func (s *Server) Start(ctx context.Context) error {
 			s.log.Error("server: serve", "err", err)
 		}
 	}()
-	s.log.Info("switchboard: serving", "addr", ln.Addr().String(), "db", s.Store.Backend(), "project", s.cfg.Project)
+	private := "allowed"
+	if s.cfg.Delivery.RefusePrivate {
+		private = "refused"
+	}
+	s.log.Info("switchboard: serving", "addr", ln.Addr().String(), "db", s.Store.Backend(), "project", s.cfg.Project,
+		"privateEndpoints", private, "apiRateLimit", s.cfg.APIRateLimit)
 	return nil
 }
 

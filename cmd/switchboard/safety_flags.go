@@ -1,0 +1,63 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+
+	"github.com/switchboard-dev/switchboard/internal/limits"
+	"github.com/switchboard-dev/switchboard/internal/server"
+)
+
+// optBool is a boolean flag that may be left unset (nil).
+type optBool struct{ v **bool }
+
+func (o optBool) String() string {
+	if o.v == nil || *o.v == nil {
+		return "unset"
+	}
+	return strconv.FormatBool(**o.v)
+}
+
+func (o optBool) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("want true or false")
+	}
+	*o.v = &b
+	return nil
+}
+
+// IsBoolFlag lets the flag be given without a value.
+func (o optBool) IsBoolFlag() bool { return true }
+
+// safetyFlags binds the flags that make serve safe to run for others: the
+// private-address rule, the API rate limit and the connection timeouts.
+func safetyFlags(cfg *server.Config, fs *flag.FlagSet) {
+	if v := env("SWITCHBOARD_ALLOW_PRIVATE_ENDPOINTS", ""); v != "" {
+		b := envBool("SWITCHBOARD_ALLOW_PRIVATE_ENDPOINTS", false)
+		cfg.AllowPrivateEndpoints = &b
+	}
+	fs.Var(optBool{&cfg.AllowPrivateEndpoints}, "allow-private-endpoints",
+		"allow (true) or refuse (false) webhook endpoints at loopback, private and link-local addresses; "+
+			"unset: allowed only while --addr is a loopback address (SWITCHBOARD_ALLOW_PRIVATE_ENDPOINTS)")
+	fs.Float64Var(&cfg.APIRateLimit, "api-rate-limit", envFloat("SWITCHBOARD_API_RATE_LIMIT", limits.DefaultAPIRate),
+		"requests per second one API key may make, bursting to twice that; 0 is no limit (SWITCHBOARD_API_RATE_LIMIT)")
+	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", envDuration("SWITCHBOARD_READ_HEADER_TIMEOUT", limits.DefaultReadHeaderTimeout),
+		"how long a client has to send a request's headers (SWITCHBOARD_READ_HEADER_TIMEOUT)")
+	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", envDuration("SWITCHBOARD_READ_TIMEOUT", limits.DefaultReadTimeout),
+		"how long a client has to send a whole request, body included (SWITCHBOARD_READ_TIMEOUT)")
+	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", envDuration("SWITCHBOARD_WRITE_TIMEOUT", limits.DefaultWriteTimeout),
+		"how long handling a request and writing its response may take (SWITCHBOARD_WRITE_TIMEOUT)")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", envDuration("SWITCHBOARD_IDLE_TIMEOUT", limits.DefaultIdleTimeout),
+		"how long an idle keep-alive connection is kept (SWITCHBOARD_IDLE_TIMEOUT)")
+}
+
+// envFloat returns the environment variable as a number, or def when it is
+// unset or not a number.
+func envFloat(name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(env(name, ""), 64); err == nil {
+		return v
+	}
+	return def
+}
