@@ -51,15 +51,15 @@ func checkEncoding(r *http.Request) error {
 			return failure.New(failure.Invalid, "invalidCursor", "The cursor %s must be at most %d characters.", name, limits.MaxID)
 		}
 	}
+	if k := r.Header.Get("Idempotency-Key"); !cleanText(k) {
+		return failure.New(failure.Malformed, "invalidIdempotencyKey", "The idempotency key must be valid UTF-8 without control characters.")
+	}
 	for name, values := range r.Header {
 		for _, v := range values {
 			if !utf8.ValidString(v) {
 				return failure.New(failure.Malformed, "invalidEncoding", "The header %s must be valid UTF-8.", name)
 			}
 		}
-	}
-	if k := r.Header.Get("Idempotency-Key"); !cleanText(k) {
-		return failure.New(failure.Malformed, "invalidIdempotencyKey", "The idempotency key must be valid UTF-8 without control characters.")
 	}
 	return nil
 }
