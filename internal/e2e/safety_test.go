@@ -221,3 +221,70 @@ func TestTricklingClientIsCutOff(t *testing.T) {
 		}
 	})
 }
+
+// TestQuotas checks each quota's clear 4xx error, and that one project's
+// quota leaves another's alone.
+func TestQuotas(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := start(t, b)
+		s := e.setup()
+		long := func(n int) string { return strings.Repeat("a", n) }
+		tests := []struct {
+			name, method, path string
+			body               any
+			code               string
+		}{
+			{"900 KB e-mail", "POST", "/projects/dev/users", obj{"email": long(900<<10) + "@example.com"}, "invalidEmail"},
+			{"e-mail over the limit", "POST", "/projects/dev/users", obj{"email": long(limits.MaxEmail) + "@example.com"}, "invalidEmail"},
+			{"full name", "POST", "/projects/dev/users", obj{"email": "a@example.com", "fullName": long(limits.MaxFullName + 1)}, "invalidLength"},
+			{"first name", "POST", "/projects/dev/portings", obj{"phoneNumber": portingNumber, "user": s.user, "provider": "p9",
+				"firstName": long(limits.MaxPersonName + 1)}, "invalidLength"},
+			{"address line", "POST", "/projects/dev/portings", obj{"phoneNumber": portingNumber, "user": s.user, "provider": "p9",
+				"address": obj{"line1": long(limits.MaxAddressLine + 1), "city": "X", "postalCode": "10024", "country": "US"}}, "invalidLength"},
+			{"account number", "POST", "/projects/dev/portings", obj{"phoneNumber": portingNumber, "user": s.user, "provider": "p9",
+				"accountNumber": long(limits.MaxAccountNumber + 1)}, "invalidAccountNumber"},
+			{"endpoint URL", "POST", "/projects/dev/webhookEndpoints", obj{"url": "https://example.com/" + long(limits.MaxURL)}, "invalidUrl"},
+			{"endpoint description", "POST", "/projects/dev/webhookEndpoints", obj{"url": "https://example.com/", "description": long(limits.MaxDescription + 1)}, "invalidDescription"},
+		}
+		e.newEvents()
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				e.t = t
+				e.expectError(tt.method, tt.path, tt.body, 422, "invalid", tt.code)
+			})
+		}
+		e.t = t
+		e.expectTypes()
+
+		// Secret rotations: at most MaxEndpointSecrets secrets sign at once.
+		ep := e.json("POST", "/projects/dev/webhookEndpoints", obj{"url": "https://example.com/hook"}, 201).str("id")
+		rotations := 0
+		for ; rotations < 300; rotations++ {
+			status, body := e.send("POST", "/projects/dev/webhookEndpoints/"+ep+"/rotateSecret", nil)
+			if status == 409 {
+				if !strings.Contains(string(body), "tooManySecrets") {
+					t.Fatalf("rotation refused with %s", body)
+				}
+				break
+			}
+			if status != 200 {
+				t.Fatalf("rotation %d: status %d %s", rotations, status, body)
+			}
+		}
+		if rotations != limits.MaxEndpointSecrets-1 {
+			t.Fatalf("%d rotations succeeded, want %d", rotations, limits.MaxEndpointSecrets-1)
+		}
+
+		// Endpoints per project: the project has one already.
+		for i := 1; i < limits.MaxEndpointsPerProject; i++ {
+			e.call("POST", "/projects/dev/webhookEndpoints", obj{"url": fmt.Sprintf("https://example.com/%d", i)}, 201)
+		}
+		e.expectError("POST", "/projects/dev/webhookEndpoints", obj{"url": "https://example.com/one-too-many"}, 422, "invalid", "tooManyWebhookEndpoints")
+		otherKey, err := e.srv.NewAPIKey(context.Background(), "other")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.key = otherKey
+		e.call("POST", "/projects/other/webhookEndpoints", obj{"url": "https://example.com/other"}, 201)
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/clock"
 	"github.com/switchboard-dev/switchboard/internal/failure"
 	"github.com/switchboard-dev/switchboard/internal/id"
+	"github.com/switchboard-dev/switchboard/internal/limits"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -114,7 +115,17 @@ func (s *Service) Create(ctx context.Context, project string, in Input) (Endpoin
 		Version: in.Version, Status: Enabled, Description: in.Description, Ordered: in.Ordered,
 		RateLimit: in.RateLimit, Secrets: []Secret{{Value: secret}}, CreatedAt: now, UpdatedAt: now,
 	}
-	err := s.Store.Update(ctx, func(tx *store.Tx) error { return tx.Put(ctx, e.Record()) })
+	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+		items, _, err := tx.List(ctx, store.Query{Kind: Kind, Project: project, Page: store.Page{Limit: limits.MaxEndpointsPerProject}})
+		if err != nil {
+			return err
+		}
+		if len(items) >= limits.MaxEndpointsPerProject {
+			return failure.New(failure.Invalid, "tooManyWebhookEndpoints",
+				"A project may have at most %d webhook endpoints; delete one first.", limits.MaxEndpointsPerProject)
+		}
+		return tx.Put(ctx, e.Record())
+	})
 	if err != nil {
 		return Endpoint{}, "", fmt.Errorf("endpoint: create: %w", err)
 	}
@@ -297,6 +308,17 @@ func (s *Service) RotateSecret(ctx context.Context, project, endpointID string) 
 			if now.Before(*old.ExpiresAt) {
 				kept = append(kept, old)
 			}
+		}
+		if len(kept) > limits.MaxEndpointSecrets {
+			oldest := *kept[len(kept)-1].ExpiresAt
+			for _, k := range kept[1:] {
+				if k.ExpiresAt.Before(oldest) {
+					oldest = *k.ExpiresAt
+				}
+			}
+			return failure.New(failure.Conflict, "tooManySecrets",
+				"An endpoint holds at most %d signing secrets at once, rotated-out ones in their grace period included; "+
+					"the oldest stops signing at %s.", limits.MaxEndpointSecrets, clock.Second(oldest).Format(time.RFC3339))
 		}
 		ep.Secrets = kept
 		e = *ep

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/clock"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/failure"
+	"github.com/switchboard-dev/switchboard/internal/limits"
 	"github.com/switchboard-dev/switchboard/internal/field"
 	"github.com/switchboard-dev/switchboard/internal/id"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -72,23 +73,32 @@ type CreateParams struct {
 }
 
 var (
-	digits  = regexp.MustCompile(`^[0-9]{1,20}$`)
-	account = regexp.MustCompile(`^[A-Za-z0-9-]{1,40}$`)
+	digits  = regexp.MustCompile(fmt.Sprintf(`^[0-9]{1,%d}$`, limits.MaxAccountPin))
+	account = regexp.MustCompile(fmt.Sprintf(`^[A-Za-z0-9-]{1,%d}$`, limits.MaxAccountNumber))
 	usZIP   = regexp.MustCompile(`^[0-9]{5}(-[0-9]{4})?$`)
 )
 
 func (p *UpdateParams) validate(now time.Time) error {
 	if p.AccountNumber != nil && !account.MatchString(*p.AccountNumber) {
-		return failure.New(failure.Invalid, "invalidAccountNumber", "The field accountNumber must be 1 to 40 letters, digits or dashes.")
+		return failure.New(failure.Invalid, "invalidAccountNumber", "The field accountNumber must be 1 to %d letters, digits or dashes.", limits.MaxAccountNumber)
 	}
 	if p.AccountPin != nil && !digits.MatchString(*p.AccountPin) {
 		// The message never repeats the PIN.
-		return failure.New(failure.Invalid, "invalidAccountPin", "The field accountPin must be 1 to 20 digits.")
+		return failure.New(failure.Invalid, "invalidAccountPin", "The field accountPin must be 1 to %d digits.", limits.MaxAccountPin)
 	}
 	if a := p.Address; a != nil {
 		for name, v := range map[string]string{"address.line1": a.Line1, "address.city": a.City, "address.postalCode": a.PostalCode, "address.country": a.Country} {
 			if v == "" {
 				return field.Required(name)
+			}
+		}
+		lines := map[string]*string{"address.line1": &a.Line1, "address.line2": a.Line2, "address.city": &a.City,
+			"address.postalCode": &a.PostalCode, "address.state": a.State}
+		for name, v := range lines {
+			if v != nil {
+				if err := field.Length(name, *v, 0, limits.MaxAddressLine); err != nil {
+					return err
+				}
 			}
 		}
 		if err := field.Country("address.country", a.Country); err != nil {
@@ -105,7 +115,7 @@ func (p *UpdateParams) validate(now time.Time) error {
 	}
 	for name, v := range map[string]*string{"firstName": p.FirstName, "lastName": p.LastName} {
 		if v != nil {
-			if err := field.Length(name, *v, 1, 100); err != nil {
+			if err := field.Length(name, *v, 1, limits.MaxPersonName); err != nil {
 				return err
 			}
 		}
