@@ -32,7 +32,8 @@ func (o optBool) Set(s string) error {
 func (o optBool) IsBoolFlag() bool { return true }
 
 // safetyFlags binds the flags that make serve safe to run for others: the
-// private-address rule, the API rate limit and the connection timeouts.
+// secret key, the private-address rule, the API rate limit and the
+// connection timeouts.
 func safetyFlags(cfg *server.Config, fs *flag.FlagSet) {
 	if v := env("SWITCHBOARD_ALLOW_PRIVATE_ENDPOINTS", ""); v != "" {
 		b := envBool("SWITCHBOARD_ALLOW_PRIVATE_ENDPOINTS", false)
@@ -41,6 +42,10 @@ func safetyFlags(cfg *server.Config, fs *flag.FlagSet) {
 	fs.Var(optBool{&cfg.AllowPrivateEndpoints}, "allow-private-endpoints",
 		"allow (true) or refuse (false) webhook endpoints at loopback, private and link-local addresses; "+
 			"unset: allowed only while --addr is a loopback address (SWITCHBOARD_ALLOW_PRIVATE_ENDPOINTS)")
+	cfg.SecretKey = env("SWITCHBOARD_SECRET_KEY", "")
+	fs.StringVar(&cfg.KeyFile, "secret-key-file", env("SWITCHBOARD_SECRET_KEY_FILE", ""),
+		"key file with the server secret key when SWITCHBOARD_SECRET_KEY is unset; for SQLite the default is the database's path + .key, "+
+			"made on first start (SWITCHBOARD_SECRET_KEY_FILE)")
 	fs.Float64Var(&cfg.APIRateLimit, "api-rate-limit", envFloat("SWITCHBOARD_API_RATE_LIMIT", limits.DefaultAPIRate),
 		"requests per second one API key may make, bursting to twice that; 0 is no limit (SWITCHBOARD_API_RATE_LIMIT)")
 	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", envDuration("SWITCHBOARD_READ_HEADER_TIMEOUT", limits.DefaultReadHeaderTimeout),

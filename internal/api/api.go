@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/failure"
 	"github.com/switchboard-dev/switchboard/internal/limits"
+	"github.com/switchboard-dev/switchboard/internal/secret"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -144,10 +145,27 @@ type APIKey struct {
 // APIKeyKind is the store kind of API keys, kept outside any project.
 const APIKeyKind = "apiKey"
 
-// HashKey returns the stored hash of an API key.
-func HashKey(key string) string {
+// TokenPurpose is the purpose API tokens are hashed for.
+const TokenPurpose = "apiToken"
+
+// HashKey returns the stored hash of an API key: keyed with the server's
+// secret key (HMAC-SHA-256), or, with no keys, its unkeyed SHA-256 as
+// stored before hashes were keyed.
+func HashKey(keys *secret.Keyring, key string) string {
+	if keys != nil {
+		return keys.Hash(TokenPurpose, key)
+	}
 	sum := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(sum[:])
+}
+
+// keyHashes returns the hashes an API key may be stored under: under each
+// key of the keyring, the current first.
+func (s *Server) keyHashes(key string) []string {
+	if s.deps.Keys == nil {
+		return []string{HashKey(nil, key)}
+	}
+	return s.deps.Keys.Hashes(TokenPurpose, key)
 }
 
 func (s *Server) authenticate(r *http.Request) (APIKey, error) {
@@ -156,13 +174,19 @@ func (s *Server) authenticate(r *http.Request) (APIKey, error) {
 	if !ok || token == "" {
 		return APIKey{}, failure.New(failure.Unauthenticated, "unauthenticated", "Authenticate with an API key: Authorization: Bearer <key>.")
 	}
-	hash := HashKey(token)
+	hashes := s.keyHashes(token)
+	hash := hashes[0]
 	if k, ok := s.keys.Load(hash); ok {
 		return k.(APIKey), nil
 	}
 	var key APIKey
-	err := s.deps.Store.View(r.Context(), func(tx *store.Tx) error {
-		return tx.GetUnique(r.Context(), APIKeyKind, "", hash, &key)
+	err := s.deps.Store.View(r.Context(), func(tx *store.Tx) (err error) {
+		for _, h := range hashes {
+			if err = tx.GetUnique(r.Context(), APIKeyKind, "", h, &key); !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return APIKey{}, failure.New(failure.Unauthenticated, "invalidApiKey", "The API key is not valid.")
@@ -193,8 +217,8 @@ func (s *Server) idempotent(w http.ResponseWriter, c *Call, h Handler) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
-	hash := hex.EncodeToString(sum[:])
+	request := append([]byte(r.Method+" "+r.URL.Path+"\n"), body...)
+	hash := s.requestHash(request)
 	now := s.deps.Clock.Now()
 	var replay *store.Idempotent
 	err = s.deps.Store.Update(r.Context(), func(tx *store.Tx) error {
@@ -204,7 +228,7 @@ func (s *Server) idempotent(w http.ResponseWriter, c *Call, h Handler) {
 			return tx.PutIdempotent(r.Context(), c.Project, key, store.Idempotent{Hash: hash, CreatedAt: now})
 		case err != nil:
 			return err
-		case prev.Hash != hash:
+		case !s.sameRequest(prev.Hash, request):
 			return failure.New(failure.Conflict, "idempotencyKeyReused", "The idempotency key was used with another request.")
 		case prev.StatusCode == 0 && now.Sub(prev.CreatedAt) < abandonAfter:
 			return failure.New(failure.Conflict, "idempotencyKeyInProgress", "A request with this idempotency key is in progress.")
@@ -265,3 +289,25 @@ type recorder struct {
 func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
 func (r *recorder) WriteHeader(status int)      { r.status = status }
+
+// requestPurpose is the purpose idempotent requests are hashed for: a
+// request body may hold a PIN, so its hash is keyed too.
+const requestPurpose = "idempotentRequest"
+
+// requestHash returns the stored hash of an idempotent request.
+func (s *Server) requestHash(request []byte) string {
+	if s.deps.Keys != nil {
+		return s.deps.Keys.Hash(requestPurpose, string(request))
+	}
+	sum := sha256.Sum256(request)
+	return hex.EncodeToString(sum[:])
+}
+
+// sameRequest reports whether stored is the hash of request.
+func (s *Server) sameRequest(stored string, request []byte) bool {
+	if s.deps.Keys != nil && strings.HasPrefix(stored, secret.HashPrefix) {
+		return s.deps.Keys.Verify(requestPurpose, stored, string(request))
+	}
+	sum := sha256.Sum256(request)
+	return stored == hex.EncodeToString(sum[:])
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/porting"
 	"github.com/switchboard-dev/switchboard/internal/portout"
+	"github.com/switchboard-dev/switchboard/internal/secret"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/subscription"
 	"github.com/switchboard-dev/switchboard/internal/user"
@@ -36,6 +37,9 @@ type Deps struct {
 	Endpoints  *endpoint.Service
 	Deliveries *delivery.Queue
 
+	// Keys keys the hashes of API keys and idempotent requests; nil leaves
+	// them unkeyed.
+	Keys *secret.Keyring
 	// RateLimit is how many requests a second one API key may make
 	// (bursting to limits.APIBurst seconds' worth); 0 is no limit.
 	RateLimit float64

@@ -22,6 +22,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/switchboard-dev/switchboard/internal/secret"
 	"github.com/switchboard-dev/switchboard/internal/server"
 )
 
@@ -34,6 +35,8 @@ type servers struct {
 	source  string // where the resource figures come from
 	// rateLimit says how the servers limit API requests per key.
 	rateLimit string
+	// secretKey is the server secret key of the servers started.
+	secretKey string
 
 	procs   []*exec.Cmd
 	inproc  *server.Server
@@ -68,7 +71,7 @@ func startServers(ctx context.Context, opts *Options) (*servers, error) {
 			rateLimit: "as the running servers are configured (--api-rate-limit)"}
 		return s, nil
 	}
-	s := &servers{key: newKey()}
+	s := &servers{key: newKey(), secretKey: secret.Generate()}
 	db := opts.DB
 	if db == "" || !isPostgres(db) {
 		s.backend = "sqlite"
@@ -119,7 +122,7 @@ func isPostgres(db string) bool {
 }
 
 func (s *servers) startInProcess(ctx context.Context, db string, opts *Options) error {
-	cfg := server.Config{Addr: "127.0.0.1:0", DB: db, Project: opts.Project, APIKey: s.key,
+	cfg := server.Config{Addr: "127.0.0.1:0", DB: db, Project: opts.Project, APIKey: s.key, SecretKey: s.secretKey,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	cfg.Delivery = opts.Delivery
 	srv, err := server.New(ctx, cfg)
@@ -152,6 +155,10 @@ func (s *servers) startChild(ctx context.Context, i int, db string, opts *Option
 	args = append(args, opts.ServeArgs...)
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), "SWITCHBOARD_API_KEY="+s.key)
+	if os.Getenv("SWITCHBOARD_SECRET_KEY") == "" {
+		// Every server of one run shares a fresh secret key.
+		cmd.Env = append(cmd.Env, "SWITCHBOARD_SECRET_KEY="+s.secretKey)
+	}
 	if opts.CPUProfile != "" {
 		p := opts.CPUProfile
 		if opts.Servers > 1 {

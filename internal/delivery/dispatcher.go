@@ -317,7 +317,7 @@ func (d *Dispatcher) target(endpointID string, body []byte) *target {
 	if old != nil && old.body == string(body) {
 		return old
 	}
-	t, err := compile(body)
+	t, err := compile(body, d.cfg.Keys)
 	if err != nil {
 		d.log.Error("delivery: endpoint", "endpoint", endpointID, "err", err)
 		return nil

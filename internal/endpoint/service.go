@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/failure"
 	"github.com/switchboard-dev/switchboard/internal/id"
 	"github.com/switchboard-dev/switchboard/internal/limits"
+	"github.com/switchboard-dev/switchboard/internal/secret"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -30,6 +31,8 @@ type Service struct {
 	SecretGrace time.Duration
 	// RefusePrivate refuses URLs that name a private address literally.
 	RefusePrivate bool
+	// Keys seals the signing secrets at rest; nil stores them in clear.
+	Keys *secret.Keyring
 }
 
 // Input creates an endpoint.
@@ -113,7 +116,7 @@ func (s *Service) Create(ctx context.Context, project string, in Input) (Endpoin
 	e := Endpoint{
 		ID: id.New(id.Endpoint), Project: project, URL: in.URL, EnabledEvents: in.EnabledEvents,
 		Version: in.Version, Status: Enabled, Description: in.Description, Ordered: in.Ordered,
-		RateLimit: in.RateLimit, Secrets: []Secret{{Value: secret}}, CreatedAt: now, UpdatedAt: now,
+		RateLimit: in.RateLimit, Secrets: []Secret{{Value: s.seal(secret)}}, CreatedAt: now, UpdatedAt: now,
 	}
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
 		items, _, err := tx.List(ctx, store.Query{Kind: Kind, Project: project, Page: store.Page{Limit: limits.MaxEndpointsPerProject}})
@@ -300,7 +303,7 @@ func (s *Service) RotateSecret(ctx context.Context, project, endpointID string) 
 	var e Endpoint
 	err := s.modify(ctx, project, endpointID, func(tx *store.Tx, ep *Endpoint, now time.Time) error {
 		expires := s.Clock.Now().Add(s.grace())
-		kept := []Secret{{Value: secret}}
+		kept := []Secret{{Value: s.seal(secret)}}
 		for _, old := range ep.Secrets {
 			if old.ExpiresAt == nil {
 				old.ExpiresAt = &expires

@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/field"
 	"github.com/switchboard-dev/switchboard/internal/id"
 	"github.com/switchboard-dev/switchboard/internal/limits"
+	"github.com/switchboard-dev/switchboard/internal/secret"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/user"
 )
@@ -48,6 +49,21 @@ type Service struct {
 	// Timeout is how long an opened porting may take; DefaultTimeout when 0.
 	Timeout time.Duration
 	Hooks   Hooks
+	// Keys seals account PINs at rest; nil stores them in clear.
+	Keys *secret.Keyring
+}
+
+// PinPurpose is the purpose account PINs are sealed for.
+const PinPurpose = "accountPin"
+
+// sealPin replaces a given account PIN by its sealed form, which is all
+// that is stored: only whether a PIN exists is ever shown.
+func (s *Service) sealPin(p *UpdateParams) {
+	if p.AccountPin == nil || s.Keys == nil {
+		return
+	}
+	sealed := s.Keys.Seal(PinPurpose, *p.AccountPin)
+	p.AccountPin = &sealed
 }
 
 // UpdateParams are the porting details a customer may give or correct; nil
@@ -191,6 +207,7 @@ func (s *Service) Create(ctx context.Context, project string, p CreateParams) (*
 	if err := p.validate(now); err != nil {
 		return nil, err
 	}
+	s.sealPin(&p.UpdateParams)
 	r := &record{Porting: switchboard.Porting{
 		Object: "porting", ID: id.New(id.Porting), PhoneNumber: p.PhoneNumber, Provider: p.Provider,
 		User: p.User, Status: switchboard.PortingDraft, CreatedAt: now, Required: requiredFields(nil),
@@ -380,6 +397,7 @@ func (s *Service) Update(ctx context.Context, project, portingID string, p Updat
 	if err := p.validate(s.now()); err != nil {
 		return nil, err
 	}
+	s.sealPin(&p)
 	var r *record
 	err := s.Store.Update(ctx, func(tx *store.Tx) (err error) {
 		r, err = s.transition(ctx, tx, project, portingID, func(r *record, now time.Time) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/failure"
 	"github.com/switchboard-dev/switchboard/internal/id"
+	"github.com/switchboard-dev/switchboard/internal/secret"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/subscription"
 )
@@ -53,6 +54,21 @@ type Service struct {
 	Subscriptions *subscription.Service
 	// Lifetime of issued credentials; DefaultLifetime when 0.
 	Lifetime time.Duration
+	// Keys keys the PIN's hash; nil hashes it with unkeyed SHA-256, which a
+	// six-digit PIN does not survive.
+	Keys *secret.Keyring
+}
+
+// PinPurpose is the purpose port-out PINs are hashed for.
+const PinPurpose = "portOutPin"
+
+// hash returns the PIN's hash as stored.
+func (s *Service) hash(pin string) string {
+	if s.Keys != nil {
+		return s.Keys.Hash(PinPurpose, pin)
+	}
+	sum := sha256.Sum256([]byte(pin))
+	return hex.EncodeToString(sum[:])
 }
 
 func randomDigits(n int) string {
@@ -76,8 +92,7 @@ func (s *Service) Issue(ctx context.Context, project, subID string) (*switchboar
 	}
 	now := clock.Second(s.Clock.Now())
 	pin := randomDigits(6)
-	sum := sha256.Sum256([]byte(pin))
-	r := &record{ID: id.New(id.PortOut), AccountNumber: randomDigits(9), PinHash: hex.EncodeToString(sum[:]),
+	r := &record{ID: id.New(id.PortOut), AccountNumber: randomDigits(9), PinHash: s.hash(pin),
 		Subscription: subID, Status: Valid, ExpiresAt: now.Add(lifetime), CreatedAt: now}
 	creds := &switchboard.PortOutCredentials{Object: "portOutCredentials", AccountNumber: r.AccountNumber,
 		Subscription: subID, ExpiresAt: r.ExpiresAt}

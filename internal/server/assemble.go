@@ -31,12 +31,12 @@ func (s *Server) assemble(ctx context.Context, deps *api.Deps) error {
 		return err
 	}
 	deps.Users = &user.Service{Store: s.Store, Events: s.Events, Clock: s.Clock}
-	portings := &porting.Service{Store: s.Store, Events: s.Events, Clock: s.Clock, Timeout: s.cfg.PortingTimeout}
+	portings := &porting.Service{Store: s.Store, Events: s.Events, Clock: s.Clock, Timeout: s.cfg.PortingTimeout, Keys: s.Keys}
 	subs := &subscription.Service{Store: s.Store, Events: s.Events, Clock: s.Clock, Portings: portings}
 	portings.Hooks = subs.Hooks()
 	deps.Portings, deps.Subscriptions = portings, subs
 	deps.PortOut = &portout.Service{Store: s.Store, Events: s.Events, Clock: s.Clock, Subscriptions: subs,
-		Lifetime: s.cfg.PortOutLifetime}
+		Lifetime: s.cfg.PortOutLifetime, Keys: s.Keys}
 	s.Scheduler = &scheduler.Scheduler{
 		Store: s.Store, Clock: s.Clock, Logger: s.log,
 		Handlers: map[string]scheduler.Handler{

@@ -21,7 +21,7 @@ func (s *Server) assembleDelivery(deps *api.Deps) {
 	s.Metrics = prometheus.NewRegistry()
 	s.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg := s.cfg.Delivery
-	cfg.Logger, cfg.Registerer = s.log, s.Metrics
+	cfg.Logger, cfg.Registerer, cfg.Keys = s.log, s.Metrics, s.Keys
 	s.Dispatcher = delivery.New(s.Store, s.Clock, cfg)
 	// A commit that queues deliveries wakes this process's dispatcher at
 	// once and the other processes' through the store (LISTEN/NOTIFY on
@@ -35,7 +35,7 @@ func (s *Server) assembleDelivery(deps *api.Deps) {
 	s.Events.Handoff = s.Dispatcher
 	deps.Endpoints = &endpoint.Service{
 		Store: s.Store, Clock: s.Clock, Notify: s.Dispatcher.Wake,
-		SecretGrace: cfg.SecretGrace, RefusePrivate: cfg.RefusePrivate,
+		SecretGrace: cfg.SecretGrace, RefusePrivate: cfg.RefusePrivate, Keys: s.Keys,
 	}
 	deps.Deliveries = &delivery.Queue{Store: s.Store, Clock: s.Clock, Notify: s.Dispatcher.Wake}
 }

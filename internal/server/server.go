@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/id"
 	"github.com/switchboard-dev/switchboard/internal/limits"
 	"github.com/switchboard-dev/switchboard/internal/scheduler"
+	"github.com/switchboard-dev/switchboard/internal/secret"
 	"github.com/switchboard-dev/switchboard/internal/simulator"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
@@ -64,6 +65,13 @@ type Config struct {
 	// PortOutLifetime is how long port-out credentials stay valid;
 	// portout.DefaultLifetime when zero.
 	PortOutLifetime time.Duration
+	// SecretKey is the server secret key: base64 32-byte keys, separated by
+	// commas, the current first (SWITCHBOARD_SECRET_KEY). When empty, the
+	// keys are read from KeyFile, or for SQLite from the key file beside
+	// the database (created on first start); PostgreSQL needs one of them.
+	SecretKey string
+	// KeyFile is a key file to read the keys from when SecretKey is empty.
+	KeyFile string
 	// Delivery configures webhook delivery; the zero value uses the
 	// defaults. Its RefusePrivate and HidePrivateResponses are set by New
 	// from AllowPrivateEndpoints and Addr (RefusePrivate set here already
@@ -139,6 +147,8 @@ type Server struct {
 	Dispatcher *delivery.Dispatcher
 	// Metrics is the registry /metrics serves.
 	Metrics *prometheus.Registry
+	// Keys seals the secrets at rest and keys the hashes.
+	Keys *secret.Keyring
 
 	http     *http.Server
 	listener net.Listener
@@ -157,6 +167,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, Clock: &clock.Offset{}}
+	if err := s.openKeys(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := s.loadClock(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -168,7 +182,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	deps := api.Deps{
 		Store: st, Clock: s.Clock, Events: s.Events, Logger: cfg.Logger,
-		DefaultVersion: switchboard.LatestVersion, RateLimit: cfg.APIRateLimit,
+		DefaultVersion: switchboard.LatestVersion, RateLimit: cfg.APIRateLimit, Keys: s.Keys,
 	}
 	if err := s.assemble(ctx, &deps); err != nil {
 		st.Close()
@@ -229,7 +243,7 @@ func (s *Server) NewAPIKey(ctx context.Context, project string) (string, error) 
 // addAPIKey stores the key for the project unless it is stored already.
 func (s *Server) addAPIKey(ctx context.Context, project, key string) error {
 	return s.Store.Update(ctx, func(tx *store.Tx) error {
-		hash := api.HashKey(key)
+		hash := api.HashKey(s.Keys, key)
 		var existing api.APIKey
 		err := tx.GetUnique(ctx, api.APIKeyKind, "", hash, &existing)
 		switch {
