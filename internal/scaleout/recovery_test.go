@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/server"
-	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/server/servertest"
+	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 )
 
