@@ -21,7 +21,7 @@ func init() {
 func keygen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("keygen", stderr)
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	fmt.Fprintln(stdout, secret.Generate())
 	return nil
@@ -31,13 +31,24 @@ func keygen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // must be stopped: one still running would go on sealing under the old key.
 func reseal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("reseal", stderr)
-	db := fs.String("db", env("SWITCHBOARD_DB", "switchboard.db"), "SQLite file, sqlite: URL or postgres:// URL (SWITCHBOARD_DB)")
-	oldKey := fs.String("old-key", env("SWITCHBOARD_SECRET_KEY", ""),
-		"the key(s) the database is sealed with, comma-separated (SWITCHBOARD_SECRET_KEY); for SQLite, the key file beside the database when empty")
-	keyFile := fs.String("secret-key-file", env("SWITCHBOARD_SECRET_KEY_FILE", ""), "read the old keys from this key file (SWITCHBOARD_SECRET_KEY_FILE)")
-	newKey := fs.String("new-key", env("SWITCHBOARD_NEW_SECRET_KEY", ""), "the new key (SWITCHBOARD_NEW_SECRET_KEY); a new one is generated when empty")
-	if err := fs.Parse(args); err != nil {
+	db := fs.String("db", "switchboard.db", "SQLite file, sqlite: URL or postgres:// URL")
+	oldKey := fs.String("old-key", "",
+		"the key(s) the database is sealed with, comma-separated (default SWITCHBOARD_SECRET_KEY); for SQLite, the key file beside the database when neither is set")
+	keyFile := fs.String("secret-key-file", "", "read the old keys from this key file")
+	newKey := fs.String("new-key", "", "the new key (default SWITCHBOARD_NEW_SECRET_KEY); a new one is generated when neither is set")
+	if err := bindEnv(fs); err != nil {
 		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagError(err)
+	}
+	// Keys are read from the environment after parsing, never into a
+	// flag's default: -h prints defaults.
+	if *oldKey == "" {
+		*oldKey = env("SWITCHBOARD_SECRET_KEY", "")
+	}
+	if *newKey == "" {
+		*newKey = env("SWITCHBOARD_NEW_SECRET_KEY", "")
 	}
 	if *oldKey == "" && *keyFile == "" && !strings.HasPrefix(*db, "postgres") {
 		*keyFile = server.KeyFilePath(*db) // read it, never make it

@@ -35,34 +35,19 @@ func (o optBool) IsBoolFlag() bool { return true }
 // secret key, the private-address rule, the API rate limit and the
 // connection timeouts.
 func safetyFlags(cfg *server.Config, fs *flag.FlagSet) {
-	if v := env("SWITCHBOARD_ALLOW_PRIVATE_ENDPOINTS", ""); v != "" {
-		b := envBool("SWITCHBOARD_ALLOW_PRIVATE_ENDPOINTS", false)
-		cfg.AllowPrivateEndpoints = &b
-	}
 	fs.Var(optBool{&cfg.AllowPrivateEndpoints}, "allow-private-endpoints",
 		"allow (true) or refuse (false) webhook endpoints at loopback, private and link-local addresses; "+
-			"unset: allowed only while --addr is a loopback address (SWITCHBOARD_ALLOW_PRIVATE_ENDPOINTS)")
-	cfg.SecretKey = env("SWITCHBOARD_SECRET_KEY", "")
-	fs.StringVar(&cfg.KeyFile, "secret-key-file", env("SWITCHBOARD_SECRET_KEY_FILE", ""),
-		"key file with the server secret key when SWITCHBOARD_SECRET_KEY is unset; for SQLite the default is the database's path + .key, "+
-			"made on first start (SWITCHBOARD_SECRET_KEY_FILE)")
-	fs.Float64Var(&cfg.APIRateLimit, "api-rate-limit", envFloat("SWITCHBOARD_API_RATE_LIMIT", limits.DefaultAPIRate),
-		"requests per second one API key may make, bursting to twice that; 0 is no limit (SWITCHBOARD_API_RATE_LIMIT)")
-	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", envDuration("SWITCHBOARD_READ_HEADER_TIMEOUT", limits.DefaultReadHeaderTimeout),
-		"how long a client has to send a request's headers (SWITCHBOARD_READ_HEADER_TIMEOUT)")
-	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", envDuration("SWITCHBOARD_READ_TIMEOUT", limits.DefaultReadTimeout),
-		"how long a client has to send a whole request, body included (SWITCHBOARD_READ_TIMEOUT)")
-	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", envDuration("SWITCHBOARD_WRITE_TIMEOUT", limits.DefaultWriteTimeout),
-		"how long handling a request and writing its response may take (SWITCHBOARD_WRITE_TIMEOUT)")
-	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", envDuration("SWITCHBOARD_IDLE_TIMEOUT", limits.DefaultIdleTimeout),
-		"how long an idle keep-alive connection is kept (SWITCHBOARD_IDLE_TIMEOUT)")
-}
-
-// envFloat returns the environment variable as a number, or def when it is
-// unset or not a number.
-func envFloat(name string, def float64) float64 {
-	if v, err := strconv.ParseFloat(env(name, ""), 64); err == nil {
-		return v
-	}
-	return def
+			"unset: allowed only while --addr is a loopback address")
+	fs.StringVar(&cfg.KeyFile, "secret-key-file", "",
+		"key file with the server secret key when SWITCHBOARD_SECRET_KEY is unset; for SQLite the default is the database's path + .key, made on first start")
+	fs.Float64Var(&cfg.APIRateLimit, "api-rate-limit", limits.DefaultAPIRate,
+		"requests per second one API key may make, bursting to twice that; 0 is no limit")
+	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", limits.DefaultReadHeaderTimeout,
+		"how long a client has to send a request's headers")
+	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", limits.DefaultReadTimeout,
+		"how long a client has to send a whole request, body included")
+	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", limits.DefaultWriteTimeout,
+		"how long handling a request and writing its response may take")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", limits.DefaultIdleTimeout,
+		"how long an idle keep-alive connection is kept")
 }

@@ -77,11 +77,11 @@ func cleanText(s string) bool {
 	return true
 }
 
-// readBody reads the whole request body (up to limits.MaxRequestBody)
+// readBodyFirst reads the whole request body (up to limits.MaxRequestBody)
 // before the request is authenticated or routed, so that a client that
 // trickles its body holds nothing but its connection until the server's
 // read timeout cuts it off, and no authentication work is spent on it.
-func readBody(w http.ResponseWriter, r *http.Request) error {
+func readBodyFirst(w http.ResponseWriter, r *http.Request) error {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}

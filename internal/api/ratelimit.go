@@ -105,7 +105,8 @@ func seconds(d time.Duration) string {
 	return strconv.FormatInt(max(1, int64(math.Ceil(d.Seconds()))), 10)
 }
 
-// limitKey applies the per-key rate limit to an authenticated request: it
+// limitKey applies the per-key rate limit to an authenticated request (the
+// operator key, keyID "", has a bucket of its own too): it
 // sets the RateLimit-* headers and, when the key has no request left,
 // Retry-After and returns the tooManyRequests failure.
 func (s *Server) limitKey(w http.ResponseWriter, keyID string) error {

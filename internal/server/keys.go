@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/switchboard-dev/switchboard/internal/api"
+	"github.com/switchboard-dev/switchboard/internal/apikey"
 	"github.com/switchboard-dev/switchboard/internal/endpoint"
 	"github.com/switchboard-dev/switchboard/internal/porting"
 	"github.com/switchboard-dev/switchboard/internal/portout"
@@ -139,12 +139,12 @@ func Reseal(ctx context.Context, st *store.Store, keys *secret.Keyring) (ResealR
 			}
 			return changed, err
 		}},
-		{api.APIKeyKind, func(body map[string]json.RawMessage, r *store.Stored) (bool, error) {
+		{apikey.Kind, func(body map[string]json.RawMessage, r *store.Stored) (bool, error) {
 			var h string
 			if err := json.Unmarshal(body["hash"], &h); err != nil || h == "" {
 				return false, err
 			}
-			changed, err := rep.rehash(keys, api.TokenPurpose, &h)
+			changed, err := rep.rehash(keys, apikey.TokenPurpose, &h)
 			if changed {
 				body["hash"], err = json.Marshal(h)
 				r.Unique = h
@@ -201,6 +201,19 @@ func Reseal(ctx context.Context, st *store.Store, keys *secret.Keyring) (ResealR
 		}
 	}
 	err := st.Update(ctx, func(tx *store.Tx) error {
+		op, err := tx.Setting(ctx, operatorSetting)
+		if err != nil {
+			return err
+		}
+		if op != "" {
+			if changed, err := rep.rehash(keys, apikey.TokenPurpose, &op); err != nil {
+				return err
+			} else if changed {
+				if err := tx.SetSetting(ctx, operatorSetting, op); err != nil {
+					return err
+				}
+			}
+		}
 		if err := tx.SetSetting(ctx, keyCheckSetting, keys.Seal(keyCheckPurpose, keyCheckText)); err != nil {
 			return err
 		}

@@ -49,7 +49,7 @@ type record struct {
 type Service struct {
 	Store    *store.Store
 	Events   *eventlog.Log
-	Clock    clock.Clock
+	Clock    clock.Source
 	Portings *porting.Service
 	// Numbers assigns a phone number to a subscription without a porting;
 	// RandomNumber when nil.
@@ -57,12 +57,13 @@ type Service struct {
 }
 
 // Hooks returns the porting hooks through which portings drive their
-// subscriptions: completion activates, an end (cancel, expiry) ends.
+// subscriptions: every change of the embedded porting updates the
+// subscription; completion activates it, an end (cancel, expiry) ends it.
 func (s *Service) Hooks() porting.Hooks {
-	return porting.Hooks{Completed: s.portingCompleted, Ended: s.portingEnded}
+	return porting.Hooks{Changed: s.portingChanged}
 }
 
-func (s *Service) now() time.Time { return clock.Second(s.Clock.Now()) }
+func (s *Service) now(project string) time.Time { return clock.Second(s.Clock.For(project).Now()) }
 
 // CreateParams are the fields of a new subscription.
 type CreateParams struct {
@@ -83,7 +84,7 @@ func (s *Service) Create(ctx context.Context, project string, p CreateParams) (*
 	}
 	var view *switchboard.Subscription
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
-		now := s.now()
+		now := s.now(project)
 		if _, err := user.Load(ctx, tx, project, p.User); err != nil {
 			return err
 		}
@@ -173,6 +174,22 @@ func load(ctx context.Context, tx *store.Tx, project, subID string) (*record, er
 	return &r, nil
 }
 
+// loadForEnd locks a subscription that may end, and first the porting it
+// may still wait on: ending cancels that porting, and a porting's change
+// locks the porting, then its subscription. Taking them in the same order
+// keeps the two from deadlocking on PostgreSQL (the store would retry, but
+// need not).
+func (s *Service) loadForEnd(ctx context.Context, tx *store.Tx, project, subID string) (*record, error) {
+	var peek record
+	if err := tx.Read(ctx, Kind, project, subID, &peek); err == nil && peek.Porting != nil &&
+		peek.Status == switchboard.SubscriptionPending {
+		if err := s.Portings.Lock(ctx, tx, project, *peek.Porting); err != nil {
+			return nil, err
+		}
+	}
+	return load(ctx, tx, project, subID)
+}
+
 // view assembles the wire subscription with its objects embedded whole.
 func (s *Service) view(ctx context.Context, tx *store.Tx, project string, r *record) (*switchboard.Subscription, error) {
 	v := &switchboard.Subscription{
@@ -185,7 +202,7 @@ func (s *Service) view(ctx context.Context, tx *store.Tx, project string, r *rec
 		return nil, err
 	}
 	v.Plan = *plan
-	u, err := user.Load(ctx, tx, project, r.User)
+	u, err := user.LoadEmbedded(ctx, tx, project, r.User)
 	if err != nil {
 		return nil, err
 	}
@@ -210,12 +227,32 @@ func (s *Service) change(ctx context.Context, tx *store.Tx, project string, r *r
 	if err != nil {
 		return nil, err
 	}
-	types, err := fn(r)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.save(ctx, tx, project, r); err != nil {
-		return nil, err
+	return s.changeFrom(ctx, tx, project, r, before, fn)
+}
+
+// changeFrom is change from a given "before" view: fn (nil when only an
+// embedded object changed) changes the subscription, which is saved; its
+// events follow, then the update with the previous data, then the events
+// of its SIM if fn changed the SIM's status (com.gigs.sim.retired when it
+// retired, and com.gigs.sim.updated with the SIM's previous data).
+//
+// The SIM events follow the public record, checked for this change: the
+// platform's event schema pages list com.gigs.sim.updated (with
+// previousData) and com.gigs.sim.retired (in 2024-10-28 and 2024-12-20),
+// and no com.gigs.sim.activated, so an activation emits only sim.updated.
+// The pages say nothing of their order beside the subscription's events:
+// we choose the subscription's first (it caused the change), and a
+// status event before its *.updated, as portings do.
+func (s *Service) changeFrom(ctx context.Context, tx *store.Tx, project string, r *record, before *switchboard.Subscription, fn func(*record) ([]string, error)) (*switchboard.Subscription, error) {
+	var types []string
+	if fn != nil {
+		var err error
+		if types, err = fn(r); err != nil {
+			return nil, err
+		}
+		if err := s.save(ctx, tx, project, r); err != nil {
+			return nil, err
+		}
 	}
 	after, err := s.view(ctx, tx, project, r)
 	if err != nil {
@@ -226,6 +263,12 @@ func (s *Service) change(ctx context.Context, tx *store.Tx, project string, r *r
 		changes = append(changes, eventlog.Change{Type: t, Resource: r.ID, Data: after})
 	}
 	changes = append(changes, eventlog.Change{Type: switchboard.TypeSubscriptionUpdated, Resource: r.ID, Data: after, Before: before})
+	if b, a := before.Sim, after.Sim; b != nil && a != nil && b.ID == a.ID && b.Status != a.Status {
+		if a.Status == catalog.SimRetired {
+			changes = append(changes, eventlog.Change{Type: switchboard.TypeSimRetired, Resource: a.ID, Data: a})
+		}
+		changes = append(changes, eventlog.Change{Type: switchboard.TypeSimUpdated, Resource: a.ID, Data: a, Before: b})
+	}
 	_, err = s.Events.Record(ctx, tx, project, changes...)
 	return after, err
 }
