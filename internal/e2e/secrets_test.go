@@ -60,7 +60,7 @@ func (rc *signedReceiver) got() []signed {
 func startWith(t *testing.T, b storetest.Backend, secretKey string) (*env, func()) {
 	t.Helper()
 	cfg := server.Config{Addr: "127.0.0.1:0", DB: b.DB, Schema: b.Schema, Project: project, APIKey: "sk_test_secret_" + b.Name,
-		SecretKey: secretKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		AdminKey: "sk_admin_secret_" + b.Name, SecretKey: secretKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx := context.Background()
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
@@ -113,7 +113,12 @@ func TestSecretsAtRest(t *testing.T) {
 		sub := e.json("POST", "/projects/dev/subscriptions", obj{"user": s.user, "plan": s.plan}, 201).str("id")
 		creds := e.json("POST", "/projects/dev/subscriptions/"+sub+"/portOutCredentials", nil, 201)
 		outPin := creds.str("accountPin")
-		if whsec1 == "" || whsec2 == "" || outPin == "" {
+		var apiKey obj
+		if err := json.Unmarshal(e.call("POST", "/projects/dev/apiKeys", obj{"name": "ci"}, 201, "Idempotency-Key", "apk-1"), &apiKey); err != nil {
+			t.Fatal(err)
+		}
+		token := apiKey.str("token")
+		if whsec1 == "" || whsec2 == "" || outPin == "" || token == "" {
 			t.Fatalf("secrets not shown: %q %q %q", whsec1, whsec2, outPin)
 		}
 		verified := func(secrets ...string) {
@@ -133,6 +138,7 @@ func TestSecretsAtRest(t *testing.T) {
 		sum := sha256.Sum256([]byte(outPin))
 		secrets := map[string]string{
 			"account PIN": pin1, "corrected account PIN": pin2, "API token": e.key,
+			"API token made through the API": token, "operator key": "sk_admin_secret_" + b.Name,
 			"signing secret": whsec1, "rotated signing secret": whsec2,
 			"signing secret's key": strings.TrimPrefix(whsec2, "whsec_"), "whsec_ prefix": "whsec_",
 			"unkeyed port-out PIN hash": hex.EncodeToString(sum[:]),
