@@ -275,9 +275,38 @@ func TestQuotas(t *testing.T) {
 			t.Fatalf("%d rotations succeeded, want %d", rotations, limits.MaxEndpointSecrets-1)
 		}
 
-		// Endpoints per project: the project has one already.
-		for i := 1; i < limits.MaxEndpointsPerProject; i++ {
+		// Endpoints per project: the project has one already. The last
+		// two places are raced for by four creations at once.
+		for i := 1; i < limits.MaxEndpointsPerProject-2; i++ {
 			e.call("POST", "/projects/dev/webhookEndpoints", obj{"url": fmt.Sprintf("https://example.com/%d", i)}, 201)
+		}
+		statuses := make(chan int, 4)
+		for i := range 4 {
+			go func() {
+				req, _ := http.NewRequest("POST", e.base+"/projects/dev/webhookEndpoints",
+					strings.NewReader(fmt.Sprintf(`{"url":"https://example.com/race%d"}`, i)))
+				req.Header.Set("Authorization", "Bearer "+e.key)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					statuses <- 0
+					return
+				}
+				resp.Body.Close()
+				statuses <- resp.StatusCode
+			}()
+		}
+		created := 0
+		for range 4 {
+			switch status := <-statuses; status {
+			case 201:
+				created++
+			case 422:
+			default:
+				t.Fatalf("a racing creation answered %d", status)
+			}
+		}
+		if created != 2 {
+			t.Fatalf("%d of 4 racing creations succeeded for the last 2 places", created)
 		}
 		e.expectError("POST", "/projects/dev/webhookEndpoints", obj{"url": "https://example.com/one-too-many"}, 422, "invalid", "tooManyWebhookEndpoints")
 		otherKey, err := e.srv.NewAPIKey(context.Background(), "other")

@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/failure"
 	"github.com/switchboard-dev/switchboard/internal/id"
 	"github.com/switchboard-dev/switchboard/internal/limits"
+	projectpkg "github.com/switchboard-dev/switchboard/internal/project"
 	"github.com/switchboard-dev/switchboard/internal/secret"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
@@ -119,6 +120,13 @@ func (s *Service) Create(ctx context.Context, project string, in Input) (Endpoin
 		RateLimit: in.RateLimit, Secrets: []Secret{{Value: s.seal(secret)}}, CreatedAt: now, UpdatedAt: now,
 	}
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+		// Lock the project's row, when it has one, so that concurrent
+		// creations count one after the other (PostgreSQL; SQLite has one
+		// writer anyway).
+		var p json.RawMessage
+		if err := tx.GetForUpdate(ctx, projectpkg.Kind, "", project, &p); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 		items, _, err := tx.List(ctx, store.Query{Kind: Kind, Project: project, Page: store.Page{Limit: limits.MaxEndpointsPerProject}})
 		if err != nil {
 			return err
