@@ -2,7 +2,7 @@ package api
 
 import (
 	"math"
-	"net"
+	"net/netip"
 	"net/http"
 	"strconv"
 	"sync"
@@ -127,13 +127,19 @@ func (s *Server) limitKey(w http.ResponseWriter, keyID string) error {
 }
 
 // clientAddr is the address a request came from (the connection's peer; a
-// proxy's headers are not trusted).
+// proxy's headers are not trusted); an IPv6 client counts by its /64, which
+// one host can fill with addresses.
 func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	a := ap.Addr().Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }
 
 // authBlocked reports, with the failure to answer, whether the request's

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 )
@@ -50,5 +51,20 @@ func TestLimiter(t *testing.T) {
 	l.mu.Unlock()
 	if n > 100 {
 		t.Fatalf("%d buckets kept after they all filled up", n)
+	}
+}
+
+func TestClientAddr(t *testing.T) {
+	tests := []struct{ remote, want string }{
+		{"192.0.2.7:5555", "192.0.2.7"},
+		{"[::ffff:192.0.2.7]:5555", "192.0.2.7"},
+		{"[2001:db8:1:2:3:4:5:6]:443", "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:ffff::1]:443", "2001:db8:1:2::/64"},
+		{"not an address", "not an address"},
+	}
+	for _, tt := range tests {
+		if got := clientAddr(&http.Request{RemoteAddr: tt.remote}); got != tt.want {
+			t.Errorf("clientAddr(%q) = %q, want %q", tt.remote, got, tt.want)
+		}
 	}
 }
