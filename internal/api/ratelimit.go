@@ -2,8 +2,8 @@ package api
 
 import (
 	"math"
-	"net/netip"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
