@@ -19,8 +19,12 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to read a PostgreSQL schema raw
 
+	"github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/internal/endpoint"
+	"github.com/switchboard-dev/switchboard/internal/porting"
 	"github.com/switchboard-dev/switchboard/internal/secret"
 	"github.com/switchboard-dev/switchboard/internal/server"
+	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 	"github.com/switchboard-dev/switchboard/webhook"
 )
@@ -246,4 +250,53 @@ func rawDatabase(t *testing.T, b storetest.Backend) []byte {
 		rows.Close()
 	}
 	return out.Bytes()
+}
+
+// TestUpgradeSealsClearSecrets starts a server on a database as a version
+// from before sealing left it — a signing secret and an account PIN in
+// clear — and checks that the first start seals them, and that the
+// endpoint still signs with its secret.
+func TestUpgradeSealsClearSecrets(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		key := ""
+		if b.Name != "sqlite" {
+			key = secret.Generate()
+		}
+		e, stop := startWith(t, b, key) // makes the default project
+		s := e.setup()
+		stop()
+		rc := newSignedReceiver(t)
+		whsec := endpoint.NewSecret()
+		const pin = "55512345678901234567"
+		st := b.Open(t)
+		storetest.Update(t, st, func(tx *store.Tx) error {
+			ep := endpoint.Endpoint{ID: "whe_legacy", Project: project, URL: rc.URL, EnabledEvents: []string{"*"},
+				Version: switchboard.LatestVersion, Status: endpoint.Enabled, Secrets: []endpoint.Secret{{Value: whsec}}}
+			if err := tx.Put(context.Background(), ep.Record()); err != nil {
+				return err
+			}
+			if err := tx.Put(context.Background(), store.Resource{Kind: porting.Kind, Project: project, ID: "prt_legacy",
+				Body: map[string]any{"id": "prt_legacy", "accountPin": pin, "accountPinExists": true}}); err != nil {
+				return err
+			}
+			// As if the secrets had never been sealed under this key.
+			return tx.SetSetting(context.Background(), "secret.sealedUnder", "")
+		})
+		st.Close()
+		if raw := rawDatabase(t, b); !bytes.Contains(raw, []byte(pin)) || !bytes.Contains(raw, []byte(whsec)) {
+			t.Fatal("the legacy secrets were not stored in clear to begin with")
+		}
+		e, stop = startWith(t, b, key)
+		defer stop()
+		raw := rawDatabase(t, b)
+		if bytes.Contains(raw, []byte(pin)) || bytes.Contains(raw, []byte(whsec)) {
+			t.Fatal("the first start left a secret in clear")
+		}
+		e.call("PATCH", "/projects/dev/users/"+s.user, obj{"fullName": "Jerry Upgraded"}, 200)
+		storetest.WaitFor(t, 10*time.Second, "a delivery", func() bool { return len(rc.got()) > 0 })
+		d := rc.got()[0]
+		if err := webhook.Verify(whsec, d.header, d.body); err != nil {
+			t.Fatalf("the upgraded endpoint does not sign with its secret: %v", err)
+		}
+	})
 }

@@ -222,6 +222,10 @@ func Reseal(ctx context.Context, st *store.Store, keys *secret.Keyring) (ResealR
 		}
 		return tx.SetSetting(ctx, sealedUnderSetting, keys.Current())
 	})
+	if err == nil && rep.Sealed+rep.Resealed+rep.Rehashed > 0 {
+		// The rows' old versions must not outlive them in the file.
+		err = st.Scrub(ctx)
+	}
 	return rep, err
 }
 

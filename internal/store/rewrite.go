@@ -55,3 +55,20 @@ func (tx *Tx) Rewrite(ctx context.Context, kind string, old []byte, r Stored) (o
 	delete(tx.rows, rowKey{kind, r.Project, r.ID})
 	return true, tx.bumpGeneration(ctx, kind, r.Project)
 }
+
+// Scrub makes a SQLite database forget the old versions of rows it
+// rewrote: they linger in the WAL and in free pages until then. It
+// checkpoints the WAL, rebuilds the file (VACUUM) and truncates the WAL.
+// PostgreSQL keeps dead row versions until VACUUM FULL; Scrub does nothing
+// there.
+func (s *Store) Scrub(ctx context.Context) error {
+	if s.backend != SQLite {
+		return nil
+	}
+	for _, q := range []string{"PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"} {
+		if _, err := s.write.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("store: scrub: %s: %w", q, err)
+		}
+	}
+	return nil
+}

@@ -49,6 +49,9 @@ func TestScanKindAndRewrite(t *testing.T) {
 		if !ok || stale {
 			t.Fatalf("rewrite = %v, then %v; want true, then false", ok, stale)
 		}
+		if err := s.Scrub(ctx); err != nil {
+			t.Fatalf("scrub: %v", err)
+		}
 		var got doc
 		storetest.View(t, s, func(tx *store.Tx) error { return tx.GetUnique(ctx, "key", "p2", "u3b", &got) })
 		if got != (doc{Name: "THREE", Count: 3}) {
