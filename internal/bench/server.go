@@ -50,6 +50,21 @@ type servers struct {
 // the harness starts: off, so that the load measured is not the limit's.
 const RateLimitOff = "off (the harness starts its servers with --api-rate-limit 0)"
 
+// rateLimitOf says how servers started with the harness's flags and then
+// serveArgs limit API requests: off, unless serveArgs set the limit.
+func rateLimitOf(serveArgs []string) string {
+	out := RateLimitOff
+	for i, a := range serveArgs {
+		if v, ok := strings.CutPrefix(strings.TrimLeft(a, "-"), "api-rate-limit"); ok && (v == "" || v[0] == '=') {
+			if v == "" && i+1 < len(serveArgs) {
+				v = serveArgs[i+1]
+			}
+			out = "--api-rate-limit " + strings.TrimPrefix(v, "=") + " per key (from --serve-args)"
+		}
+	}
+	return out
+}
+
 // newKey returns a random API key.
 func newKey() string {
 	b := make([]byte, 18)
@@ -116,7 +131,7 @@ func startServers(ctx context.Context, opts *Options) (*servers, error) {
 		}
 	}
 	s.source = "child process: /proc/<pid>/status VmHWM, /proc/<pid>/stat utime+stime"
-	s.rateLimit = RateLimitOff
+	s.rateLimit = rateLimitOf(opts.ServeArgs)
 	return s, nil
 }
 
