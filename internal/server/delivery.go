@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -72,8 +71,8 @@ func (s *Server) metricsHandler() http.Handler {
 // error object.
 func (s *Server) operatorOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || token == "" {
+		token, ok := api.BearerToken(r)
+		if !ok {
 			writeError(w, http.StatusUnauthorized, "unauthenticated", "unauthenticated",
 				"Authenticate with the operator key: Authorization: Bearer <SWITCHBOARD_ADMIN_KEY>.")
 			return
