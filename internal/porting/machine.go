@@ -135,6 +135,25 @@ func (r *record) updatable() error {
 	return conflict("portingNotUpdatable", "A porting in status %s cannot be updated.", r.Status)
 }
 
+// take opens a draft porting for the subscription: it becomes pending, or
+// informationRequired while required fields are missing.
+func (r *record) take(subscriptionID string, now time.Time) error {
+	if r.Status != switchboard.PortingDraft || r.Subscription != nil {
+		return conflict("subscriptionPortingAlreadyOpen", "The porting %s is used by a subscription already.", r.ID)
+	}
+	r.Subscription, r.OpenedAt = &subscriptionID, &now
+	r.settle()
+	return nil
+}
+
+// deletable reports whether the porting may be deleted: only a draft may.
+func (r *record) deletable() error {
+	if r.Status != switchboard.PortingDraft {
+		return conflict("portingNotDeletable", "Only a draft porting can be deleted; this one is %s.", r.Status)
+	}
+	return nil
+}
+
 // retry moves a porting whose details were updated back into the flow: an
 // informationRequired or declined porting is retried.
 func (r *record) retry() {

@@ -91,7 +91,10 @@ func (s *Service) Create(ctx context.Context, project string, p CreateParams) (*
 		if err != nil {
 			return err
 		}
-		r := &record{ID: id.New(id.Subscription), Plan: plan.ID, Status: switchboard.SubscriptionPending, User: p.User, CreatedAt: now}
+		r := &record{ID: id.New(id.Subscription), Plan: plan.ID, User: p.User, CreatedAt: now}
+		if err := r.move(switchboard.SubscriptionPending, OnCreate); err != nil {
+			return err
+		}
 		sim, err := s.sim(ctx, tx, project, p.Sim, plan, now)
 		if err != nil {
 			return err
