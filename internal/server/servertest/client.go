@@ -26,6 +26,13 @@ func NewClient(t testing.TB, base, key string) *Client {
 // name, value pairs.
 func (c *Client) Do(method, path string, body any, headers ...string) (int, []byte) {
 	c.t.Helper()
+	status, _, b := c.DoHeader(method, path, body, headers...)
+	return status, b
+}
+
+// DoHeader is Do that returns the response's header too.
+func (c *Client) DoHeader(method, path string, body any, headers ...string) (int, http.Header, []byte) {
+	c.t.Helper()
 	var r io.Reader
 	switch v := body.(type) {
 	case nil:
@@ -60,7 +67,7 @@ func (c *Client) Do(method, path string, body any, headers ...string) (int, []by
 	if err != nil {
 		c.t.Fatalf("%s %s: read body: %v", method, path, err)
 	}
-	return resp.StatusCode, b
+	return resp.StatusCode, resp.Header, b
 }
 
 // Call sends a request, fails the test unless the status is want, decodes
