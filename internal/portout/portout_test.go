@@ -1,0 +1,216 @@
+package portout_test
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/internal/catalog"
+	"github.com/switchboard-dev/switchboard/internal/clock"
+	"github.com/switchboard-dev/switchboard/internal/eventlog"
+	"github.com/switchboard-dev/switchboard/internal/failure"
+	"github.com/switchboard-dev/switchboard/internal/porting"
+	"github.com/switchboard-dev/switchboard/internal/portout"
+	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/store/storetest"
+	"github.com/switchboard-dev/switchboard/internal/subscription"
+	"github.com/switchboard-dev/switchboard/internal/user"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func code(err error) string {
+	if err == nil {
+		return ""
+	}
+	if f, ok := failure.As(err); ok {
+		return f.Code
+	}
+	return "!" + err.Error()
+}
+
+// services are the services port-out credentials need, over one store.
+type services struct {
+	st       *store.Store
+	clk      *clock.Offset
+	users    *user.Service
+	portings *porting.Service
+	subs     *subscription.Service
+	portOut  *portout.Service
+	plan     string
+}
+
+const lifetime = 48 * time.Hour
+
+func newServices(t *testing.T, b storetest.Backend) *services {
+	t.Helper()
+	ctx := context.Background()
+	st := b.Open(t)
+	clk := &clock.Offset{}
+	log := &eventlog.Log{Clock: clk}
+	s := &services{st: st, clk: clk, users: &user.Service{Store: st, Events: log, Clock: clk}}
+	s.portings = &porting.Service{Store: st, Events: log, Clock: clk}
+	s.subs = &subscription.Service{Store: st, Events: log, Clock: clk, Portings: s.portings}
+	s.portings.Hooks = s.subs.Hooks()
+	s.portOut = &portout.Service{Store: st, Events: log, Clock: clk, Subscriptions: s.subs, Lifetime: lifetime}
+	storetest.Update(t, st, func(tx *store.Tx) error {
+		if err := catalog.SeedProviders(ctx, tx); err != nil {
+			return err
+		}
+		if err := catalog.SeedPlans(ctx, tx, "p", clock.Second(clk.Now())); err != nil {
+			return err
+		}
+		items, _, err := tx.List(ctx, store.Query{Kind: catalog.PlanKind, Project: "p", Page: store.Page{Limit: 1}})
+		if err != nil || len(items) == 0 {
+			t.Fatalf("seeded plans: %d, %v", len(items), err)
+		}
+		var plan switchboard.Plan
+		if err := json.Unmarshal(items[0], &plan); err != nil {
+			return err
+		}
+		s.plan = plan.ID
+		return nil
+	})
+	return s
+}
+
+// credentials returns the stored bodies of the project's credentials of
+// the status, as JSON text.
+func (s *services) credentials(t *testing.T, status string) []string {
+	t.Helper()
+	var out []string
+	storetest.View(t, s.st, func(tx *store.Tx) error {
+		items, _, err := tx.List(context.Background(), store.Query{Kind: portout.Kind, Project: "p", Status: status, Page: store.Page{Limit: 200}})
+		for _, b := range items {
+			out = append(out, string(b))
+		}
+		return err
+	})
+	return out
+}
+
+func TestIssue(t *testing.T) {
+	ctx := context.Background()
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := newServices(t, b)
+		u, err := s.users.Create(ctx, "p", user.Params{Email: ptr("ada@example.com")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		active, err := s.subs.Create(ctx, "p", subscription.CreateParams{User: u.ID, Plan: s.plan})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prt, err := s.portings.Create(ctx, "p", porting.CreateParams{PhoneNumber: "+12015550150", User: u.ID, Provider: "p9"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending, err := s.subs.Create(ctx, "p", subscription.CreateParams{User: u.ID, Plan: s.plan, Porting: &prt.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ended, err := s.subs.Create(ctx, "p", subscription.CreateParams{User: u.ID, Plan: s.plan})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.subs.Cancel(ctx, "p", ended.ID, subscription.CancelParams{Immediately: true}); err != nil {
+			t.Fatal(err)
+		}
+		refused := []struct {
+			name, sub, code string
+		}{
+			{"a pending subscription", pending.ID, "subscriptionNotActive"},
+			{"an ended subscription", ended.ID, "subscriptionNotActive"},
+			{"an unknown subscription", "sub_nope", "subscriptionNotFound"},
+		}
+		for _, tt := range refused {
+			if _, err := s.portOut.Issue(ctx, "p", tt.sub); code(err) != tt.code {
+				t.Errorf("Issue for %s = %q, want %q", tt.name, code(err), tt.code)
+			}
+		}
+		if got := s.credentials(t, ""); len(got) != 0 {
+			t.Fatalf("refused issues stored %d credentials", len(got))
+		}
+
+		first, err := s.portOut.Issue(ctx, "p", active.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.AccountPin == nil || !regexp.MustCompile(`^[0-9]{6}$`).MatchString(*first.AccountPin) ||
+			!regexp.MustCompile(`^[0-9]{9}$`).MatchString(first.AccountNumber) {
+			t.Fatalf("issued %+v, want a 6-digit PIN and a 9-digit account number", first)
+		}
+		if want := clock.Second(s.clk.Now()).Add(lifetime); !first.ExpiresAt.Equal(want) {
+			t.Errorf("expires at %s, want %s", first.ExpiresAt, want)
+		}
+		pin := *first.AccountPin
+		// The PIN is shown once: neither the stored record nor the event has it.
+		for _, body := range s.credentials(t, "") {
+			if strings.Contains(body, pin) || !strings.Contains(body, "pinHash") {
+				t.Errorf("stored credentials %s show the PIN or lack its hash", body)
+			}
+		}
+		var evs []store.EventRow
+		storetest.View(t, s.st, func(tx *store.Tx) (err error) {
+			evs, _, err = tx.ListEvents(ctx, store.EventQuery{Project: "p", Types: []string{switchboard.TypePortOutCredentialsIssued}, Page: store.Page{Limit: 10}})
+			return err
+		})
+		if len(evs) != 1 || strings.Contains(string(evs[0].Data), pin) || !strings.Contains(string(evs[0].Data), `"accountPin":null`) {
+			t.Fatalf("issued events %d, first %s; want one, with accountPin null", len(evs), evs[0].Data)
+		}
+
+		// Issuing again replaces the earlier credentials.
+		if _, err := s.portOut.Issue(ctx, "p", active.ID); err != nil {
+			t.Fatal(err)
+		}
+		if v, e := len(s.credentials(t, portout.Valid)), len(s.credentials(t, portout.Expired)); v != 1 || e != 1 {
+			t.Errorf("after a second issue: %d valid, %d expired; want 1 and 1", v, e)
+		}
+	})
+}
+
+// TestTick checks the credential timer: it does nothing before the expiry
+// and expires the credentials after it.
+func TestTick(t *testing.T) {
+	ctx := context.Background()
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := newServices(t, b)
+		u, err := s.users.Create(ctx, "p", user.Params{Email: ptr("ada@example.com")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub, err := s.subs.Create(ctx, "p", subscription.CreateParams{User: u.ID, Plan: s.plan})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.portOut.Issue(ctx, "p", sub.ID); err != nil {
+			t.Fatal(err)
+		}
+		var id string
+		var raw struct{ ID string }
+		if err := json.Unmarshal([]byte(s.credentials(t, portout.Valid)[0]), &raw); err != nil {
+			t.Fatal(err)
+		}
+		id = raw.ID
+		steps := []struct {
+			name    string
+			advance time.Duration
+			valid   int
+		}{
+			{"before the expiry", lifetime - time.Minute, 1},
+			{"after the expiry", 2 * time.Minute, 0},
+			{"again, once expired", time.Hour, 0},
+		}
+		for _, st := range steps {
+			s.clk.Advance(st.advance)
+			storetest.Update(t, s.st, func(tx *store.Tx) error { return s.portOut.Tick(ctx, tx, "p", id) })
+			if got := len(s.credentials(t, portout.Valid)); got != st.valid {
+				t.Errorf("%s: %d valid credentials, want %d", st.name, got, st.valid)
+			}
+		}
+	})
+}
