@@ -53,7 +53,7 @@ func (s *Scheduler) RunDue(ctx context.Context) (int, error) {
 		if err != nil {
 			return fired, fmt.Errorf("scheduler: %w", err)
 		}
-		if len(due) == 0 || slices.Equal(due, last) { // nothing left, or nothing moved
+		if len(due) == 0 || slices.EqualFunc(due, last, sameTimer) { // nothing left, or nothing moved
 			return fired, nil
 		}
 		last = due
@@ -69,6 +69,13 @@ func (s *Scheduler) RunDue(ctx context.Context) (int, error) {
 			fired++
 		}
 	}
+}
+
+// sameTimer reports whether a and b are the same timer of the same
+// resource: a resource whose timer a handler moved (a renewal still in the
+// past) is due again, not stuck.
+func sameTimer(a, b store.Due) bool {
+	return a.Kind == b.Kind && a.Project == b.Project && a.ID == b.ID && a.At.Equal(b.At)
 }
 
 // Run scans for due timers every Interval until ctx ends.
