@@ -1,5 +1,3 @@
-// Package user keeps the end users of a project: created, updated, each change
-// recorded as its event.
 package user
 
 import (
