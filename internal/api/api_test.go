@@ -43,7 +43,7 @@ type apiError struct {
 	Object, Type, Code, Message string
 }
 
-func decodeError(t *testing.T, body []byte) apiError {
+func errorOf(t *testing.T, body []byte) apiError {
 	t.Helper()
 	var e apiError
 	if err := json.Unmarshal(body, &e); err != nil || e.Object != "error" {
@@ -87,7 +87,7 @@ func TestAuthentication(t *testing.T) {
 					t.Fatalf("status %d, want %d; body %s", status, tt.status, body)
 				}
 				if tt.code != "" {
-					if got := decodeError(t, body); got.Code != tt.code {
+					if got := errorOf(t, body); got.Code != tt.code {
 						t.Errorf("code %q, want %q", got.Code, tt.code)
 					}
 				}
@@ -137,7 +137,7 @@ func TestErrors(t *testing.T) {
 				if status != tt.status {
 					t.Fatalf("status %d, want %d; body %s", status, tt.status, body)
 				}
-				got := decodeError(t, body)
+				got := errorOf(t, body)
 				if got.Type != tt.typ || got.Code != tt.code || got.Message == "" {
 					t.Errorf("error %+v, want type %q, code %q and a message", got, tt.typ, tt.code)
 				}
@@ -218,7 +218,7 @@ func TestPagination(t *testing.T) {
 		for _, tt := range bad {
 			t.Run(tt.name, func(t *testing.T) {
 				status, body := servertest.NewClient(t, c.Base, c.Key).Do("GET", "/projects/pages/users?"+tt.query, nil)
-				if status != http.StatusUnprocessableEntity || decodeError(t, body).Code != tt.code {
+				if status != http.StatusUnprocessableEntity || errorOf(t, body).Code != tt.code {
 					t.Errorf("status %d, body %s; want 422 %s", status, body, tt.code)
 				}
 			})
@@ -280,7 +280,7 @@ func TestIdempotency(t *testing.T) {
 						t.Errorf("step %d: replayed %v, want %v", i, got, s.replayed)
 					}
 					if s.code != "" {
-						if got := decodeError(t, body).Code; got != s.code {
+						if got := errorOf(t, body).Code; got != s.code {
 							t.Errorf("step %d: code %q, want %q", i, got, s.code)
 						}
 					}

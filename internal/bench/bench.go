@@ -74,6 +74,9 @@ type Options struct {
 	// APIKey instead of starting any.
 	APIURL string
 	APIKey string
+	// AdminKey is the operator key of --api-url's servers, for reading the
+	// backlog from /metrics.
+	AdminKey string
 	// Project is the project the API key belongs to.
 	Project string
 
@@ -359,7 +362,7 @@ func (r *runner) run(ctx context.Context) (err error) {
 // createEndpoint creates endpoint i, subscribed to every event, at the
 // receiver's path i.
 func (r *runner) createEndpoint(ctx context.Context, i int) error {
-	body := fmt.Appendf(nil, `{"url":%q,"enabledEvents":["*"],"description":"bench endpoint %d","ordered":%t}`,
+	body := fmt.Appendf(nil, `{"url":%q,"enabledEvents":["com.gigs.user.*","com.gigs.porting.*","com.gigs.subscription.*","com.gigs.portOutCredentials.*"],"description":"bench endpoint %d","ordered":%t}`,
 		r.rcv.URL(i), i, r.opts.Ordered)
 	b, _, err := r.api.call(ctx, 0, "POST", "/projects/"+r.opts.Project+"/webhookEndpoints", body, 201)
 	if err != nil {

@@ -39,6 +39,13 @@ func (c *Client) UpdateUser(ctx context.Context, id string, p UserParams) (*swit
 	return &u, c.Do(ctx, http.MethodPatch, c.projectPath("/users/%s", id), nil, p, &u)
 }
 
+// DeleteUser deletes a user: its subscriptions end (cause userDeleted) and
+// its open portings are canceled. It returns the user as it was.
+func (c *Client) DeleteUser(ctx context.Context, id string) (*switchboard.User, error) {
+	var u switchboard.User
+	return &u, c.Do(ctx, http.MethodDelete, c.projectPath("/users/%s", id), nil, nil, &u)
+}
+
 // ListPlans returns a page of the project's plans.
 func (c *Client) ListPlans(ctx context.Context, p Page) (*List[switchboard.Plan], error) {
 	var l List[switchboard.Plan]
@@ -122,6 +129,19 @@ func (c *Client) ResumeSubscription(ctx context.Context, id string) (*switchboar
 	return &out, c.Do(ctx, http.MethodPost, c.projectPath("/subscriptions/%s/resume", id), nil, struct{}{}, &out)
 }
 
+// SimulateSubscription performs an outside action on the subscription:
+// portOut (with the account PIN of its port-out credentials),
+// paymentFailed or paymentDisputed; each ends it with that cause. The
+// server must run its simulator.
+func (c *Client) SimulateSubscription(ctx context.Context, id, action, accountPin string) (*switchboard.Subscription, error) {
+	body := struct {
+		Action     string `json:"action"`
+		AccountPin string `json:"accountPin,omitempty"`
+	}{action, accountPin}
+	var out switchboard.Subscription
+	return &out, c.Do(ctx, http.MethodPost, c.projectPath("/subscriptions/%s/simulate", id), nil, body, &out)
+}
+
 // IssuePortOutCredentials issues port-out credentials for the subscription;
 // the answer is the only place their PIN is shown.
 func (c *Client) IssuePortOutCredentials(ctx context.Context, subscriptionID string) (*switchboard.PortOutCredentials, error) {
@@ -129,26 +149,44 @@ func (c *Client) IssuePortOutCredentials(ctx context.Context, subscriptionID str
 	return &out, c.Do(ctx, http.MethodPost, c.projectPath("/subscriptions/%s/portOutCredentials", subscriptionID), nil, struct{}{}, &out)
 }
 
-// Clock is the platform clock of the simulator.
+// CreateAPIKey makes a new API key for the project; the answer is the only
+// place its token is shown.
+func (c *Client) CreateAPIKey(ctx context.Context, name string, expiresAt *time.Time) (*switchboard.APIKey, error) {
+	in := struct {
+		Name      string     `json:"name"`
+		ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	}{name, expiresAt}
+	var out switchboard.APIKey
+	return &out, c.Do(ctx, http.MethodPost, c.projectPath("/apiKeys"), nil, in, &out)
+}
+
+// RevokeAPIKey revokes one of the project's API keys at once.
+func (c *Client) RevokeAPIKey(ctx context.Context, keyID string) (*switchboard.APIKey, error) {
+	var out switchboard.APIKey
+	return &out, c.Do(ctx, http.MethodDelete, c.projectPath("/apiKeys/%s", keyID), nil, nil, &out)
+}
+
+// Clock is a test project's clock.
 type Clock struct {
+	Project       string    `json:"project"`
 	Time          time.Time `json:"time"`
 	OffsetSeconds int64     `json:"offsetSeconds"`
 	// TimersFired is how many timers an advance fired.
 	TimersFired int `json:"timersFired"`
 }
 
-// GetClock returns the platform clock.
+// GetClock returns the project's test clock.
 func (c *Client) GetClock(ctx context.Context) (*Clock, error) {
 	var out Clock
-	return &out, c.Do(ctx, http.MethodGet, "/simulator/clock", nil, nil, &out)
+	return &out, c.Do(ctx, http.MethodGet, c.projectPath("/simulator/clock"), nil, nil, &out)
 }
 
-// AdvanceClock moves the platform clock forward by d (whole seconds, at
-// least one) and fires the timers that fall due.
+// AdvanceClock moves the project's test clock forward by d (whole seconds,
+// at least one) and fires the project's timers that fall due.
 func (c *Client) AdvanceClock(ctx context.Context, d time.Duration) (*Clock, error) {
 	secs := int64((d + time.Second - 1) / time.Second)
 	var out Clock
-	return &out, c.Do(ctx, http.MethodPost, "/simulator/clock/advance", nil, map[string]int64{"seconds": max(secs, 1)}, &out)
+	return &out, c.Do(ctx, http.MethodPost, c.projectPath("/simulator/clock/advance"), nil, map[string]int64{"seconds": max(secs, 1)}, &out)
 }
 
 // EventFilter selects events to list.
@@ -265,7 +303,10 @@ func (c *Client) GetEndpoint(ctx context.Context, id string) (*Endpoint, error) 
 
 // DeleteEndpoint deletes a webhook endpoint.
 func (c *Client) DeleteEndpoint(ctx context.Context, id string) error {
-	return c.Do(ctx, http.MethodDelete, c.projectPath("/webhookEndpoints/%s", id), nil, nil, nil)
+	// The answer is the deleted endpoint; reading it tells a deletion from
+	// something else answering 200.
+	var out Endpoint
+	return c.Do(ctx, http.MethodDelete, c.projectPath("/webhookEndpoints/%s", id), nil, nil, &out)
 }
 
 // Raw fetches path (with query) and returns the answer's body unchanged.

@@ -115,7 +115,7 @@ func TestValidateFields(t *testing.T) {
 		{"a wildcard", endpoint.ValidateEvents([]string{"com.gigs.subscription.*"}), ""},
 		{"no events", endpoint.ValidateEvents([]string{}), "invalidEnabledEvents"},
 		{"too many patterns", endpoint.ValidateEvents(many), "invalidEnabledEvents"},
-		{"an unknown type", endpoint.ValidateEvents([]string{"com.gigs.user.deleted"}), "invalidEnabledEvents"},
+		{"an unknown type", endpoint.ValidateEvents([]string{"com.gigs.user.teleported"}), "invalidEnabledEvents"},
 		{"a wildcard selecting nothing", endpoint.ValidateEvents([]string{"com.gigs.nothing.*"}), "invalidEnabledEvents"},
 		{"a bare prefix wildcard", endpoint.ValidateEvents([]string{"com.gigs.port*"}), "invalidEnabledEvents"},
 		{"the latest version", endpoint.ValidateVersion(switchboard.LatestVersion), ""},

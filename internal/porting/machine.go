@@ -220,6 +220,16 @@ func (r *record) cancel(now time.Time) error {
 	return conflict("portingNotCancelable", "A porting in status %s cannot be canceled.", r.Status)
 }
 
+// close: the subscription the porting was opened for ended for another
+// reason, so the porting is canceled, declined or not.
+func (r *record) close(now time.Time) error {
+	if !r.open() || r.Status == switchboard.PortingDraft {
+		return conflict("portingNotCancelable", "A porting in status %s cannot be closed.", r.Status)
+	}
+	r.Status, r.CanceledAt = switchboard.PortingCanceled, &now
+	return nil
+}
+
 // expire: the porting ran out of time.
 func (r *record) expire(now time.Time) error {
 	if !r.open() || r.Status == switchboard.PortingDraft {

@@ -23,6 +23,7 @@ const (
 	OnRequireInformation = ActionRequireInformation
 	OnComplete           = ActionComplete
 	OnCancel             = "cancel"
+	OnClose              = "close" // its subscription ended for another reason
 	OnExpire             = ActionExpire
 	OnDelete             = "delete" // by the API, or by the timer of a forgotten draft
 )
@@ -48,6 +49,10 @@ var transitions = []Transition{
 	{switchboard.PortingPending, switchboard.PortingCanceled, OnCancel},
 	{switchboard.PortingInformationRequired, switchboard.PortingCanceled, OnCancel},
 	{switchboard.PortingRequested, switchboard.PortingCanceled, OnCancel},
+	{switchboard.PortingPending, switchboard.PortingCanceled, OnClose},
+	{switchboard.PortingInformationRequired, switchboard.PortingCanceled, OnClose},
+	{switchboard.PortingRequested, switchboard.PortingCanceled, OnClose},
+	{switchboard.PortingDeclined, switchboard.PortingCanceled, OnClose},
 	{switchboard.PortingPending, switchboard.PortingExpired, OnExpire},
 	{switchboard.PortingInformationRequired, switchboard.PortingExpired, OnExpire},
 	{switchboard.PortingRequested, switchboard.PortingExpired, OnExpire},

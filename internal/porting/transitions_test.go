@@ -72,6 +72,7 @@ func TestTransitionTable(t *testing.T) {
 		{OnRequireInformation, func(r *record) (bool, error) { return false, r.requireInformation() }},
 		{OnComplete, func(r *record) (bool, error) { return false, r.complete(now) }},
 		{OnCancel, func(r *record) (bool, error) { return false, r.cancel(now) }},
+		{OnClose, func(r *record) (bool, error) { return false, r.close(now) }},
 		{OnExpire, func(r *record) (bool, error) { return false, r.expire(now) }},
 		{OnDelete, func(r *record) (bool, error) { return r.deletable() == nil, r.deletable() }},
 	}

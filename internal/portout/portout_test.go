@@ -51,12 +51,13 @@ func newServices(t *testing.T, b storetest.Backend) *services {
 	ctx := context.Background()
 	st := b.Open(t)
 	clk := &clock.Offset{}
-	log := &eventlog.Log{Clock: clk}
-	s := &services{st: st, clk: clk, users: &user.Service{Store: st, Events: log, Clock: clk}}
-	s.portings = &porting.Service{Store: st, Events: log, Clock: clk}
-	s.subs = &subscription.Service{Store: st, Events: log, Clock: clk, Portings: s.portings}
+	src := clock.Same{Clock: clk}
+	log := &eventlog.Log{Clock: src}
+	s := &services{st: st, clk: clk, users: &user.Service{Store: st, Events: log, Clock: src}}
+	s.portings = &porting.Service{Store: st, Events: log, Clock: src}
+	s.subs = &subscription.Service{Store: st, Events: log, Clock: src, Portings: s.portings}
 	s.portings.Hooks = s.subs.Hooks()
-	s.portOut = &portout.Service{Store: st, Events: log, Clock: clk, Subscriptions: s.subs, Lifetime: lifetime}
+	s.portOut = &portout.Service{Store: st, Events: log, Clock: src, Subscriptions: s.subs, Lifetime: lifetime}
 	storetest.Update(t, st, func(tx *store.Tx) error {
 		if err := catalog.SeedProviders(ctx, tx); err != nil {
 			return err
@@ -167,8 +168,8 @@ func TestIssue(t *testing.T) {
 		if _, err := s.portOut.Issue(ctx, "p", active.ID); err != nil {
 			t.Fatal(err)
 		}
-		if v, e := len(s.credentials(t, portout.Valid)), len(s.credentials(t, portout.Expired)); v != 1 || e != 1 {
-			t.Errorf("after a second issue: %d valid, %d expired; want 1 and 1", v, e)
+		if v, r := len(s.credentials(t, portout.Valid)), len(s.credentials(t, portout.Replaced)); v != 1 || r != 1 {
+			t.Errorf("after a second issue: %d valid, %d replaced; want 1 and 1", v, r)
 		}
 	})
 }

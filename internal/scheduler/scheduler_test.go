@@ -110,7 +110,7 @@ func TestRunDue(t *testing.T) {
 						}
 						return nil
 					})
-					s := &scheduler.Scheduler{Store: st, Clock: clk, Handlers: handlers(clk)}
+					s := &scheduler.Scheduler{Store: st, Clock: &clock.Projects{Base: clk}, Handlers: handlers(clk)}
 					n, err := s.RunDue(ctx)
 					if (err != nil) != tt.wantErr || n != tt.wantFired {
 						t.Fatalf("RunDue = %d, %v; want %d, error %v", n, err, tt.wantFired, tt.wantErr)
@@ -143,7 +143,7 @@ func TestRun(t *testing.T) {
 			return put(ctx, tx, "once", timer{ID: "a", DueAt: clk.Now().Add(time.Hour)}, true)
 		})
 		var scans atomic.Int32
-		s := &scheduler.Scheduler{Store: st, Clock: clk, Handlers: handlers(clk), Interval: 5 * time.Millisecond,
+		s := &scheduler.Scheduler{Store: st, Clock: &clock.Projects{Base: clk}, Handlers: handlers(clk), Interval: 5 * time.Millisecond,
 			BeforeScan: func(context.Context) error { scans.Add(1); return nil }}
 		runCtx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})

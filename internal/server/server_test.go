@@ -87,20 +87,21 @@ func shutdown(t *testing.T, srv *server.Server) {
 // TestOperations checks the routes served beside the API.
 func TestOperations(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
-		srv := servertest.Start(t, server.Config{DB: b.DB, Schema: b.Schema, APIKey: "sk_test_ops"})
-		c := servertest.NewClient(t, srv.URL(), "")
+		srv := servertest.Start(t, server.Config{DB: b.DB, Schema: b.Schema, APIKey: "sk_test_ops", AdminKey: "sk_admin_ops"})
 		tests := []struct {
-			path   string
-			status int
-			has    string
+			path, key string
+			status    int
+			has       string
 		}{
-			{"/healthz", http.StatusOK, "ok"},
-			{"/readyz", http.StatusOK, "ready"},
-			{"/metrics", http.StatusOK, "switchboard_webhook_deliveries_taken_total"},
-			{"/projects/dev/users", http.StatusUnauthorized, "unauthenticated"},
+			{"/healthz", "", http.StatusOK, "ok"},
+			{"/readyz", "", http.StatusOK, "ready"},
+			{"/metrics", "sk_admin_ops", http.StatusOK, "switchboard_webhook_deliveries_taken_total"},
+			{"/metrics", "", http.StatusUnauthorized, "unauthenticated"},
+			{"/metrics", "sk_test_ops", http.StatusForbidden, "operatorKeyRequired"},
+			{"/projects/dev/users", "", http.StatusUnauthorized, "unauthenticated"},
 		}
 		for _, tt := range tests {
-			status, body := c.Do("GET", tt.path, nil)
+			status, body := servertest.NewClient(t, srv.URL(), tt.key).Do("GET", tt.path, nil)
 			if status != tt.status || !strings.Contains(string(body), tt.has) {
 				t.Errorf("GET %s: %d, want %d with %q; body %.200s", tt.path, status, tt.status, tt.has, body)
 			}
@@ -108,23 +109,23 @@ func TestOperations(t *testing.T) {
 	})
 }
 
-// TestClockSurvivesRestart checks that an advance of the platform clock is
-// stored: a server started again on the database runs on the advanced
-// clock.
+// TestClockSurvivesRestart checks that an advance of a project's test clock
+// is stored: a server started again on the database runs the project on the
+// advanced clock.
 func TestClockSurvivesRestart(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		cfg := server.Config{DB: b.DB, Schema: b.Schema, APIKey: "sk_test_clock"}
 		srv := servertest.Start(t, cfg)
 		c := servertest.NewClient(t, srv.URL(), cfg.APIKey)
 		var clk struct{ OffsetSeconds int64 }
-		c.Call("POST", "/simulator/clock/advance", map[string]any{"seconds": 86400}, http.StatusOK, nil)
-		c.Call("GET", "/simulator/clock", nil, http.StatusOK, &clk)
+		c.Call("POST", "/projects/dev/simulator/clock/advance", map[string]any{"seconds": 86400}, http.StatusOK, nil)
+		c.Call("GET", "/projects/dev/simulator/clock", nil, http.StatusOK, &clk)
 		if clk.OffsetSeconds < 86399 || clk.OffsetSeconds > 86401 {
 			t.Fatalf("offset %d s after advancing a day", clk.OffsetSeconds)
 		}
 		shutdown(t, srv)
 		srv = servertest.Start(t, cfg)
-		if off := srv.Clock.Offset(); off < 86399*time.Second || off > 86401*time.Second {
+		if off := srv.Clocks.Offset("dev"); off < 86399*time.Second || off > 86401*time.Second {
 			t.Errorf("restarted server's clock offset %s, want a day", off)
 		}
 	})

@@ -22,7 +22,19 @@ const (
 	OnCancel   = "cancel"       // immediately, or a pending subscription
 	OnPorting  = "portingEnded" // its porting was canceled or expired
 	OnEnd      = "end"          // the timer: a scheduled end, or a one-time plan's period end
+	OnDeleted  = "userDeleted"  // its user was deleted
+	OnPortOut  = "portedOut"    // another carrier took its number
+	OnBilling  = "billing"      // a payment failed or was disputed (simulated)
 )
+
+// endedFor is the operation that ends a subscription for a cause other
+// than the customer's request (endFor).
+var endedFor = map[string]string{
+	switchboard.CauseUserDeleted:          OnDeleted,
+	switchboard.CausePhoneNumberPortedOut: OnPortOut,
+	switchboard.CausePaymentFailed:        OnBilling,
+	switchboard.CausePaymentDisputed:      OnBilling,
+}
 
 // transitions is the subscription state machine. Every change of status
 // goes through record.move, which refuses one the table lacks;
@@ -35,7 +47,12 @@ var transitions = []Transition{
 	{switchboard.SubscriptionPending, switchboard.SubscriptionActive, OnActivate},
 	{switchboard.SubscriptionPending, switchboard.SubscriptionEnded, OnCancel},
 	{switchboard.SubscriptionPending, switchboard.SubscriptionEnded, OnPorting},
+	{switchboard.SubscriptionPending, switchboard.SubscriptionEnded, OnDeleted},
+	{switchboard.SubscriptionPending, switchboard.SubscriptionEnded, OnBilling},
 	{switchboard.SubscriptionActive, switchboard.SubscriptionEnded, OnCancel},
+	{switchboard.SubscriptionActive, switchboard.SubscriptionEnded, OnDeleted},
+	{switchboard.SubscriptionActive, switchboard.SubscriptionEnded, OnPortOut},
+	{switchboard.SubscriptionActive, switchboard.SubscriptionEnded, OnBilling},
 	{switchboard.SubscriptionActive, switchboard.SubscriptionEnded, OnEnd},
 }
 

@@ -49,15 +49,28 @@ func newWorld(t *testing.T, b storetest.Backend) *world {
 	return w
 }
 
+// newUser creates a user of its own for a scenario that deletes it.
+func (w *world) newUser() string {
+	w.numbers++
+	var u struct{ ID string }
+	w.c.Call("POST", "/projects/dev/users", map[string]any{"email": fmt.Sprintf("u%d@example.com", w.numbers)}, http.StatusCreated, &u)
+	return u.ID
+}
+
 // subscribe creates a subscription, with a porting of a fresh number that
 // has every detail the donor needs when porting is set.
 func (w *world) subscribe(porting bool) (sub, prt string) {
-	body := map[string]any{"user": w.user, "plan": w.plan}
+	return w.subscribeAs(w.user, porting)
+}
+
+// subscribeAs is subscribe for the user.
+func (w *world) subscribeAs(user string, porting bool) (sub, prt string) {
+	body := map[string]any{"user": user, "plan": w.plan}
 	if porting {
 		w.numbers++
 		var p struct{ ID string }
 		w.c.Call("POST", "/projects/dev/portings", map[string]any{
-			"phoneNumber": fmt.Sprintf("+120155501%02d", 50+w.numbers), "user": w.user, "provider": "p9",
+			"phoneNumber": fmt.Sprintf("+120155501%02d", 50+w.numbers), "user": user, "provider": "p9",
 			"donorProvider": w.donor, "accountNumber": "ACC-1", "accountPin": "1234", "firstName": "Ada",
 			"lastName": "Lovelace", "birthday": "1990-01-01",
 			"address": map[string]any{"line1": "1 Main St", "city": "New York", "postalCode": "10001", "state": "NY", "country": "US"},
@@ -113,6 +126,40 @@ func TestTransitionTable(t *testing.T) {
 			w.c.Call("POST", "/projects/dev/subscriptions/"+sub+"/cancel", map[string]any{"immediately": true}, http.StatusOK, nil)
 			return before, w.status(sub)
 		},
+		{From: switchboard.SubscriptionPending, To: switchboard.SubscriptionEnded, On: subscription.OnDeleted}: func(w *world) (string, string) {
+			user := w.newUser()
+			sub, _ := w.subscribeAs(user, true)
+			before := w.status(sub)
+			w.c.Call("DELETE", "/projects/dev/users/"+user, nil, http.StatusOK, nil)
+			return before, w.status(sub)
+		},
+		{From: switchboard.SubscriptionActive, To: switchboard.SubscriptionEnded, On: subscription.OnDeleted}: func(w *world) (string, string) {
+			user := w.newUser()
+			sub, _ := w.subscribeAs(user, false)
+			before := w.status(sub)
+			w.c.Call("DELETE", "/projects/dev/users/"+user, nil, http.StatusOK, nil)
+			return before, w.status(sub)
+		},
+		{From: switchboard.SubscriptionPending, To: switchboard.SubscriptionEnded, On: subscription.OnBilling}: func(w *world) (string, string) {
+			sub, _ := w.subscribe(true)
+			before := w.status(sub)
+			w.c.Call("POST", "/projects/dev/subscriptions/"+sub+"/simulate", map[string]any{"action": "paymentFailed"}, http.StatusOK, nil)
+			return before, w.status(sub)
+		},
+		{From: switchboard.SubscriptionActive, To: switchboard.SubscriptionEnded, On: subscription.OnBilling}: func(w *world) (string, string) {
+			sub, _ := w.subscribe(false)
+			before := w.status(sub)
+			w.c.Call("POST", "/projects/dev/subscriptions/"+sub+"/simulate", map[string]any{"action": "paymentDisputed"}, http.StatusOK, nil)
+			return before, w.status(sub)
+		},
+		{From: switchboard.SubscriptionActive, To: switchboard.SubscriptionEnded, On: subscription.OnPortOut}: func(w *world) (string, string) {
+			sub, _ := w.subscribe(false)
+			before := w.status(sub)
+			var creds struct{ AccountPin string }
+			w.c.Call("POST", "/projects/dev/subscriptions/"+sub+"/portOutCredentials", nil, http.StatusCreated, &creds)
+			w.c.Call("POST", "/projects/dev/subscriptions/"+sub+"/simulate", map[string]any{"action": "portOut", "accountPin": creds.AccountPin}, http.StatusOK, nil)
+			return before, w.status(sub)
+		},
 		{From: switchboard.SubscriptionActive, To: switchboard.SubscriptionEnded, On: subscription.OnEnd}: func(w *world) (string, string) {
 			sub, _ := w.subscribe(false)
 			w.c.Call("POST", "/projects/dev/subscriptions/"+sub+"/cancel", map[string]any{}, http.StatusOK, nil)
@@ -122,10 +169,10 @@ func TestTransitionTable(t *testing.T) {
 			}
 			w.c.Call("GET", "/projects/dev/subscriptions/"+sub, nil, http.StatusOK, &s)
 			var clk struct{ Time time.Time }
-			w.c.Call("GET", "/simulator/clock", nil, http.StatusOK, &clk)
+			w.c.Call("GET", "/projects/dev/simulator/clock", nil, http.StatusOK, &clk)
 			// Just past the scheduled end (the plan's minimum term, maybe).
 			past := s.EndedAt.Sub(clk.Time) + time.Minute
-			w.c.Call("POST", "/simulator/clock/advance", map[string]any{"seconds": int(past.Seconds())}, http.StatusOK, nil)
+			w.c.Call("POST", "/projects/dev/simulator/clock/advance", map[string]any{"seconds": int(past.Seconds())}, http.StatusOK, nil)
 			return s.Status, w.status(sub)
 		},
 	}

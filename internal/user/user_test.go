@@ -45,7 +45,8 @@ func TestService(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		st := b.Open(t)
 		clk := &clock.Offset{}
-		svc := &user.Service{Store: st, Events: &eventlog.Log{Clock: clk}, Clock: clk}
+		src := clock.Same{Clock: clk}
+		svc := &user.Service{Store: st, Events: &eventlog.Log{Clock: src}, Clock: src}
 
 		invalid := []struct {
 			name string
