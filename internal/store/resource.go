@@ -157,7 +157,7 @@ func (tx *Tx) keep(k rowKey, body []byte, cols columns, locked bool) {
 	if tx.rows == nil {
 		tx.rows = make(map[rowKey]keptRow)
 	}
-	tx.rows[k] = keptRow{body: body, cols: cols, locked: locked || tx.s.backend == SQLite}
+	tx.rows[k] = keptRow{body: body, cols: cols, locked: locked || tx.s.d.singleWriter}
 }
 
 // GetUnique decodes the resource whose Unique column is key.
