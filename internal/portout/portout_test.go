@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/catalog"
 	"github.com/switchboard-dev/switchboard/internal/clock"
+	"github.com/switchboard-dev/switchboard/internal/endpoint"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/failure"
 	"github.com/switchboard-dev/switchboard/internal/porting"
@@ -52,11 +53,10 @@ func newServices(t *testing.T, b storetest.Backend) *services {
 	st := b.Open(t)
 	clk := &clock.Offset{}
 	src := clock.Same{Clock: clk}
-	log := &eventlog.Log{Clock: src}
+	log := eventlog.New(eventlog.Config{Clock: src, Endpoints: endpoint.Targets})
 	s := &services{st: st, clk: clk, users: &user.Service{Store: st, Events: log, Clock: src}}
-	s.portings = &porting.Service{Store: st, Events: log, Clock: src}
-	s.subs = &subscription.Service{Store: st, Events: log, Clock: src, Portings: s.portings}
-	s.portings.Hooks = s.subs.Hooks()
+	s.subs = subscription.New(subscription.Service{Store: st, Events: log, Clock: src}, porting.Service{Store: st, Events: log, Clock: src})
+	s.portings = s.subs.Portings
 	s.portOut = &portout.Service{Store: st, Events: log, Clock: src, Subscriptions: s.subs, Lifetime: lifetime}
 	storetest.Update(t, st, func(tx *store.Tx) error {
 		if err := catalog.SeedProviders(ctx, tx); err != nil {

@@ -43,20 +43,28 @@ type record struct {
 
 // Service runs subscriptions.
 type Service struct {
-	Store    *store.Store
-	Events   *eventlog.Log
-	Clock    clock.Source
+	Store  *store.Store
+	Events *eventlog.Log
+	Clock  clock.Source
+	// Portings is the porting service this one drives and is driven by;
+	// New sets it.
 	Portings *porting.Service
 	// Numbers assigns a phone number to a subscription without a porting;
 	// RandomNumber when nil.
 	Numbers func() string
 }
 
-// Hooks returns the porting hooks through which portings drive their
-// subscriptions: every change of the embedded porting updates the
-// subscription; completion activates it, an end (cancel, expiry) ends it.
-func (s *Service) Hooks() porting.Hooks {
-	return porting.Hooks{Changed: s.portingChanged}
+// New returns the subscription service s with its porting service p: each
+// needs the other, so they are built together. A subscription opens its
+// porting (p); every change of the porting it embeds updates it, and the
+// porting's completion activates it, an end (cancel, expiry) ends it (p's
+// Hooks, set here). s.Portings and p.Hooks are ignored; p is s.Portings
+// once built.
+func New(s Service, p porting.Service) *Service {
+	subs := &s
+	p.Hooks = porting.Hooks{Changed: subs.portingChanged}
+	subs.Portings = &p
+	return subs
 }
 
 func (s *Service) now(project string) time.Time { return clock.Second(s.Clock.For(project).Now()) }

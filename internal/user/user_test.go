@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/clock"
+	"github.com/switchboard-dev/switchboard/internal/endpoint"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/failure"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -46,7 +47,7 @@ func TestService(t *testing.T) {
 		st := b.Open(t)
 		clk := &clock.Offset{}
 		src := clock.Same{Clock: clk}
-		svc := &user.Service{Store: st, Events: &eventlog.Log{Clock: src}, Clock: src}
+		svc := &user.Service{Store: st, Events: eventlog.New(eventlog.Config{Clock: src, Endpoints: endpoint.Targets}), Clock: src}
 
 		invalid := []struct {
 			name string
