@@ -215,3 +215,80 @@ func TestTick(t *testing.T) {
 		}
 	})
 }
+
+// TestPortOut runs port-outs of a subscription's number: refused without
+// credentials, with a malformed or wrong PIN (the PIN never in the error),
+// or with expired credentials; accepted with the PIN, which ends the
+// subscription (phoneNumberPortedOut) and uses the credentials up.
+func TestPortOut(t *testing.T) {
+	ctx := context.Background()
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := newServices(t, b)
+		u, err := s.users.Create(ctx, "p", user.Params{Email: ptr("ada@example.com")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subscribe := func() string {
+			t.Helper()
+			sub, err := s.subs.Create(ctx, "p", subscription.CreateParams{User: u.ID, Plan: s.plan})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sub.ID
+		}
+		issue := func(sub string) string {
+			t.Helper()
+			c, err := s.portOut.Issue(ctx, "p", sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return *c.AccountPin
+		}
+		// wrong returns a PIN of the same length that is not pin.
+		wrong := func(pin string) string {
+			if pin[0] == '0' {
+				return "1" + pin[1:]
+			}
+			return "0" + pin[1:]
+		}
+		bare, expiring := subscribe(), subscribe()
+		oldPin := issue(expiring)
+		s.clk.Advance(lifetime + time.Minute) // expiring's credentials are past expiresAt
+		fresh := subscribe()
+		freshPin := issue(fresh)
+		tests := []struct {
+			name, sub, pin string
+			code           string
+			status         string // the subscription's status afterwards
+		}{
+			{"no credentials", bare, "123456", "portOutCredentialsNotFound", switchboard.SubscriptionActive},
+			{"no PIN", fresh, "", "fieldRequired", switchboard.SubscriptionActive},
+			{"a PIN that is no number", fresh, "12a4", "invalidAccountPin", switchboard.SubscriptionActive},
+			{"the wrong PIN", fresh, wrong(freshPin), "portingAccountPinRequiredOrInvalid", switchboard.SubscriptionActive},
+			{"expired credentials", expiring, oldPin, "portOutCredentialsExpired", switchboard.SubscriptionActive},
+			{"the PIN", fresh, freshPin, "", switchboard.SubscriptionEnded},
+			{"the PIN again: the credentials are used up", fresh, freshPin, "portOutCredentialsNotFound", switchboard.SubscriptionEnded},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				_, err := s.portOut.PortOut(ctx, "p", tt.sub, tt.pin)
+				if code(err) != tt.code {
+					t.Fatalf("PortOut = %q (%v), want %q", code(err), err, tt.code)
+				}
+				if err != nil && tt.pin != "" && strings.Contains(err.Error(), tt.pin) {
+					t.Errorf("the error %q shows the PIN", err)
+				}
+				got, err := s.subs.Get(ctx, "p", tt.sub)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Status != tt.status {
+					t.Errorf("subscription %s, want %s", got.Status, tt.status)
+				}
+				if tt.code == "" && (got.CancellationDetails == nil || got.CancellationDetails.Cause != switchboard.CausePhoneNumberPortedOut) {
+					t.Errorf("cancellation details %+v, want cause %s", got.CancellationDetails, switchboard.CausePhoneNumberPortedOut)
+				}
+			})
+		}
+	})
+}

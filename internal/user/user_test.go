@@ -3,6 +3,8 @@ package user_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/switchboard-dev/switchboard"
@@ -123,6 +125,72 @@ func TestService(t *testing.T) {
 		var data switchboard.User
 		if err := json.Unmarshal(evs[1].Data, &data); err != nil || *data.FullName != "Augusta Ada King" {
 			t.Errorf("updated event data %s, want the new name", evs[1].Data)
+		}
+	})
+}
+
+// TestDelete checks a deletion: its event, its hook in the same
+// transaction (a failing hook undoes it all), the deleted user gone from
+// Get, List and Update, and its e-mail free again.
+func TestDelete(t *testing.T) {
+	ctx := context.Background()
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		st := b.Open(t)
+		src := clock.Same{Clock: &clock.Offset{}}
+		var hooked []string
+		fail := false
+		svc := &user.Service{Store: st, Events: eventlog.New(eventlog.Config{Clock: src, Endpoints: endpoint.Targets}), Clock: src,
+			Hooks: user.Hooks{Deleted: func(ctx context.Context, tx *store.Tx, project, userID string) error {
+				if fail {
+					return errors.New("hook failed")
+				}
+				hooked = append(hooked, userID)
+				return nil
+			}}}
+		u, err := svc.Create(ctx, "p", user.Params{Email: ptr("ada@example.com")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fail = true
+		if _, err := svc.Delete(ctx, "p", u.ID); err == nil {
+			t.Fatal("Delete succeeded though its hook failed")
+		}
+		if _, err := svc.Get(ctx, "p", u.ID); err != nil {
+			t.Fatalf("after a failed deletion: %v", err)
+		}
+		fail = false
+		if _, err := svc.Delete(ctx, "p", u.ID); err != nil {
+			t.Fatal(err)
+		}
+		if len(hooked) != 1 || hooked[0] != u.ID {
+			t.Errorf("hook ran for %v, want once for %s", hooked, u.ID)
+		}
+		steps := []struct {
+			name string
+			err  error
+			want string
+		}{
+			{"Get", func() error { _, err := svc.Get(ctx, "p", u.ID); return err }(), "userNotFound"},
+			{"Update", func() error { _, err := svc.Update(ctx, "p", u.ID, user.Params{FullName: ptr("A")}); return err }(), "userNotFound"},
+			{"Delete again", func() error { _, err := svc.Delete(ctx, "p", u.ID); return err }(), "userNotFound"},
+			{"Create with the e-mail", func() error { _, err := svc.Create(ctx, "p", user.Params{Email: ptr("ada@example.com")}); return err }(), ""},
+		}
+		for _, s := range steps {
+			if code(s.err) != s.want {
+				t.Errorf("%s: %q, want %q", s.name, code(s.err), s.want)
+			}
+		}
+		list, _, err := svc.List(ctx, "p", store.Page{Limit: 10})
+		if err != nil || len(list) != 1 || list[0].ID == u.ID {
+			t.Errorf("List = %d users (%v), want only the new one", len(list), err)
+		}
+		var types []string
+		for _, ev := range events(t, st) {
+			types = append(types, ev.Type)
+		}
+		want := []string{switchboard.TypeUserCreated, switchboard.TypeUserDeleted, switchboard.TypeUserCreated}
+		if strings.Join(types, ",") != strings.Join(want, ",") {
+			t.Errorf("events %v, want %v", types, want)
 		}
 	})
 }
