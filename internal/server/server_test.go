@@ -16,9 +16,9 @@ import (
 
 var generated = regexp.MustCompile(`Generated an API key for project "dev" \(shown once\): (sk_\S+)\n`)
 
-// TestBootstrap checks the default project's API key: a configured key
-// works, a generated one is printed once and works across restarts, and a
-// key another project holds is refused.
+// TestBootstrap checks the default project's API key: a generated one is
+// printed once and works across restarts, a configured key replaces it, and
+// a key another project holds is refused.
 func TestBootstrap(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		cfg := func(key string, out *bytes.Buffer) server.Config {
@@ -44,12 +44,13 @@ func TestBootstrap(t *testing.T) {
 			key     string
 			printed bool
 			works   []string // keys that authenticate for dev afterwards
+			revoked []string // keys that no longer do
 			fails   bool     // New fails
 		}{
-			{"a restart prints no new key", "", false, []string{key}, false},
-			{"a configured key is added", "sk_test_configured", false, []string{key, "sk_test_configured"}, false},
-			{"a configured key again changes nothing", "sk_test_configured", false, []string{"sk_test_configured"}, false},
-			{"another project's key is refused", other, false, nil, true},
+			{"a restart prints no new key", "", false, []string{key}, nil, false},
+			{"a configured key replaces the generated one", "sk_test_configured", false, []string{"sk_test_configured"}, []string{key}, false},
+			{"a configured key again changes nothing", "sk_test_configured", false, []string{"sk_test_configured"}, nil, false},
+			{"another project's key is refused", other, false, nil, nil, true},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -68,6 +69,9 @@ func TestBootstrap(t *testing.T) {
 				}
 				for _, k := range tt.works {
 					servertest.NewClient(t, srv.URL(), k).Call("GET", "/projects/dev/users", nil, http.StatusOK, nil)
+				}
+				for _, k := range tt.revoked {
+					servertest.NewClient(t, srv.URL(), k).Call("GET", "/projects/dev/users", nil, http.StatusUnauthorized, nil)
 				}
 				shutdown(t, srv)
 			})
