@@ -1,6 +1,3 @@
-// Package server assembles Switchboard: the store, the services, the API,
-// the scheduler and the dispatcher, listening on one address. The binary and
-// the end-to-end tests start it the same way.
 package server
 
 import (
@@ -16,7 +13,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/api"
 	"github.com/switchboard-dev/switchboard/internal/apikey"
 	"github.com/switchboard-dev/switchboard/internal/catalog"
@@ -148,7 +144,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, Clocks: &clock.Projects{}, DeliveryClock: &clock.Offset{}}
-	s.Events = &eventlog.Log{Source: cfg.Source, Clock: s.Clocks, Delivery: s.DeliveryClock}
+	s.assembleDelivery()
 	s.Projects = &project.Service{Store: st, Clock: clock.Wall{}, Clocks: s.Clocks,
 		Seed: func(ctx context.Context, tx *store.Tx, p *project.Project) error {
 			return catalog.SeedPlans(ctx, tx, p.ID, p.CreatedAt)
@@ -158,12 +154,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	deps := api.Deps{
-		Store: st, Clock: s.Clocks, Wall: s.DeliveryClock, Events: s.Events, Logger: cfg.Logger,
-		DefaultVersion: switchboard.LatestVersion,
-		Projects:       s.Projects, APIKeys: s.APIKeys, Operator: s.isOperator,
-	}
-	if err := s.assemble(ctx, &deps); err != nil {
+	deps, err := s.assemble(ctx)
+	if err != nil {
 		st.Close()
 		return nil, err
 	}
