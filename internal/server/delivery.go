@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/switchboard-dev/switchboard/internal/api"
 	"github.com/switchboard-dev/switchboard/internal/delivery"
 	"github.com/switchboard-dev/switchboard/internal/endpoint"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
@@ -79,8 +79,8 @@ func (s *Server) metricsHandler() http.Handler {
 // error object.
 func (s *Server) operatorOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || token == "" {
+		token, ok := api.BearerToken(r)
+		if !ok {
 			writeError(w, http.StatusUnauthorized, "unauthenticated", "unauthenticated",
 				"Authenticate with the operator key: Authorization: Bearer <SWITCHBOARD_ADMIN_KEY>.")
 			return

@@ -117,7 +117,7 @@ type Server struct {
 	Projects *project.Service
 	// APIKeys manages the projects' API keys.
 	APIKeys *apikey.Service
-	// Scheduler fires the clock's timers.
+	// Scheduler fires each project's timers by that project's clock.
 	Scheduler *scheduler.Scheduler
 	// Simulator drives portings as the network provider would; nil when
 	// the simulator is off.
