@@ -90,6 +90,7 @@ func (s *Server) startBackground(ctx context.Context) {
 	}
 	s.goBackground(func() { s.Dispatcher.Run(ctx) })
 	s.goBackground(func() { s.listenDeliveries(ctx) })
+	s.goBackground(func() { s.heartbeat(ctx) })
 	s.goBackground(func() { s.APIKeys.Run(ctx) })
 	s.goBackground(func() {
 		if err := s.Projects.WatchClocks(ctx); err != nil && ctx.Err() == nil {

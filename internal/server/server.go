@@ -127,6 +127,7 @@ type Server struct {
 	// Metrics is the registry /metrics serves.
 	Metrics *prometheus.Registry
 
+	process  string // this process's ID (process.go)
 	http     *http.Server
 	listener net.Listener
 	metrics  *http.Server
@@ -139,11 +140,19 @@ type Server struct {
 // New opens the store, migrates and seeds it, and assembles the services.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.defaults()
-	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: cfg.Logger, Schema: cfg.Schema})
+	// Exclusive: on SQLite a second process fails here, before it has
+	// read or written anything.
+	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: cfg.Logger, Schema: cfg.Schema, Exclusive: true})
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, Clocks: &clock.Projects{}, DeliveryClock: &clock.Offset{}}
+	cfg.Delivery.Process = newProcessID()
+	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, Clocks: &clock.Projects{}, DeliveryClock: &clock.Offset{},
+		process: cfg.Delivery.Process}
+	if err := s.takeOverLeases(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.assembleDelivery()
 	s.Projects = &project.Service{Store: st, Clock: clock.Wall{}, Clocks: s.Clocks,
 		Seed: func(ctx context.Context, tx *store.Tx, p *project.Project) error {

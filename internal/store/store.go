@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -43,7 +44,16 @@ type Options struct {
 	// (DefaultMaxConns when zero); a pool_max_conns=N parameter in the URL
 	// sets it too. LISTEN connections come on top.
 	MaxConns int
+	// Exclusive, for SQLite, holds an OS lock on the database file while
+	// the store is open: a second exclusive store on the file, in this
+	// process or another, fails with ErrInUse before it reads or writes
+	// anything. `serve` opens its store so.
+	Exclusive bool
 }
+
+// ErrInUse is the error of opening, exclusively, a SQLite file another
+// store holds.
+var ErrInUse = errors.New("store: the SQLite database is in use by another switchboard process")
 
 // Store is a handle on the database. It is safe for concurrent use.
 type Store struct {
@@ -68,6 +78,8 @@ type Store struct {
 	writes     chan *writeReq // SQLite: transactions waiting for the writer
 	writerDone chan struct{}  // SQLite: closed when the writer has stopped
 
+	lazy       *sql.DB    // PostgreSQL: connections with synchronous_commit off (UpdateLazy)
+	lock       io.Closer  // SQLite with Options.Exclusive: the file's lock
 	writeStmts *stmtCache // SQLite: statements prepared on the write handle
 	readStmts  *stmtCache // SQLite: statements prepared on the read pool
 }
@@ -110,6 +122,13 @@ func (s *Store) openSQLite(dsn string, opts Options) error {
 	if path == "" {
 		return fmt.Errorf("store: empty SQLite path in %q", dsn)
 	}
+	if opts.Exclusive {
+		lock, err := lockFile(path)
+		if err != nil {
+			return err
+		}
+		s.lock = lock
+	}
 	sync := "NORMAL"
 	if opts.SyncFull {
 		sync = "FULL"
@@ -128,10 +147,12 @@ func (s *Store) openSQLite(dsn string, opts Options) error {
 	}
 	var err error
 	if s.write, err = open("&_txlock=immediate", 1); err != nil {
+		s.unlock()
 		return err
 	}
 	if s.read, err = open("&_txlock=deferred&_query_only=1", 4); err != nil {
 		s.write.Close()
+		s.unlock()
 		return err
 	}
 	s.writeStmts, s.readStmts = newStmtCache(s.write), newStmtCache(s.read)
@@ -175,7 +196,18 @@ func (s *Store) Close() error {
 	if s.read != nil && s.read != s.write {
 		errs = append(errs, s.read.Close())
 	}
+	if s.lazy != nil {
+		errs = append(errs, s.lazy.Close())
+	}
+	s.unlock() // after SQLite has closed the file
 	return errors.Join(errs...)
+}
+
+func (s *Store) unlock() {
+	if s.lock != nil {
+		s.lock.Close()
+		s.lock = nil
+	}
 }
 
 // Ping reports whether the database answers.
@@ -222,8 +254,28 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 	if s.d.singleWriter {
 		return s.updateSQLite(ctx, fn)
 	}
+	return s.updatePostgres(ctx, s.write, fn)
+}
+
+// UpdateLazy runs fn as Update does, in a transaction whose commit does not
+// wait for the disk: on PostgreSQL synchronous_commit is off for it, so a
+// crash of PostgreSQL (not of this process) may lose the last such commits
+// (a fraction of a second's; never one made by Update, nor one before it).
+// It is for bookkeeping that a loss cannot harm: the dispatcher's claims
+// and results, whose loss means a delivery sent again with the same
+// webhook-id, which at-least-once delivery allows. On SQLite it is Update
+// (whose commits, in WAL mode with synchronous=NORMAL, do not wait for the
+// disk either).
+func (s *Store) UpdateLazy(ctx context.Context, fn func(*Tx) error) error {
+	if s.backend == SQLite {
+		return s.updateSQLite(ctx, fn)
+	}
+	return s.updatePostgres(ctx, s.lazy, fn)
+}
+
+func (s *Store) updatePostgres(ctx context.Context, db *sql.DB, fn func(*Tx) error) error {
 	for attempt := 0; ; attempt++ {
-		err := s.run(ctx, s.write, true, fn)
+		err := s.run(ctx, db, true, fn)
 		if err != nil && attempt < maxRetries && s.d.retryable(err) {
 			select {
 			case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
