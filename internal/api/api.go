@@ -28,6 +28,8 @@ type Server struct {
 	log  *slog.Logger
 	mux  *http.ServeMux
 	keys sync.Map // key hash → apiKey
+	// patterns are the registered routes' patterns, in registration order.
+	patterns []string
 }
 
 // Handler serves one authenticated request and returns the status and the
@@ -69,6 +71,7 @@ func (s *Server) Mux() *http.ServeMux { return s.mux }
 // Handle registers an authenticated route. A pattern with a {project}
 // wildcard answers 404 for any project but the caller's.
 func (s *Server) Handle(pattern string, h Handler) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		key, err := s.authenticate(r)
 		if err != nil {

@@ -1,0 +1,203 @@
+// Package contracttest holds tests to the published contracts: a transport
+// that validates every response a test receives against the OpenAPI
+// document (kin-openapi), and a validator of rendered events against their
+// JSON Schemas (santhosh-tekuri/jsonschema, draft 2020-12).
+package contracttest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/switchboard-dev/switchboard/internal/contract"
+)
+
+// LoadOpenAPI loads and validates the generated OpenAPI document with
+// kin-openapi.
+func LoadOpenAPI(ctx context.Context) (*openapi3.T, error) {
+	files, err := contract.Files()
+	if err != nil {
+		return nil, err
+	}
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(files[contract.OpenAPIFile])
+	if err != nil {
+		return nil, fmt.Errorf("contracttest: load OpenAPI: %w", err)
+	}
+	if err := doc.Validate(ctx, openapi3.IsOpenAPI31OrLater()); err != nil {
+		return nil, fmt.Errorf("contracttest: OpenAPI document is invalid: %w", err)
+	}
+	return doc, nil
+}
+
+// Transport wraps an http.RoundTripper and validates every response it
+// carries against the OpenAPI document: its status must be one the
+// operation documents and its body must match that status's schema. A
+// request the document has no operation for is a failure too.
+type Transport struct {
+	Base   http.RoundTripper
+	t      testing.TB
+	router routers.Router
+
+	mu sync.Mutex
+	// Checked counts the validated responses by operation ID.
+	Checked map[string]int
+}
+
+// NewTransport returns a validating transport over base
+// (http.DefaultTransport when nil); failures are reported with t.Errorf.
+func NewTransport(t testing.TB, base http.RoundTripper) *Transport {
+	t.Helper()
+	doc, err := LoadOpenAPI(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Servers = nil // match the test server's address
+	router, err := legacy.NewRouter(doc, openapi3.IsOpenAPI31OrLater())
+	if err != nil {
+		t.Fatalf("contracttest: router: %v", err)
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &Transport{Base: base, t: t, router: router, Checked: map[string]int{}}
+}
+
+// RoundTrip sends the request and validates the response.
+func (tr *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := tr.Base.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	body, rerr := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if rerr != nil {
+		return resp, nil
+	}
+	if err := tr.validate(req, resp, body); err != nil {
+		tr.t.Errorf("contract: %s %s answered %d, which the OpenAPI document does not allow: %v\nbody: %.600s",
+			req.Method, req.URL.RequestURI(), resp.StatusCode, err, body)
+	}
+	return resp, nil
+}
+
+func (tr *Transport) validate(req *http.Request, resp *http.Response, body []byte) error {
+	route, params, err := tr.router.FindRoute(req)
+	if err != nil {
+		// A path no route matches gets the catch-all's error object.
+		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed {
+			var e struct {
+				Object string `json:"object"`
+			}
+			if json.Unmarshal(body, &e) != nil || e.Object != "error" {
+				return fmt.Errorf("no operation, and the answer is not the error object")
+			}
+			return nil
+		}
+		return fmt.Errorf("no operation: %w", err)
+	}
+	tr.mu.Lock()
+	tr.Checked[route.Operation.OperationID]++
+	tr.mu.Unlock()
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{
+			Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+		},
+		Status: resp.StatusCode,
+		Header: resp.Header,
+		Options: &openapi3filter.Options{
+			IncludeResponseStatus: true, MultiError: true,
+		},
+	}
+	in.SetBodyBytes(body)
+	return openapi3filter.ValidateResponse(req.Context(), in)
+}
+
+// Client returns an HTTP client whose every response is validated.
+func Client(t testing.TB) (*http.Client, *Transport) {
+	tr := NewTransport(t, nil)
+	return &http.Client{Transport: tr}, tr
+}
+
+// Events validates rendered events against the JSON Schema of their type
+// in their version.
+type Events struct {
+	schemas map[string]*jsonschema.Schema // by type + " " + version
+}
+
+// NewEvents compiles every event schema, each checked against the 2020-12
+// meta-schema as it compiles.
+func NewEvents() (*Events, error) {
+	files, err := contract.Files()
+	if err != nil {
+		return nil, err
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	ev := &Events{schemas: map[string]*jsonschema.Schema{}}
+	var keys []string
+	for name := range files {
+		if strings.HasPrefix(name, contract.SchemasDir+"/") {
+			keys = append(keys, name)
+		}
+	}
+	slices.Sort(keys)
+	for _, name := range keys {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(files[name]))
+		if err != nil {
+			return nil, fmt.Errorf("contracttest: %s: %w", name, err)
+		}
+		id, _ := doc.(map[string]any)["$id"].(string)
+		if err := c.AddResource(id, doc); err != nil {
+			return nil, fmt.Errorf("contracttest: %s: %w", name, err)
+		}
+		s, err := c.Compile(id)
+		if err != nil {
+			return nil, fmt.Errorf("contracttest: compile %s: %w", name, err)
+		}
+		rest := strings.TrimSuffix(strings.TrimPrefix(name, contract.SchemasDir+"/"), ".json")
+		version, typ, _ := strings.Cut(rest, "/")
+		ev.schemas[typ+" "+version] = s
+	}
+	return ev, nil
+}
+
+// Validate validates a rendered event against the schema of the type and
+// version it names.
+func (e *Events) Validate(raw []byte) error {
+	var head struct {
+		Type    string `json:"type"`
+		Version string `json:"version"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return fmt.Errorf("contracttest: not an event: %w", err)
+	}
+	s, ok := e.schemas[head.Type+" "+head.Version]
+	if !ok {
+		return fmt.Errorf("contracttest: no schema for %s in version %q", head.Type, head.Version)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	if err := s.Validate(inst); err != nil {
+		return fmt.Errorf("%s %s: %w", head.Type, head.Version, err)
+	}
+	return nil
+}
