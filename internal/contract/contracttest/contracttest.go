@@ -48,8 +48,9 @@ func LoadOpenAPI(ctx context.Context) (*openapi3.T, error) {
 // operation documents and its body must match that status's schema. A
 // request the document has no operation for is a failure too.
 type Transport struct {
-	Base   http.RoundTripper
-	t      testing.TB
+	Base http.RoundTripper
+	// Report receives each failure; the test's Errorf by default.
+	Report func(format string, args ...any)
 	router routers.Router
 
 	mu sync.Mutex
@@ -73,7 +74,7 @@ func NewTransport(t testing.TB, base http.RoundTripper) *Transport {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return &Transport{Base: base, t: t, router: router, Checked: map[string]int{}}
+	return &Transport{Base: base, Report: t.Errorf, router: router, Checked: map[string]int{}}
 }
 
 // RoundTrip sends the request and validates the response.
@@ -89,7 +90,7 @@ func (tr *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	if err := tr.validate(req, resp, body); err != nil {
-		tr.t.Errorf("contract: %s %s answered %d, which the OpenAPI document does not allow: %v\nbody: %.600s",
+		tr.Report("contract: %s %s answered %d, which the OpenAPI document does not allow: %v\nbody: %.600s",
 			req.Method, req.URL.RequestURI(), resp.StatusCode, err, body)
 	}
 	return resp, nil
