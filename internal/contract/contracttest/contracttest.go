@@ -25,6 +25,15 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/contract"
 )
 
+func init() {
+	// The API reference is HTML: its body is a string to the validator.
+	openapi3filter.RegisterBodyDecoder("text/html", func(body io.Reader, _ http.Header, _ *openapi3.SchemaRef,
+		_ openapi3filter.EncodingFn) (any, error) {
+		b, err := io.ReadAll(body)
+		return string(b), err
+	})
+}
+
 // LoadOpenAPI loads and validates the generated OpenAPI document with
 // kin-openapi.
 func LoadOpenAPI(ctx context.Context) (*openapi3.T, error) {

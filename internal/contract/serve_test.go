@@ -1,0 +1,166 @@
+package contract_test
+
+import (
+	"encoding/json"
+	"io"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/internal/contract"
+	"github.com/switchboard-dev/switchboard/internal/contract/contracttest"
+	"github.com/switchboard-dev/switchboard/internal/server"
+	"github.com/switchboard-dev/switchboard/internal/server/servertest"
+)
+
+// TestServed fetches the published documents from a running server, with
+// no key, through the validating client.
+func TestServed(t *testing.T) {
+	srv := servertest.Start(t, server.Config{DB: filepath.Join(t.TempDir(), "db.sqlite"), APIKey: "sk_test_served"})
+	client, _ := contracttest.Client(t)
+	files, err := contract.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string, want int) (string, []byte) {
+		t.Helper()
+		resp, err := client.Get(srv.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != want {
+			t.Fatalf("GET %s: %d, want %d: %s", path, resp.StatusCode, want, b)
+		}
+		return resp.Header.Get("Content-Type"), b
+	}
+	tests := []struct {
+		path, file, contentType string
+	}{
+		{"/openapi.json", contract.OpenAPIFile, "application/json"},
+		{"/asyncapi.json", contract.AsyncAPIFile, "application/json"},
+		{"/schemas/events/com.gigs.porting.declined", contract.EventSchemaFile(switchboard.TypePortingDeclined, switchboard.LatestVersion), "application/schema+json"},
+		{"/schemas/events/com.gigs.porting.updated?version=2024-08-29", contract.EventSchemaFile(switchboard.TypePortingUpdated, "2024-08-29"), "application/schema+json"},
+	}
+	for _, tt := range tests {
+		ct, b := get(tt.path, 200)
+		if ct != tt.contentType || string(b) != string(files[tt.file]) {
+			t.Errorf("GET %s: %s, not the committed %s", tt.path, ct, tt.file)
+		}
+	}
+	errs := []struct {
+		path   string
+		status int
+		code   string
+	}{
+		{"/schemas/events/com.gigs.porting.teleported", 404, "eventTypeNotFound"},
+		{"/schemas/events/com.gigs.porting.declined?version=2020-01-01", 422, "invalidVersion"},
+	}
+	for _, tt := range errs {
+		_, b := get(tt.path, tt.status)
+		var e map[string]string
+		if err := json.Unmarshal(b, &e); err != nil || e["object"] != "error" || e["code"] != tt.code {
+			t.Errorf("GET %s: %s, want the error object with code %s", tt.path, b, tt.code)
+		}
+	}
+
+	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+		get(p, 200)
+	}
+
+	ct, page := get("/docs", 200)
+	if !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("/docs: content type %s", ct)
+	}
+	html := string(page)
+	for _, op := range contract.Operations {
+		if !strings.Contains(html, `id="`+op.ID+`"`) {
+			t.Errorf("/docs lacks the operation %s", op.ID)
+		}
+	}
+	for _, typ := range switchboard.EventTypes {
+		if !strings.Contains(html, `id="hook-`+typ+`"`) {
+			t.Errorf("/docs lacks the event type %s", typ)
+		}
+	}
+	// Offline: nothing is loaded from another host.
+	if m := regexp.MustCompile(`(?i)<(script|link|img)[^>]+(src|href)="(https?:)?//`).FindString(html); m != "" {
+		t.Errorf("/docs loads from the network: %s", m)
+	}
+}
+
+// TestAsyncAPI checks the AsyncAPI document's structure: version 3.0, one
+// message per event type, each reachable from the channel and the
+// operation, and every local reference resolving.
+func TestAsyncAPI(t *testing.T) {
+	files, err := contract.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(files[contract.AsyncAPIFile], &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc["asyncapi"] != "3.0.0" {
+		t.Fatalf("asyncapi %v", doc["asyncapi"])
+	}
+	messages := doc["components"].(map[string]any)["messages"].(map[string]any)
+	var names []string
+	for _, m := range messages {
+		names = append(names, m.(map[string]any)["name"].(string))
+	}
+	if len(names) != len(switchboard.EventTypes) {
+		t.Errorf("%d messages, want one per event type (%d)", len(names), len(switchboard.EventTypes))
+	}
+	for _, typ := range switchboard.EventTypes {
+		if !strings.Contains(strings.Join(names, " ")+" ", typ+" ") {
+			t.Errorf("no message for %s", typ)
+		}
+	}
+	op := doc["operations"].(map[string]any)["deliverEvent"].(map[string]any)
+	if n := len(op["messages"].([]any)); n != len(messages) {
+		t.Errorf("the operation sends %d messages, want %d", n, len(messages))
+	}
+	// Every $ref resolves within the document.
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if ref, ok := v["$ref"].(string); ok {
+				if resolve(doc, ref) == nil {
+					t.Errorf("$ref %s does not resolve", ref)
+				}
+			}
+			for _, c := range v {
+				walk(c)
+			}
+		case []any:
+			for _, c := range v {
+				walk(c)
+			}
+		}
+	}
+	walk(doc)
+}
+
+func resolve(doc map[string]any, ref string) any {
+	path, ok := strings.CutPrefix(ref, "#/")
+	if !ok {
+		return nil
+	}
+	var cur any = doc
+	for _, part := range strings.Split(path, "/") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")]
+	}
+	return cur
+}
