@@ -136,7 +136,10 @@ var annotations = map[reflect.Type]map[string]note{
 		"user":         idOf(id.User),
 	},
 	reflect.TypeFor[switchboard.Address](): {
-		"country": country,
+		"city":       {required: true},
+		"country":    {required: true, pattern: country.pattern, description: country.description},
+		"line1":      {required: true},
+		"postalCode": {required: true},
 	},
 	reflect.TypeFor[switchboard.ServiceProvider](): {
 		"":       {description: "A carrier a number can be ported from, with the recipient network providers it can port to."},

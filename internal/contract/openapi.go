@@ -264,9 +264,7 @@ func (g *generator) operation(op Operation) (Schema, error) {
 		o["parameters"] = params
 	}
 	if op.Request != nil {
-		if op.RequestName != "" {
-			g.rename[op.Request] = op.RequestName
-		}
+		g.rename[op.Request] = strings.ToUpper(op.ID[:1]) + op.ID[1:] + "Request"
 		s := g.schema(op.Request, request)
 		required := false
 		if def, ok := g.defs[g.nameOf(op.Request, request)]; ok {

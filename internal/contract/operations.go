@@ -43,10 +43,10 @@ type Operation struct {
 	// Description adds to the summary.
 	Description string
 	Auth        Auth
-	// Request is the request body's type; nil when the operation takes none.
+	// Request is the request body's type; nil when the operation takes
+	// none. Its schema is named for the operation (createPorting →
+	// CreatePortingRequest).
 	Request reflect.Type
-	// RequestName names the request body's schema.
-	RequestName string
 	// Response is the type of a success body; for a List, of its items.
 	Response reflect.Type
 	// ResponseSchema names a schema built elsewhere (the event envelope)
@@ -95,18 +95,18 @@ func anys(s []string) []any {
 var Operations = []Operation{
 	// Users.
 	{Method: "POST", Path: "/projects/{project}/users", ID: "createUser", Tag: "Users", Summary: "Create a user",
-		Request: typeOf[user.Params](), RequestName: "CreateUserParams", Response: typeOf[switchboard.User](), Status: 201, Conflict: true},
+		Request: typeOf[user.Params](), Response: typeOf[switchboard.User](), Status: 201, Conflict: true},
 	{Method: "GET", Path: "/projects/{project}/users", ID: "listUsers", Tag: "Users", Summary: "List users",
 		Response: typeOf[switchboard.User](), List: true},
 	{Method: "GET", Path: "/projects/{project}/users/{id}", ID: "getUser", Tag: "Users", Summary: "Retrieve a user",
 		Response: typeOf[switchboard.User]()},
 	{Method: "PATCH", Path: "/projects/{project}/users/{id}", ID: "updateUser", Tag: "Users", Summary: "Update a user",
-		Request: typeOf[user.Params](), RequestName: "UpdateUserParams", Response: typeOf[switchboard.User](), Conflict: true},
+		Request: typeOf[user.Params](), Response: typeOf[switchboard.User](), Conflict: true},
 
 	// Portings.
 	{Method: "POST", Path: "/projects/{project}/portings", ID: "createPorting", Tag: "Portings", Summary: "Create a porting",
 		Description: "Creates a draft porting of a phone number from a donor carrier.",
-		Request:     typeOf[porting.CreateParams](), RequestName: "CreatePortingParams", Response: typeOf[switchboard.Porting](), Status: 201, Conflict: true},
+		Request:     typeOf[porting.CreateParams](), Response: typeOf[switchboard.Porting](), Status: 201, Conflict: true},
 	{Method: "GET", Path: "/projects/{project}/portings", ID: "listPortings", Tag: "Portings", Summary: "List portings",
 		Response: typeOf[switchboard.Porting](), List: true,
 		Query: []Param{statusParam(switchboard.PortingDraft, switchboard.PortingPending, switchboard.PortingInformationRequired,
@@ -117,7 +117,7 @@ var Operations = []Operation{
 		Response: typeOf[switchboard.Porting]()},
 	{Method: "PATCH", Path: "/projects/{project}/portings/{id}", ID: "updatePorting", Tag: "Portings", Summary: "Update a porting",
 		Description: "Updating a declined or informationRequired porting with corrected details retries it.",
-		Request:     typeOf[porting.UpdateParams](), RequestName: "UpdatePortingParams", Response: typeOf[switchboard.Porting](), Conflict: true},
+		Request:     typeOf[porting.UpdateParams](), Response: typeOf[switchboard.Porting](), Conflict: true},
 	{Method: "POST", Path: "/projects/{project}/portings/{id}/cancel", ID: "cancelPorting", Tag: "Portings", Summary: "Cancel a porting",
 		Response: typeOf[switchboard.Porting](), Conflict: true},
 	{Method: "DELETE", Path: "/projects/{project}/portings/{id}", ID: "deletePorting", Tag: "Portings", Summary: "Delete a draft porting",
@@ -130,7 +130,7 @@ var Operations = []Operation{
 	// Subscriptions.
 	{Method: "POST", Path: "/projects/{project}/subscriptions", ID: "createSubscription", Tag: "Subscriptions", Summary: "Create a subscription",
 		Description: "With a porting, the subscription waits for the porting to complete; without one it activates at once with a new number.",
-		Request:     typeOf[subscription.CreateParams](), RequestName: "CreateSubscriptionParams", Response: typeOf[switchboard.Subscription](), Status: 201, Conflict: true},
+		Request:     typeOf[subscription.CreateParams](), Response: typeOf[switchboard.Subscription](), Status: 201, Conflict: true},
 	{Method: "GET", Path: "/projects/{project}/subscriptions", ID: "listSubscriptions", Tag: "Subscriptions", Summary: "List subscriptions",
 		Response: typeOf[switchboard.Subscription](), List: true,
 		Query: []Param{statusParam(switchboard.SubscriptionPending, switchboard.SubscriptionActive, switchboard.SubscriptionEnded), userParam}},
@@ -138,7 +138,7 @@ var Operations = []Operation{
 		Response: typeOf[switchboard.Subscription]()},
 	{Method: "POST", Path: "/projects/{project}/subscriptions/{id}/cancel", ID: "cancelSubscription", Tag: "Subscriptions", Summary: "Cancel a subscription",
 		Description: "At the end of the current period (it can be resumed until then), or immediately and for good.",
-		Request:     typeOf[subscription.CancelParams](), RequestName: "CancelSubscriptionParams", Response: typeOf[switchboard.Subscription](), Conflict: true},
+		Request:     typeOf[subscription.CancelParams](), Response: typeOf[switchboard.Subscription](), Conflict: true},
 	{Method: "POST", Path: "/projects/{project}/subscriptions/{id}/resume", ID: "resumeSubscription", Tag: "Subscriptions", Summary: "Resume a subscription",
 		Description: "Undoes a scheduled cancellation before the subscription ends.",
 		Response:    typeOf[switchboard.Subscription](), Conflict: true},
@@ -152,7 +152,7 @@ var Operations = []Operation{
 		Response: typeOf[switchboard.ServiceProvider](), List: true,
 		Query: []Param{{Name: "recipientProvider", Description: "Only carriers that can port to this network provider.", Schema: Schema{"type": "string"}}}},
 	{Method: "POST", Path: "/projects/{project}/plans", ID: "createPlan", Tag: "Catalog", Summary: "Create a plan",
-		Request: typeOf[catalog.PlanParams](), RequestName: "CreatePlanParams", Response: typeOf[switchboard.Plan](), Status: 201},
+		Request: typeOf[catalog.PlanParams](), Response: typeOf[switchboard.Plan](), Status: 201},
 	{Method: "GET", Path: "/projects/{project}/plans", ID: "listPlans", Tag: "Catalog", Summary: "List plans",
 		Response: typeOf[switchboard.Plan](), List: true, Query: []Param{{Name: "status", Description: "Only plans with this status.", Schema: Schema{"type": "string"}}}},
 	{Method: "GET", Path: "/projects/{project}/plans/{id}", ID: "getPlan", Tag: "Catalog", Summary: "Retrieve a plan",
@@ -179,14 +179,14 @@ var Operations = []Operation{
 	// Webhook endpoints.
 	{Method: "POST", Path: "/projects/{project}/webhookEndpoints", ID: "createWebhookEndpoint", Tag: "Webhook endpoints",
 		Summary: "Create a webhook endpoint", Description: "The response shows the signing secret, once.",
-		Request: typeOf[endpoint.Input](), RequestName: "CreateWebhookEndpointParams", Response: typeOf[api.EndpointObject](), Status: 201, ShowsSecret: true},
+		Request: typeOf[endpoint.Input](), Response: typeOf[api.EndpointObject](), Status: 201, ShowsSecret: true},
 	{Method: "GET", Path: "/projects/{project}/webhookEndpoints", ID: "listWebhookEndpoints", Tag: "Webhook endpoints",
 		Summary: "List webhook endpoints", Response: typeOf[api.EndpointObject](), List: true},
 	{Method: "GET", Path: "/projects/{project}/webhookEndpoints/{id}", ID: "getWebhookEndpoint", Tag: "Webhook endpoints",
 		Summary: "Retrieve a webhook endpoint", Response: typeOf[api.EndpointObject]()},
 	{Method: "PATCH", Path: "/projects/{project}/webhookEndpoints/{id}", ID: "updateWebhookEndpoint", Tag: "Webhook endpoints",
 		Summary: "Update a webhook endpoint", Description: `{"status":"enabled"} resumes a disabled endpoint.`,
-		Request: typeOf[endpoint.Patch](), RequestName: "UpdateWebhookEndpointParams", Response: typeOf[api.EndpointObject]()},
+		Request: typeOf[endpoint.Patch](), Response: typeOf[api.EndpointObject]()},
 	{Method: "DELETE", Path: "/projects/{project}/webhookEndpoints/{id}", ID: "deleteWebhookEndpoint", Tag: "Webhook endpoints",
 		Summary: "Delete a webhook endpoint", Response: typeOf[api.EndpointObject]()},
 	{Method: "POST", Path: "/projects/{project}/webhookEndpoints/{id}/rotateSecret", ID: "rotateWebhookEndpointSecret", Tag: "Webhook endpoints",

@@ -126,7 +126,7 @@ func (g *generator) nameOf(t reflect.Type, m mode) string {
 	if name == "" {
 		return ""
 	}
-	if m == request && !strings.HasSuffix(name, "Params") && !strings.HasSuffix(name, "Input") && !strings.HasSuffix(name, "Patch") {
+	if m == request {
 		name += "Input"
 	}
 	return name
