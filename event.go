@@ -78,6 +78,8 @@ const (
 
 	TypeUserCreated = "com.gigs.user.created"
 	TypeUserUpdated = "com.gigs.user.updated"
+
+	TypeAPIKeyCreated = "com.gigs.apiKey.created"
 )
 
 // EventTypes lists every event type the platform emits.
@@ -90,4 +92,5 @@ var EventTypes = []string{
 	TypeSubscriptionUpdated,
 	TypePortOutCredentialsIssued,
 	TypeUserCreated, TypeUserUpdated,
+	TypeAPIKeyCreated,
 }

@@ -25,8 +25,8 @@ const typePrefix = "com.gigs."
 // type names. It encodes to JSON exactly as the embedded Event does.
 type ParsedEvent struct {
 	Event
-	// Resource is the decoded Data: a *Porting, *Subscription, *User or
-	// *PortOutCredentials. It is nil for event types this package does not
+	// Resource is the decoded Data: a *Porting, *Subscription, *User,
+	// *PortOutCredentials or *APIKey. It is nil for event types this package does not
 	// know; their data stays available, undecoded, in Event.Data.
 	Resource any `json:"-"`
 }
@@ -115,6 +115,9 @@ func decodeResource(eventType string, data json.RawMessage) (any, error) {
 	case "portOutCredentials":
 		c := new(PortOutCredentials)
 		res, object = c, &c.Object
+	case "apiKey":
+		k := new(APIKey)
+		res, object = k, &k.Object
 	default:
 		return nil, nil
 	}
@@ -146,6 +149,13 @@ func (e *ParsedEvent) Subscription() (*Subscription, bool) {
 func (e *ParsedEvent) User() (*User, bool) {
 	u, ok := e.Resource.(*User)
 	return u, ok
+}
+
+// APIKey returns the event's API key (its token redacted), and whether it
+// carries one.
+func (e *ParsedEvent) APIKey() (*APIKey, bool) {
+	k, ok := e.Resource.(*APIKey)
+	return k, ok
 }
 
 // PortOutCredentials returns the event's port-out credentials, and whether it

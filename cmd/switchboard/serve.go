@@ -51,6 +51,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg server.Config
 	fs := newFlags("serve", stderr)
 	serverFlags(&cfg, fs)
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("SWITCHBOARD_METRICS_ADDR", ""),
+		"serve /metrics, without authentication, on this address of its own; when empty /metrics is served beside the API and requires the operator key (SWITCHBOARD_METRICS_ADDR)")
 	fs.DurationVar(&cfg.SimulatorDelay, "simulator-delay", envDuration("SWITCHBOARD_SIMULATOR_DELAY", 0),
 		"how long the simulator waits before each step it takes (default 2s) (SWITCHBOARD_SIMULATOR_DELAY)")
 	fs.DurationVar(&cfg.PortingTimeout, "porting-timeout", envDuration("SWITCHBOARD_PORTING_TIMEOUT", porting.DefaultTimeout),
@@ -83,6 +85,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		debug.SetGCPercent(200)
 	}
 	cfg.APIKey = env("SWITCHBOARD_API_KEY", "")
+	cfg.AdminKey = env("SWITCHBOARD_ADMIN_KEY", "")
 	cfg.Logger, cfg.Out = log, stdout
 	switch cfg.Simulator {
 	case "true", "on":

@@ -47,6 +47,17 @@ var scenarios = map[string]scenario{
 		return u.ID, err
 	}},
 
+	switchboard.TypeAPIKeyCreated: {"create an API key, revoke it", func(ctx context.Context, t *triggerRun) (string, error) {
+		k, err := t.c.CreateAPIKey(ctx, "switchboard trigger", nil)
+		if err != nil {
+			return "", err
+		}
+		t.note("apiKey", k.ID)
+		// The key served only to fire the event: it must not stay valid.
+		_, err = t.c.RevokeAPIKey(ctx, k.ID)
+		return k.ID, err
+	}},
+
 	switchboard.TypePortingCreated: {"create a draft porting", func(ctx context.Context, t *triggerRun) (string, error) {
 		p, err := t.porting(ctx, true)
 		return p.ID, err

@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/switchboard-dev/switchboard"
@@ -27,9 +26,10 @@ type Server struct {
 	deps Deps
 	log  *slog.Logger
 	mux  *http.ServeMux
-	keys sync.Map // key hash → apiKey
 	// patterns are the registered routes' patterns, in registration order.
 	patterns []string
+	// operatorOnly are the patterns only the operator key may call.
+	operatorOnly map[string]bool
 }
 
 // Handler serves one authenticated request and returns the status and the
@@ -39,8 +39,11 @@ type Handler func(c *Call) (int, any, error)
 // Call is one authenticated request.
 type Call struct {
 	R *http.Request
-	// Project is the project of the caller's key.
+	// Project is the project of the caller's key, or the project of the
+	// path when the operator key calls ("" on routes of no project).
 	Project string
+	// Operator is set when the caller holds the operator key.
+	Operator bool
 	// Ctx carries the actor the changes are attributed to.
 	Ctx context.Context
 	// ShowsSecret is set by a handler whose success shows a secret (a PIN,
@@ -68,22 +71,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // Mux returns the router, for routes served beside the API (health, metrics).
 func (s *Server) Mux() *http.ServeMux { return s.mux }
 
-// Handle registers an authenticated route. A pattern with a {project}
-// wildcard answers 404 for any project but the caller's.
+// Handle registers an authenticated route, open to the operator key and to
+// project keys. A pattern with a {project} wildcard answers 404 for any
+// project but a project key's own, and for a project that does not exist.
 func (s *Server) Handle(pattern string, h Handler) {
+	s.handle(pattern, false, h)
+}
+
+// HandleOperator registers a route only the operator key may call; a
+// project key gets 403 operatorKeyRequired.
+func (s *Server) HandleOperator(pattern string, h Handler) {
+	s.handle(pattern, true, h)
+}
+
+func (s *Server) handle(pattern string, operatorOnly bool, h Handler) {
 	s.patterns = append(s.patterns, pattern)
+	if operatorOnly {
+		if s.operatorOnly == nil {
+			s.operatorOnly = map[string]bool{}
+		}
+		s.operatorOnly[pattern] = true
+	}
+	withProject := strings.Contains(pattern, "{project}")
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		key, err := s.authenticate(r)
+		c, err := s.authenticate(r, operatorOnly, withProject)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		if p := r.PathValue("project"); strings.Contains(pattern, "{project}") && p != key.Project {
-			s.writeError(w, r, failure.New(failure.NotFound, "projectNotFound", "The project %s was not found.", p))
-			return
-		}
-		c := &Call{R: r, Project: key.Project,
-			Ctx: eventlog.WithActor(r.Context(), switchboard.Actor{Type: switchboard.ActorAPIKey, APIKey: key.ID})}
 		if r.Method == http.MethodPost && r.Header.Get("Idempotency-Key") != "" {
 			s.idempotent(w, c, h)
 			return
@@ -97,53 +112,53 @@ func (s *Server) Handle(pattern string, h Handler) {
 	})
 }
 
+// authenticate finds who calls — a project key, or the operator key — and
+// whether they may call the route.
+func (s *Server) authenticate(r *http.Request, operatorOnly, withProject bool) (*Call, error) {
+	auth := r.Header.Get("Authorization")
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || token == "" {
+		return nil, failure.New(failure.Unauthenticated, "unauthenticated", "Authenticate with an API key: Authorization: Bearer <key>.")
+	}
+	path := r.PathValue("project")
+	key, err := s.deps.APIKeys.Authenticate(r.Context(), token)
+	if err == nil {
+		if operatorOnly {
+			return nil, operatorRequired()
+		}
+		if withProject && path != key.Project {
+			return nil, failure.New(failure.NotFound, "projectNotFound", "The project %s was not found.", path)
+		}
+		return &Call{R: r, Project: key.Project,
+			Ctx: eventlog.WithActor(r.Context(), switchboard.Actor{Type: switchboard.ActorAPIKey, APIKey: key.ID})}, nil
+	}
+	if !failure.Is(err, failure.Unauthenticated, "") {
+		return nil, err
+	}
+	if operator, oerr := s.deps.Operator(r.Context(), token); oerr != nil {
+		return nil, oerr
+	} else if !operator {
+		return nil, err
+	}
+	if withProject {
+		if _, err := s.deps.Projects.Mode(r.Context(), path); err != nil {
+			return nil, err
+		}
+	}
+	return &Call{R: r, Project: path, Operator: true,
+		Ctx: eventlog.WithActor(r.Context(), switchboard.Actor{Type: switchboard.ActorSystem})}, nil
+}
+
+func operatorRequired() error {
+	return failure.New(failure.PermissionDenied, "operatorKeyRequired", "Only the operator key (SWITCHBOARD_ADMIN_KEY) may do this.")
+}
+
 func (s *Server) write(w http.ResponseWriter, status int, body any) {
 	if raw, ok := body.([]byte); ok {
 		writeRaw(w, status, raw)
 		return
 	}
 	writeJSON(w, status, body)
-}
-
-// APIKey is a project's API key as stored (the key's hash, never the key).
-type APIKey struct {
-	ID        string    `json:"id"`
-	Project   string    `json:"project"`
-	Hash      string    `json:"hash"`
-	CreatedAt time.Time `json:"createdAt"`
-}
-
-// APIKeyKind is the store kind of API keys, kept outside any project.
-const APIKeyKind = "apiKey"
-
-// HashKey returns the stored hash of an API key.
-func HashKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
-}
-
-func (s *Server) authenticate(r *http.Request) (APIKey, error) {
-	auth := r.Header.Get("Authorization")
-	token, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok || token == "" {
-		return APIKey{}, failure.New(failure.Unauthenticated, "unauthenticated", "Authenticate with an API key: Authorization: Bearer <key>.")
-	}
-	hash := HashKey(token)
-	if k, ok := s.keys.Load(hash); ok {
-		return k.(APIKey), nil
-	}
-	var key APIKey
-	err := s.deps.Store.View(r.Context(), func(tx *store.Tx) error {
-		return tx.GetUnique(r.Context(), APIKeyKind, "", hash, &key)
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return APIKey{}, failure.New(failure.Unauthenticated, "invalidApiKey", "The API key is not valid.")
-	}
-	if err != nil {
-		return APIKey{}, err
-	}
-	s.keys.Store(hash, key)
-	return key, nil
 }
 
 // abandonAfter is how long an idempotency key may stay reserved by a
@@ -167,7 +182,7 @@ func (s *Server) idempotent(w http.ResponseWriter, c *Call, h Handler) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
 	hash := hex.EncodeToString(sum[:])
-	now := s.deps.Clock.Now()
+	now := s.deps.Wall.Now()
 	var replay *store.Idempotent
 	err = s.deps.Store.Update(r.Context(), func(tx *store.Tx) error {
 		prev, err := tx.Idempotent(r.Context(), c.Project, key)

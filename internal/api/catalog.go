@@ -74,7 +74,7 @@ func (s *Server) createPlan(c *Call) (int, any, error) {
 	if err := decode(c.R, &p); err != nil {
 		return 0, nil, err
 	}
-	plan, err := catalog.NewPlan(p, clock.Second(s.deps.Clock.Now()))
+	plan, err := catalog.NewPlan(p, clock.Second(s.deps.Clock.For(c.Project).Now()))
 	if err != nil {
 		return 0, nil, err
 	}

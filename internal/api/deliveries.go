@@ -145,7 +145,7 @@ func (s *Server) recoverEndpoint(c *Call) (int, any, error) {
 	if in.Since == nil {
 		return 0, nil, required("since")
 	}
-	if in.Since.After(s.deps.Clock.Now()) {
+	if in.Since.After(s.deps.Wall.Now()) {
 		return 0, nil, failure.New(failure.Invalid, "invalidSince", "The field since must not be in the future.")
 	}
 	id := c.R.PathValue("id")

@@ -5,12 +5,14 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/apikey"
 	"github.com/switchboard-dev/switchboard/internal/clock"
 	"github.com/switchboard-dev/switchboard/internal/delivery"
 	"github.com/switchboard-dev/switchboard/internal/endpoint"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/porting"
 	"github.com/switchboard-dev/switchboard/internal/portout"
+	"github.com/switchboard-dev/switchboard/internal/project"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/subscription"
 	"github.com/switchboard-dev/switchboard/internal/user"
@@ -19,8 +21,12 @@ import (
 // Deps are what the API serves. Each area of the API reads the services it
 // needs from here.
 type Deps struct {
-	Store  *store.Store
-	Clock  clock.Clock
+	Store *store.Store
+	// Clock tells each project's time.
+	Clock clock.Source
+	// Wall is the server's own clock (idempotency keys, webhook
+	// delivery), which no test clock moves.
+	Wall   clock.Clock
 	Events *eventlog.Log
 	Logger *slog.Logger
 	// DefaultVersion is the version events are rendered in when a request
@@ -36,15 +42,26 @@ type Deps struct {
 	Endpoints  *endpoint.Service
 	Deliveries *delivery.Queue
 
-	// Simulator serves the network-provider simulator's endpoints.
+	// Projects manages the projects and their test clocks.
+	Projects *project.Service
+	// APIKeys manages and authenticates the projects' API keys.
+	APIKeys *apikey.Service
+	// Operator reports whether a token is the operator key.
+	Operator func(ctx context.Context, token string) (bool, error)
+
+	// Simulator serves the network-provider simulator's endpoints (in test
+	// projects only).
 	Simulator bool
-	// AdvanceClock moves the platform clock forward, runs the timers that
-	// fall due, and returns how many fired and the clock's new offset.
-	AdvanceClock func(ctx context.Context, d time.Duration) (fired int, offset time.Duration, err error)
+	// AdvanceClock moves a test project's clock forward, runs the
+	// project's timers that fall due, and returns how many fired and the
+	// clock's new offset.
+	AdvanceClock func(ctx context.Context, project string, d time.Duration) (fired int, offset time.Duration, err error)
 }
 
 // routes registers every area's routes.
 func (s *Server) routes() {
+	s.routeProjects()
+	s.routeAPIKeys()
 	s.routeEvents()
 	s.routeCatalog()
 	s.routeUsers()

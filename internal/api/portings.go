@@ -14,9 +14,7 @@ func (s *Server) routePortings() {
 	s.Handle("PATCH /projects/{project}/portings/{id}", s.updatePorting)
 	s.Handle("POST /projects/{project}/portings/{id}/cancel", s.cancelPorting)
 	s.Handle("DELETE /projects/{project}/portings/{id}", s.deletePorting)
-	if s.deps.Simulator {
-		s.Handle("POST /projects/{project}/portings/{id}/simulate", s.simulatePorting)
-	}
+	s.Handle("POST /projects/{project}/portings/{id}/simulate", s.testOnly(s.simulatePorting))
 }
 
 func (s *Server) createPorting(c *Call) (int, any, error) {

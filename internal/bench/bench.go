@@ -85,6 +85,9 @@ type Options struct {
 	// APIKey instead of starting any.
 	APIURL string
 	APIKey string
+	// AdminKey is the operator key of --api-url's servers, for reading the
+	// backlog from /metrics.
+	AdminKey string
 	// Project is the project the API key belongs to.
 	Project string
 

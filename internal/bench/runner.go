@@ -51,9 +51,11 @@ func (r *runner) waitDelivered(ctx context.Context, timeout time.Duration) {
 
 // drain builds a backlog of deliveries while the receiver answers 503 with
 // Retry-After (the dispatcher defers the endpoint's deliveries by then, up
-// to an hour), then brings the receiver up, advances the platform clock
-// past the deferral through the simulator's API so that the whole backlog
-// is due at once, and measures how fast it drains.
+// to an hour), then brings the receiver up, disables every endpoint (which
+// pauses its deliveries) and enables them again (which makes the paused
+// deliveries due at once), and measures how fast the backlog drains.
+// Webhook delivery runs on the server's wall clock, which no test clock
+// moves, so the API's way to end a deferral early is this.
 func (r *runner) drain(ctx context.Context, lifecycles int) error {
 	if err := r.drive(ctx, lifecycles, time.Time{}, nil); err != nil {
 		return err
@@ -73,8 +75,7 @@ func (r *runner) drain(ctx context.Context, lifecycles int) error {
 	time.Sleep(time.Second)
 	before := r.rcv.Received()
 	r.rcv.SetFailing(false)
-	body := fmt.Appendf(nil, `{"seconds":%d}`, r.rcv.RetryAfter+60)
-	_, due, err := r.api.call(ctx, 0, "POST", "/simulator/clock/advance", body, 200)
+	due, err := r.resumeEndpoints(ctx)
 	if err != nil {
 		return err
 	}
@@ -87,6 +88,25 @@ func (r *runner) drain(ctx context.Context, lifecycles int) error {
 		r.res.EventsPerSec = r.res.DeliveriesPerSec / float64(r.opts.Endpoints)
 	}
 	return nil
+}
+
+// resumeEndpoints disables every endpoint, then enables them again, and
+// returns when the first was enabled: from then on the backlog is due.
+func (r *runner) resumeEndpoints(ctx context.Context) (time.Time, error) {
+	var due time.Time
+	for _, status := range []string{"disabled", "enabled"} {
+		body := fmt.Appendf(nil, `{"status":%q}`, status)
+		for _, id := range r.endpointIDs {
+			start := time.Now()
+			if _, _, err := r.api.call(ctx, 0, "PATCH", "/projects/"+r.opts.Project+"/webhookEndpoints/"+id, body, 200); err != nil {
+				return time.Time{}, err
+			}
+			if due.IsZero() && status == "enabled" {
+				due = start
+			}
+		}
+	}
+	return due, nil
 }
 
 // finish waits for the deliveries and fills in the result.

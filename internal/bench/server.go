@@ -28,10 +28,12 @@ import (
 // servers are the Switchboard servers a run drives: child processes of the
 // harness, one in-process server, or servers that run elsewhere.
 type servers struct {
-	urls    []string
-	key     string
-	backend string
-	source  string // where the resource figures come from
+	urls []string
+	key  string
+	// adminKey is the operator key, which /metrics requires.
+	adminKey string
+	backend  string
+	source   string // where the resource figures come from
 
 	procs   []*exec.Cmd
 	inproc  *server.Server
@@ -58,10 +60,11 @@ func startServers(ctx context.Context, opts *Options) (*servers, error) {
 		if opts.APIKey == "" {
 			return nil, errors.New("bench: --api-url needs --api-key")
 		}
-		s := &servers{urls: strings.Split(opts.APIURL, ","), key: opts.APIKey, backend: "external", source: "none (external server)"}
+		s := &servers{urls: strings.Split(opts.APIURL, ","), key: opts.APIKey, adminKey: opts.AdminKey,
+			backend: "external", source: "none (external server)"}
 		return s, nil
 	}
-	s := &servers{key: newKey()}
+	s := &servers{key: newKey(), adminKey: newKey()}
 	db := opts.DB
 	if db == "" || !isPostgres(db) {
 		s.backend = "sqlite"
@@ -111,7 +114,7 @@ func isPostgres(db string) bool {
 }
 
 func (s *servers) startInProcess(ctx context.Context, db string, opts *Options) error {
-	cfg := server.Config{Addr: "127.0.0.1:0", DB: db, Project: opts.Project, APIKey: s.key,
+	cfg := server.Config{Addr: "127.0.0.1:0", DB: db, Project: opts.Project, APIKey: s.key, AdminKey: s.adminKey,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	cfg.Delivery = opts.Delivery
 	srv, err := server.New(ctx, cfg)
@@ -142,7 +145,7 @@ func (s *servers) startChild(ctx context.Context, i int, db string, opts *Option
 		"--simulator", "true", "--log-level", "warn"}
 	args = append(args, opts.ServeArgs...)
 	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), "SWITCHBOARD_API_KEY="+s.key)
+	cmd.Env = append(os.Environ(), "SWITCHBOARD_API_KEY="+s.key, "SWITCHBOARD_ADMIN_KEY="+s.adminKey)
 	if opts.CPUProfile != "" {
 		p := opts.CPUProfile
 		if opts.Servers > 1 {
@@ -349,13 +352,14 @@ func dropSchema(dsn, schema string, log *slog.Logger) {
 	}
 }
 
-// backlog reads the pending deliveries from the first server's /metrics;
-// -1 when it cannot.
+// backlog reads the pending deliveries from the first server's /metrics
+// (with the operator key); -1 when it cannot.
 func (s *servers) backlog(ctx context.Context) int64 {
 	req, err := http.NewRequestWithContext(ctx, "GET", s.urls[0]+"/metrics", nil)
 	if err != nil {
 		return -1
 	}
+	req.Header.Set("Authorization", "Bearer "+s.adminKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return -1

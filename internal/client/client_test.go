@@ -56,7 +56,7 @@ func TestRequests(t *testing.T) {
 		{
 			name:   "advance clock rounds up to whole seconds",
 			call:   func(c *client.Client) error { _, err := c.AdvanceClock(ctx, 1500*time.Millisecond); return err },
-			method: "POST", path: "/simulator/clock/advance", body: `{"seconds":2}`, answer: `{"object":"clock"}`,
+			method: "POST", path: "/projects/my%20project/simulator/clock/advance", body: `{"seconds":2}`, answer: `{"object":"clock"}`,
 		},
 		{
 			name: "list events by type",

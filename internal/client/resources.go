@@ -129,26 +129,44 @@ func (c *Client) IssuePortOutCredentials(ctx context.Context, subscriptionID str
 	return &out, c.Do(ctx, http.MethodPost, c.projectPath("/subscriptions/%s/portOutCredentials", subscriptionID), nil, struct{}{}, &out)
 }
 
-// Clock is the platform clock of the simulator.
+// CreateAPIKey makes a new API key for the project; the answer is the only
+// place its token is shown.
+func (c *Client) CreateAPIKey(ctx context.Context, name string, expiresAt *time.Time) (*switchboard.APIKey, error) {
+	in := struct {
+		Name      string     `json:"name"`
+		ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	}{name, expiresAt}
+	var out switchboard.APIKey
+	return &out, c.Do(ctx, http.MethodPost, c.projectPath("/apiKeys"), nil, in, &out)
+}
+
+// RevokeAPIKey revokes one of the project's API keys at once.
+func (c *Client) RevokeAPIKey(ctx context.Context, keyID string) (*switchboard.APIKey, error) {
+	var out switchboard.APIKey
+	return &out, c.Do(ctx, http.MethodDelete, c.projectPath("/apiKeys/%s", keyID), nil, nil, &out)
+}
+
+// Clock is a test project's clock.
 type Clock struct {
+	Project       string    `json:"project"`
 	Time          time.Time `json:"time"`
 	OffsetSeconds int64     `json:"offsetSeconds"`
 	// TimersFired is how many timers an advance fired.
 	TimersFired int `json:"timersFired"`
 }
 
-// GetClock returns the platform clock.
+// GetClock returns the project's test clock.
 func (c *Client) GetClock(ctx context.Context) (*Clock, error) {
 	var out Clock
-	return &out, c.Do(ctx, http.MethodGet, "/simulator/clock", nil, nil, &out)
+	return &out, c.Do(ctx, http.MethodGet, c.projectPath("/simulator/clock"), nil, nil, &out)
 }
 
-// AdvanceClock moves the platform clock forward by d (whole seconds, at
-// least one) and fires the timers that fall due.
+// AdvanceClock moves the project's test clock forward by d (whole seconds,
+// at least one) and fires the project's timers that fall due.
 func (c *Client) AdvanceClock(ctx context.Context, d time.Duration) (*Clock, error) {
 	secs := int64((d + time.Second - 1) / time.Second)
 	var out Clock
-	return &out, c.Do(ctx, http.MethodPost, "/simulator/clock/advance", nil, map[string]int64{"seconds": max(secs, 1)}, &out)
+	return &out, c.Do(ctx, http.MethodPost, c.projectPath("/simulator/clock/advance"), nil, map[string]int64{"seconds": max(secs, 1)}, &out)
 }
 
 // EventFilter selects events to list.

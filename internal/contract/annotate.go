@@ -6,11 +6,13 @@ import (
 
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/api"
+	"github.com/switchboard-dev/switchboard/internal/apikey"
 	"github.com/switchboard-dev/switchboard/internal/catalog"
 	"github.com/switchboard-dev/switchboard/internal/endpoint"
 	"github.com/switchboard-dev/switchboard/internal/failure"
 	"github.com/switchboard-dev/switchboard/internal/id"
 	"github.com/switchboard-dev/switchboard/internal/porting"
+	"github.com/switchboard-dev/switchboard/internal/project"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/subscription"
 	"github.com/switchboard-dev/switchboard/internal/user"
@@ -209,6 +211,29 @@ var annotations = map[reflect.Type]map[string]note{
 		"type":   {enum: []string{switchboard.ActorUser, switchboard.ActorAPIKey, switchboard.ActorMember, switchboard.ActorSystem}},
 		"apiKey": idOf(id.APIKey),
 		"user":   idOf(id.User),
+	},
+
+	reflect.TypeFor[switchboard.APIKey](): {
+		"":       {description: "One of a project's API keys. token is whole only in the response that creates it; everywhere else (lists, the key, the com.gigs.apiKey.created event) it is redacted."},
+		"object": objectNote("apiKey"),
+		"id":     idOf(id.APIKey),
+	},
+	reflect.TypeFor[project.Project](): {
+		"":       {description: "A project: its own users, portings, subscriptions, events, webhook endpoints and API keys. Test projects have the simulator and a test clock."},
+		"object": objectNote("project"),
+		"id":     {pattern: "^[a-z0-9][a-z0-9-]{0,62}$"},
+		"mode":   {enum: []string{project.Test, project.Live}},
+	},
+	reflect.TypeFor[project.CreateParams](): {
+		"id":   {required: true, pattern: "^[a-z0-9][a-z0-9-]{0,62}$"},
+		"name": {required: true},
+		"mode": {required: true, enum: []string{project.Test, project.Live}},
+	},
+	reflect.TypeFor[project.UpdateParams](): {
+		"mode": {enum: []string{project.Test, project.Live}, description: "May be given only with the project's mode: it never changes."},
+	},
+	reflect.TypeFor[apikey.CreateParams](): {
+		"name": {required: true},
 	},
 
 	reflect.TypeFor[api.ErrorObject](): {

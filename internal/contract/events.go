@@ -21,6 +21,7 @@ var Resources = map[string]reflect.Type{
 	"subscription":       typeOf[switchboard.Subscription](),
 	"user":               typeOf[switchboard.User](),
 	"portOutCredentials": typeOf[switchboard.PortOutCredentials](),
+	"apiKey":             typeOf[switchboard.APIKey](),
 }
 
 // resourceOf returns the wire type of an event type's data.

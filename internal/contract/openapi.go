@@ -49,6 +49,12 @@ func errorStatuses(op Operation) []int {
 		return out
 	}
 	add(http.StatusUnauthorized)
+	if op.Auth == OperatorKey {
+		add(http.StatusForbidden)
+	}
+	if op.Simulator {
+		add(http.StatusForbidden) // testModeOnly
+	}
 	if strings.Contains(op.Path, "{") {
 		add(http.StatusNotFound)
 	}
@@ -72,7 +78,7 @@ func errorStatuses(op Operation) []int {
 var errorDescriptions = map[int]string{
 	400: "Malformed: the body is not JSON, or not an object.",
 	401: "Unauthenticated: no API key, or not a valid one.",
-	403: "Permission denied.",
+	403: "Permission denied: the operator key is required (operatorKeyRequired), or the project is live and the route is for test projects (testModeOnly).",
 	404: "Not found: the project is not the key's, or the resource does not exist.",
 	409: "Conflict: the resource's state does not allow it, or the idempotency key was used with another request, is in progress, or its response showed a secret.",
 	413: "The request body is too large.",
@@ -174,12 +180,16 @@ func OpenAPI() (Schema, error) {
 		"webhooks": webhooks,
 		"components": Schema{
 			"schemas": anyDefs(g.defs),
-			"securitySchemes": Schema{"bearerAuth": Schema{"type": "http", "scheme": "bearer",
-				"description": "A project's API key: Authorization: Bearer <key>. A key sees its own project only."}},
+			"securitySchemes": Schema{
+				"bearerAuth": Schema{"type": "http", "scheme": "bearer",
+					"description": "A project's API key, Authorization: Bearer <key>, which sees its own project only; or the operator key, which sees every project."},
+				"operatorKey": Schema{"type": "http", "scheme": "bearer",
+					"description": "The operator key (SWITCHBOARD_ADMIN_KEY): Authorization: Bearer <key>."},
+			},
 			"parameters": Schema{
-				"project": Schema{"name": "project", "in": "path", "required": true, "description": "The project's ID.", "schema": Schema{"type": "string"}},
-				"after":   Schema{"name": "after", "in": "query", "description": "Answer the items after this ID (exclusive); not with before.", "schema": Schema{"type": "string"}},
-				"before":  Schema{"name": "before", "in": "query", "description": "Answer the items before this ID (exclusive); not with after.", "schema": Schema{"type": "string"}},
+				"ProjectID": Schema{"name": "project", "in": "path", "required": true, "description": "The project's ID.", "schema": Schema{"type": "string"}},
+				"after":     Schema{"name": "after", "in": "query", "description": "Answer the items after this ID (exclusive); not with before.", "schema": Schema{"type": "string"}},
+				"before":    Schema{"name": "before", "in": "query", "description": "Answer the items before this ID (exclusive); not with after.", "schema": Schema{"type": "string"}},
 				"limit": Schema{"name": "limit", "in": "query", "description": "How many items to answer, 1 to 200; 10 when absent.",
 					"schema": Schema{"type": "integer", "minimum": 1, "maximum": 200, "default": 10}},
 				"IdempotencyKey": Schema{"name": "Idempotency-Key", "in": "header",
@@ -225,7 +235,7 @@ func (g *generator) operation(op Operation) (Schema, error) {
 	o := Schema{"operationId": op.ID, "summary": op.Summary, "tags": []any{op.Tag}}
 	desc := op.Description
 	if op.Simulator {
-		desc = strings.TrimSpace(desc + " Served only when the server runs with the simulator (serve --simulator true or auto).")
+		desc = strings.TrimSpace(desc + " For test projects only: a live project answers 403 testModeOnly.")
 	}
 	if op.ShowsSecret {
 		desc = strings.TrimSpace(desc + " A retry with the same Idempotency-Key answers 409 idempotentSecretNotReplayed: secrets are shown once.")
@@ -233,14 +243,17 @@ func (g *generator) operation(op Operation) (Schema, error) {
 	if desc != "" {
 		o["description"] = desc
 	}
-	if op.Auth == Public {
+	switch op.Auth {
+	case Public:
 		o["security"] = []any{}
+	case OperatorKey:
+		o["security"] = []any{Schema{"operatorKey": []any{}}}
 	}
 	var params []any
 	for _, m := range pathParam.FindAllStringSubmatch(op.Path, -1) {
 		switch m[1] {
 		case "project":
-			params = append(params, Schema{"$ref": "#/components/parameters/project"})
+			params = append(params, Schema{"$ref": "#/components/parameters/ProjectID"})
 		default:
 			params = append(params, Schema{"name": m[1], "in": "path", "required": true, "schema": Schema{"type": "string"}})
 		}

@@ -6,9 +6,11 @@ import (
 
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/api"
+	"github.com/switchboard-dev/switchboard/internal/apikey"
 	"github.com/switchboard-dev/switchboard/internal/catalog"
 	"github.com/switchboard-dev/switchboard/internal/endpoint"
 	"github.com/switchboard-dev/switchboard/internal/porting"
+	"github.com/switchboard-dev/switchboard/internal/project"
 	"github.com/switchboard-dev/switchboard/internal/subscription"
 	"github.com/switchboard-dev/switchboard/internal/user"
 )
@@ -18,10 +20,14 @@ type Auth int
 
 // How operations authenticate.
 const (
-	// ProjectKey is a project's API key (Authorization: Bearer).
+	// ProjectKey is a project's API key, or the operator key
+	// (Authorization: Bearer).
 	ProjectKey Auth = iota
 	// Public needs no key.
 	Public
+	// OperatorKey is the operator key only (SWITCHBOARD_ADMIN_KEY): a
+	// project key gets 403 operatorKeyRequired.
+	OperatorKey
 )
 
 // Param is a query parameter of an operation.
@@ -66,7 +72,8 @@ type Operation struct {
 	// ShowsSecret says the success shows a secret once; its idempotent
 	// retry answers 409 idempotentSecretNotReplayed.
 	ShowsSecret bool
-	// Simulator says the route is served only with the simulator on.
+	// Simulator says the route is the simulator's: in test projects only
+	// (403 testModeOnly in live ones).
 	Simulator bool
 	// Errors are further error statuses the operation can give.
 	Errors []int
@@ -93,6 +100,25 @@ func anys(s []string) []any {
 
 // Operations is every route the server answers.
 var Operations = []Operation{
+	// Projects and their API keys.
+	{Method: "POST", Path: "/projects", ID: "createProject", Tag: "Projects", Summary: "Create a project", Auth: OperatorKey,
+		Request: typeOf[project.CreateParams](), Response: typeOf[project.Project](), Status: 201, Conflict: true},
+	{Method: "GET", Path: "/projects", ID: "listProjects", Tag: "Projects", Summary: "List projects", Auth: OperatorKey,
+		Response: typeOf[project.Project](), List: true},
+	{Method: "GET", Path: "/projects/{project}", ID: "getProject", Tag: "Projects", Summary: "Retrieve a project",
+		Description: "A project key may read its own project.", Response: typeOf[project.Project]()},
+	{Method: "PATCH", Path: "/projects/{project}", ID: "updateProject", Tag: "Projects", Summary: "Update a project", Auth: OperatorKey,
+		Description: "A project's mode never changes.", Request: typeOf[project.UpdateParams](), Response: typeOf[project.Project]()},
+	{Method: "POST", Path: "/projects/{project}/apiKeys", ID: "createApiKey", Tag: "Projects", Summary: "Create an API key",
+		Description: "The response shows the whole token, once; everywhere else it is redacted.",
+		Request:     typeOf[apikey.CreateParams](), Response: typeOf[switchboard.APIKey](), Status: 201, ShowsSecret: true},
+	{Method: "GET", Path: "/projects/{project}/apiKeys", ID: "listApiKeys", Tag: "Projects", Summary: "List API keys",
+		Response: typeOf[switchboard.APIKey](), List: true},
+	{Method: "GET", Path: "/projects/{project}/apiKeys/{id}", ID: "getApiKey", Tag: "Projects", Summary: "Retrieve an API key",
+		Response: typeOf[switchboard.APIKey]()},
+	{Method: "DELETE", Path: "/projects/{project}/apiKeys/{id}", ID: "deleteApiKey", Tag: "Projects", Summary: "Revoke an API key",
+		Description: "Revokes the key at once.", Response: typeOf[switchboard.APIKey]()},
+
 	// Users.
 	{Method: "POST", Path: "/projects/{project}/users", ID: "createUser", Tag: "Users", Summary: "Create a user",
 		Request: typeOf[user.Params](), Response: typeOf[switchboard.User](), Status: 201, Conflict: true},
@@ -124,7 +150,7 @@ var Operations = []Operation{
 		Response: typeOf[switchboard.Porting](), Conflict: true},
 	{Method: "POST", Path: "/projects/{project}/portings/{id}/simulate", ID: "simulatePorting", Tag: "Simulator",
 		Summary:     "Simulate the network provider's next step",
-		Description: "Served with the simulator on: request, decline (with a decline code), require information, complete or expire the porting.",
+		Description: "Request, decline (with a decline code), require information, complete or expire the porting, as the network provider would. 404 simulatorDisabled when the server runs with --simulator false.",
 		Request:     typeOf[api.SimulatePortingParams](), Response: typeOf[switchboard.Porting](), Conflict: true, Simulator: true},
 
 	// Subscriptions.
@@ -199,17 +225,18 @@ var Operations = []Operation{
 		Request: typeOf[api.RecoverParams](), Response: typeOf[api.RecoveryObject]()},
 
 	// Simulator.
-	{Method: "GET", Path: "/simulator/clock", ID: "getSimulatorClock", Tag: "Simulator", Summary: "Read the platform clock",
+	{Method: "GET", Path: "/projects/{project}/simulator/clock", ID: "getSimulatorClock", Tag: "Simulator", Summary: "Read the project's test clock",
 		Response: typeOf[api.ClockObject](), Simulator: true},
-	{Method: "POST", Path: "/simulator/clock/advance", ID: "advanceSimulatorClock", Tag: "Simulator", Summary: "Advance the platform clock",
-		Description: "Moves the platform clock forward and runs the timers that fall due (expiries, renewals, scheduled ends).",
+	{Method: "POST", Path: "/projects/{project}/simulator/clock/advance", ID: "advanceSimulatorClock", Tag: "Simulator", Summary: "Advance the project's test clock",
+		Description: "Moves the project's clock forward and runs the timers that fall due (expiries, renewals, scheduled ends).",
 		Request:     typeOf[api.AdvanceClockParams](), Response: typeOf[api.ClockObject](), Simulator: true},
 
 	// Operations.
 	{Method: "GET", Path: "/healthz", ID: "health", Tag: "Operations", Summary: "Liveness", Auth: Public, Content: "text/plain"},
 	{Method: "GET", Path: "/readyz", ID: "ready", Tag: "Operations", Summary: "Readiness: the database answers", Auth: Public,
 		Content: "text/plain", Errors: []int{http.StatusServiceUnavailable}},
-	{Method: "GET", Path: "/metrics", ID: "metrics", Tag: "Operations", Summary: "Prometheus metrics", Auth: Public, Content: "text/plain"},
+	{Method: "GET", Path: "/metrics", ID: "metrics", Tag: "Operations", Summary: "Prometheus metrics", Auth: OperatorKey, Content: "text/plain",
+		Description: "With the operator key; served here unless serve --metrics-addr puts it on a listener of its own."},
 
 	// Contracts.
 	{Method: "GET", Path: "/openapi.json", ID: "getOpenAPI", Tag: "Contracts", Summary: "This OpenAPI 3.1 document", Auth: Public,

@@ -3,6 +3,7 @@ package contract_test
 import (
 	"encoding/json"
 	"io"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -18,15 +19,23 @@ import (
 // TestServed fetches the published documents from a running server, with
 // no key, through the validating client.
 func TestServed(t *testing.T) {
-	srv := servertest.Start(t, server.Config{DB: filepath.Join(t.TempDir(), "db.sqlite"), APIKey: "sk_test_served"})
+	const admin = "sk_admin_served"
+	srv := servertest.Start(t, server.Config{DB: filepath.Join(t.TempDir(), "db.sqlite"), APIKey: "sk_test_served", AdminKey: admin})
 	client, _ := contracttest.Client(t)
 	files, err := contract.Files()
 	if err != nil {
 		t.Fatal(err)
 	}
-	get := func(path string, want int) (string, []byte) {
+	get := func(path string, want int, header ...string) (string, []byte) {
 		t.Helper()
-		resp, err := client.Get(srv.URL() + path)
+		req, err := http.NewRequest("GET", srv.URL()+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(header) == 2 {
+			req.Header.Set(header[0], header[1])
+		}
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,9 +79,11 @@ func TestServed(t *testing.T) {
 		}
 	}
 
-	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
-		get(p, 200)
-	}
+	get("/healthz", 200)
+	get("/readyz", 200)
+	get("/metrics", 200, "Authorization", "Bearer "+admin)
+	get("/metrics", 401)
+	get("/metrics", 403, "Authorization", "Bearer sk_test_served")
 
 	ct, page := get("/docs", 200)
 	if !strings.HasPrefix(ct, "text/html") {

@@ -159,7 +159,7 @@ func TestDisabledAfterWindowThenEnabled(t *testing.T) {
 		if e := h.endpoint(ep.ID); e.Status != endpoint.Enabled {
 			t.Fatalf("endpoint %s after a few failures, want still enabled", e.Status)
 		}
-		h.srv.Clock.Advance(5*24*time.Hour + time.Minute) // the platform clock, as the simulator moves it
+		h.srv.DeliveryClock.Advance(5*24*time.Hour + time.Minute) // delivery runs on the server's own clock, not a test clock
 		await(t, 10*time.Second, "the endpoint to be disabled", func() bool { return h.endpoint(ep.ID).Status == endpoint.Disabled })
 		if e := h.endpoint(ep.ID); e.DisabledReason == nil {
 			t.Fatal("disabled endpoint has no reason")
@@ -266,7 +266,7 @@ func TestSecretRotationSignsWithBoth(t *testing.T) {
 		}
 		checkSigned(t, []request{r}, ep.Secret)
 		checkSigned(t, []request{r}, rotated.Secret)
-		h.srv.Clock.Advance(25 * time.Hour) // past the grace period
+		h.srv.DeliveryClock.Advance(25 * time.Hour) // past the grace period
 		h.record(context.Background(), switchboard.TypeUserCreated, 1)
 		await(t, 10*time.Second, "the second event", func() bool { return len(rc.got()) == 2 })
 		r = rc.got()[1]

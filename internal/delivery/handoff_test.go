@@ -15,7 +15,7 @@ import (
 // metric returns the value of one metric line of the server, "" if absent.
 func (h *harness) metric(name string) string {
 	h.t.Helper()
-	resp, err := http.Get(h.srv.URL() + "/metrics")
+	resp, err := h.getMetrics()
 	if err != nil {
 		h.t.Fatal(err)
 	}

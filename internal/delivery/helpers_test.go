@@ -28,8 +28,9 @@ import (
 )
 
 const (
-	testProject = "proj"
-	testKey     = "sk_test_delivery"
+	testProject  = "proj"
+	testKey      = "sk_test_delivery"
+	testAdminKey = "sk_admin_delivery"
 )
 
 // fast is a delivery configuration for tests: quick polls and retries.
@@ -54,9 +55,19 @@ type harness struct {
 func start(t *testing.T, b storetest.Backend, cfg delivery.Config) *harness {
 	t.Helper()
 	srv := servertest.Start(t, server.Config{
-		DB: b.DB, Schema: b.Schema, Project: testProject, APIKey: testKey, Logger: testLogger(), Delivery: cfg,
+		DB: b.DB, Schema: b.Schema, Project: testProject, APIKey: testKey, AdminKey: testAdminKey, Logger: testLogger(), Delivery: cfg,
 	})
 	return &harness{t: t, srv: srv, b: b}
+}
+
+// getMetrics reads /metrics with the operator key.
+func (h *harness) getMetrics() (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, h.srv.URL()+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+testAdminKey)
+	return http.DefaultClient.Do(req)
 }
 
 // call sends an API request and decodes the JSON answer into out (when

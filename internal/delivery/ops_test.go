@@ -97,7 +97,7 @@ func TestMetrics(t *testing.T) {
 		defer tick.Stop()
 		for len(missing) > 0 && time.Now().Before(deadline) {
 			<-tick.C
-			resp, err := http.Get(h.srv.URL() + "/metrics")
+			resp, err := h.getMetrics()
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -92,3 +92,17 @@ func TestUserUpdated(t *testing.T) {
 		}
 	})
 }
+
+// TestAPIKeyCreated creates an API key: its event, validated in every
+// version, shows the token redacted, never whole.
+func TestAPIKeyCreated(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := start(t, b)
+		e.newEvents()
+		token := e.json("POST", "/projects/dev/apiKeys", obj{"name": "ci"}, 201).str("token")
+		evs := e.expectTypes("com.gigs.apiKey.created")
+		if token == "" || strings.Contains(string(evs[0].Raw), token) {
+			t.Errorf("the event shows the whole token %q: %s", token, evs[0].Raw)
+		}
+	})
+}

@@ -70,7 +70,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			{"duplicate email", "POST", "/projects/dev/users", obj{"email": "jerry@example.com"}, "", 409, "conflict", "userAlreadyExists"},
 			{"unknown simulate action", "POST", "/projects/dev/portings/" + prt + "/simulate", obj{"action": "explode"}, "", 422, "invalid", "invalidValue"},
 			{"unknown decline code", "POST", "/projects/dev/portings/" + prt + "/simulate", obj{"action": "decline", "declinedCode": "nope"}, "", 422, "invalid", "invalidDeclinedCode"},
-			{"clock backwards", "POST", "/simulator/clock/advance", obj{"seconds": -5}, "", 422, "invalid", "invalidValue"},
+			{"clock backwards", "POST", "/projects/dev/simulator/clock/advance", obj{"seconds": -5}, "", 422, "invalid", "invalidValue"},
 			{"unknown route", "GET", "/projects/dev/nothing", nil, "", 404, "notFound", "routeNotFound"},
 		}
 		for _, tt := range tests {

@@ -67,7 +67,7 @@ func (e *env) simulate(portingID, action string, extra ...string) obj {
 
 func (e *env) advance(seconds int) {
 	e.t.Helper()
-	e.json("POST", "/simulator/clock/advance", obj{"seconds": seconds}, 200)
+	e.json("POST", "/projects/dev/simulator/clock/advance", obj{"seconds": seconds}, 200)
 }
 
 // assertNoPin fails if a PIN shows in any byte the API has answered with.

@@ -25,8 +25,11 @@ const DefaultSource = "https://api.gigs.com"
 type Log struct {
 	// Source is the events' source URI; DefaultSource when empty.
 	Source string
-	// Clock tells the platform time.
-	Clock clock.Clock
+	// Clock tells each project's time, the time of its events.
+	Clock clock.Source
+	// Delivery is the clock webhook delivery runs on (the wall clock when
+	// nil): the deliveries queued are due at once by it.
+	Delivery clock.Clock
 	// Notify, when set, is called after a transaction that queued
 	// deliveries for a claim commits, to wake the dispatcher.
 	Notify func()
@@ -109,12 +112,20 @@ func (l *Log) lease(queue []*store.DeliveryRow) []store.DeliveryRow {
 	return handed
 }
 
+// deliveryNow is the time by webhook delivery's clock.
+func (l *Log) deliveryNow() time.Time {
+	if l.Delivery != nil {
+		return l.Delivery.Now()
+	}
+	return time.Now().UTC()
+}
+
 // Record appends the changes to the log of the project in tx and queues
 // their deliveries. An *.updated change whose diff is empty is skipped: it
 // changed nothing. It returns the recorded events.
 func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes ...Change) ([]store.EventRow, error) {
-	queued := l.Clock.Now() // deliveries are due at once
-	now := clock.Second(queued)
+	now := clock.Second(l.Clock.For(project).Now())
+	queued := l.deliveryNow() // deliveries are due at once
 	actor, err := wirejson.Marshal(ActorFrom(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: encode actor: %w", err)

@@ -43,7 +43,7 @@ type Hooks struct {
 type Service struct {
 	Store  *store.Store
 	Events *eventlog.Log
-	Clock  clock.Clock
+	Clock  clock.Source
 	// Timeout is how long an opened porting may take; DefaultTimeout when 0.
 	Timeout time.Duration
 	Hooks   Hooks
@@ -162,7 +162,7 @@ func requiredFields(donor *catalog.Provider) []string {
 	return out
 }
 
-func (s *Service) now() time.Time { return clock.Second(s.Clock.Now()) }
+func (s *Service) now(project string) time.Time { return clock.Second(s.Clock.For(project).Now()) }
 
 // Create creates a draft porting after checking that it is eligible.
 func (s *Service) Create(ctx context.Context, project string, p CreateParams) (*switchboard.Porting, error) {
@@ -177,7 +177,7 @@ func (s *Service) Create(ctx context.Context, project string, p CreateParams) (*
 	if err := field.PhoneNumber("phoneNumber", p.PhoneNumber); err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.now(project)
 	if err := p.validate(now); err != nil {
 		return nil, err
 	}
@@ -322,7 +322,7 @@ func (s *Service) transition(ctx context.Context, tx *store.Tx, project, porting
 		return nil, err
 	}
 	before := r.Porting
-	if err := fn(r, s.now()); err != nil {
+	if err := fn(r, s.now(project)); err != nil {
 		return nil, err
 	}
 	if err := s.save(ctx, tx, project, r); err != nil {
@@ -367,7 +367,7 @@ func (s *Service) change(ctx context.Context, project, portingID string, fn func
 // Update gives or corrects a porting's details; an informationRequired or
 // (curably) declined porting is retried.
 func (s *Service) Update(ctx context.Context, project, portingID string, p UpdateParams) (*switchboard.Porting, error) {
-	if err := p.validate(s.now()); err != nil {
+	if err := p.validate(s.now(project)); err != nil {
 		return nil, err
 	}
 	var r *record
@@ -494,7 +494,7 @@ func (s *Service) Tick(ctx context.Context, tx *store.Tx, project, portingID str
 		return err
 	}
 	due := s.due(r)
-	if due == nil || due.After(s.Clock.Now()) {
+	if due == nil || due.After(s.Clock.For(project).Now()) {
 		return nil
 	}
 	if r.Status == switchboard.PortingDraft {

@@ -49,7 +49,7 @@ type record struct {
 type Service struct {
 	Store         *store.Store
 	Events        *eventlog.Log
-	Clock         clock.Clock
+	Clock         clock.Source
 	Subscriptions *subscription.Service
 	// Lifetime of issued credentials; DefaultLifetime when 0.
 	Lifetime time.Duration
@@ -74,7 +74,7 @@ func (s *Service) Issue(ctx context.Context, project, subID string) (*switchboar
 	if lifetime == 0 {
 		lifetime = DefaultLifetime
 	}
-	now := clock.Second(s.Clock.Now())
+	now := clock.Second(s.Clock.For(project).Now())
 	pin := randomDigits(6)
 	sum := sha256.Sum256([]byte(pin))
 	r := &record{ID: id.New(id.PortOut), AccountNumber: randomDigits(9), PinHash: hex.EncodeToString(sum[:]),
@@ -140,7 +140,7 @@ func (s *Service) Tick(ctx context.Context, tx *store.Tx, project, credID string
 	if err := tx.GetForUpdate(ctx, Kind, project, credID, &r); err != nil {
 		return fmt.Errorf("portout: %w", err)
 	}
-	if r.Status != Valid || r.ExpiresAt.After(s.Clock.Now()) {
+	if r.Status != Valid || r.ExpiresAt.After(s.Clock.For(project).Now()) {
 		return nil
 	}
 	return s.expire(ctx, tx, project, &r)

@@ -153,7 +153,7 @@ func testScaleOut(t *testing.T, n int) {
 
 	// Fire the draft portings' clean-up timers: every process's scheduler
 	// sees them due.
-	if _, err := call(ctx, http.MethodPost, survivor.URL+"/simulator/clock/advance",
+	if _, err := call(ctx, http.MethodPost, survivor.URL+"/projects/dev/simulator/clock/advance",
 		map[string]any{"seconds": int64((porting.DraftTTL + time.Hour) / time.Second)}, nil); err != nil {
 		t.Fatalf("advance the clock: %v", err)
 	}

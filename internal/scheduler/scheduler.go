@@ -1,9 +1,13 @@
-// Package scheduler fires the timers the platform clock drives — draft
+// Package scheduler fires the timers the projects' clocks drive — draft
 // clean-up, porting expiry, period renewals and scheduled ends, credential
 // expiry — each as a service call in its own transaction, so that it emits
 // its events like any other change. Each timer fires once even when several
 // processes run schedulers: a handler locks its resource and re-checks that
 // it is due.
+//
+// Each project's timers fire by that project's clock: a test project whose
+// clock was moved forward has its own scan, so that moving it fires its
+// timers and no other project's.
 package scheduler
 
 import (
@@ -21,16 +25,25 @@ import (
 // resource's DueAt, or leave it when the timer is not due after all.
 type Handler func(ctx context.Context, tx *store.Tx, project, id string) error
 
+// Clocks tells each project's time and which projects' clocks were moved.
+type Clocks interface {
+	clock.Source
+	// Offsets returns the offset from the wall clock of every project
+	// whose clock was moved.
+	Offsets() map[string]time.Duration
+}
+
 // Scheduler fires due timers.
 type Scheduler struct {
 	Store *store.Store
-	Clock clock.Clock
+	// Clock tells each project's time; For("") is the wall clock.
+	Clock Clocks
 	// Handlers by store kind.
 	Handlers map[string]Handler
 	// Interval between scans; one second when zero.
 	Interval time.Duration
 	// BeforeScan, when set, runs before each periodic scan (to reload the
-	// shared clock offset, say).
+	// projects' clock offsets other processes moved, say).
 	BeforeScan func(ctx context.Context) error
 	Logger     *slog.Logger
 }
@@ -38,16 +51,44 @@ type Scheduler struct {
 // batch is how many due timers one scan reads at a time.
 const batch = 100
 
-// RunDue fires every timer that is due now, including those that become
-// due by the firing (a subscription renewed across several periods), and
-// returns how many fired.
+// RunDue fires every timer of every project that is due by its project's
+// clock, and returns how many fired. Timers due by the wall clock are due
+// in every project (a project's clock is never behind it); the projects
+// whose clocks were moved are scanned each by its own time.
 func (s *Scheduler) RunDue(ctx context.Context) (int, error) {
+	fired, err := s.run(ctx, func(tx *store.Tx) ([]store.Due, error) {
+		return tx.Due(ctx, s.Clock.For("").Now(), batch)
+	})
+	if err != nil {
+		return fired, err
+	}
+	for project := range s.Clock.Offsets() {
+		n, err := s.RunDueIn(ctx, project)
+		fired += n
+		if err != nil {
+			return fired, err
+		}
+	}
+	return fired, nil
+}
+
+// RunDueIn fires the project's timers that are due by its clock, and
+// returns how many fired. It touches no other project.
+func (s *Scheduler) RunDueIn(ctx context.Context, project string) (int, error) {
+	return s.run(ctx, func(tx *store.Tx) ([]store.Due, error) {
+		return tx.DueIn(ctx, project, s.Clock.For(project).Now(), batch)
+	})
+}
+
+// run fires the timers scan finds, again and again, including those that
+// become due by the firing (a subscription renewed across several periods).
+func (s *Scheduler) run(ctx context.Context, scan func(tx *store.Tx) ([]store.Due, error)) (int, error) {
 	fired := 0
 	var last []store.Due
 	for {
 		var due []store.Due
 		err := s.Store.View(ctx, func(tx *store.Tx) (err error) {
-			due, err = tx.Due(ctx, s.Clock.Now(), batch)
+			due, err = scan(tx)
 			return err
 		})
 		if err != nil {

@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/api"
@@ -11,6 +9,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/clock"
 	"github.com/switchboard-dev/switchboard/internal/porting"
 	"github.com/switchboard-dev/switchboard/internal/portout"
+	"github.com/switchboard-dev/switchboard/internal/project"
 	"github.com/switchboard-dev/switchboard/internal/scheduler"
 	"github.com/switchboard-dev/switchboard/internal/simulator"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -25,30 +24,32 @@ func (s *Server) assemble(ctx context.Context, deps *api.Deps) error {
 		if err := catalog.SeedProviders(ctx, tx); err != nil {
 			return err
 		}
-		return catalog.SeedPlans(ctx, tx, s.cfg.Project, clock.Second(s.Clock.Now()))
+		return catalog.SeedPlans(ctx, tx, s.cfg.Project, clock.Second(s.Clocks.Now(s.cfg.Project)))
 	})
 	if err != nil {
 		return err
 	}
-	deps.Users = &user.Service{Store: s.Store, Events: s.Events, Clock: s.Clock}
-	portings := &porting.Service{Store: s.Store, Events: s.Events, Clock: s.Clock, Timeout: s.cfg.PortingTimeout}
-	subs := &subscription.Service{Store: s.Store, Events: s.Events, Clock: s.Clock, Portings: portings}
+	deps.Users = &user.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks}
+	portings := &porting.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks, Timeout: s.cfg.PortingTimeout}
+	subs := &subscription.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks, Portings: portings}
 	portings.Hooks = subs.Hooks()
 	deps.Portings, deps.Subscriptions = portings, subs
-	deps.PortOut = &portout.Service{Store: s.Store, Events: s.Events, Clock: s.Clock, Subscriptions: subs,
+	deps.PortOut = &portout.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks, Subscriptions: subs,
 		Lifetime: s.cfg.PortOutLifetime}
 	s.Scheduler = &scheduler.Scheduler{
-		Store: s.Store, Clock: s.Clock, Logger: s.log,
+		Store: s.Store, Clock: s.Clocks, Logger: s.log,
 		Handlers: map[string]scheduler.Handler{
 			porting.Kind:      portings.Tick,
 			subscription.Kind: subs.Tick,
 			portout.Kind:      deps.PortOut.Tick,
 		},
-		BeforeScan: s.loadClock,
+		// Other processes may have moved a project's clock.
+		BeforeScan: s.Projects.LoadClocks,
 	}
 	deps.Simulator = s.cfg.Simulator != "off"
 	if deps.Simulator {
-		s.Simulator = &simulator.Simulator{Store: s.Store, Portings: portings, Auto: s.cfg.Simulator == "auto",
+		testProjects := func(ctx context.Context) ([]string, error) { return s.Projects.IDs(ctx, project.Test) }
+		s.Simulator = &simulator.Simulator{Store: s.Store, Portings: portings, Projects: testProjects, Auto: s.cfg.Simulator == "auto",
 			Delay: s.cfg.SimulatorDelay, Logger: s.log}
 	}
 	deps.AdvanceClock = s.advanceClock
@@ -56,32 +57,16 @@ func (s *Server) assemble(ctx context.Context, deps *api.Deps) error {
 	return nil
 }
 
-// advanceClock moves the platform clock forward for every process (the
-// offset is a shared setting) and fires the timers that fall due.
-func (s *Server) advanceClock(ctx context.Context, d time.Duration) (int, time.Duration, error) {
-	err := s.Store.Update(ctx, func(tx *store.Tx) error {
-		v, err := tx.Setting(ctx, clockSetting)
-		if err != nil {
-			return err
-		}
-		var offset int64
-		if v != "" {
-			if offset, err = strconv.ParseInt(v, 10, 64); err != nil {
-				return fmt.Errorf("server: stored clock offset %q: %w", v, err)
-			}
-		}
-		offset += int64(d)
-		if err := tx.SetSetting(ctx, clockSetting, strconv.FormatInt(offset, 10)); err != nil {
-			return err
-		}
-		tx.AfterCommit(func() { s.Clock.Set(time.Duration(offset)) })
-		return nil
-	})
+// advanceClock moves a test project's clock forward for every process
+// (the offset is stored) and fires the project's timers that fall due, and
+// no other project's.
+func (s *Server) advanceClock(ctx context.Context, projectID string, d time.Duration) (int, time.Duration, error) {
+	offset, err := s.Projects.AdvanceClock(ctx, projectID, d)
 	if err != nil {
 		return 0, 0, err
 	}
-	fired, err := s.Scheduler.RunDue(ctx)
-	return fired, s.Clock.Offset(), err
+	fired, err := s.Scheduler.RunDueIn(ctx, projectID)
+	return fired, offset, err
 }
 
 // startBackground starts the scheduler, the dispatcher and the simulator.
@@ -92,4 +77,5 @@ func (s *Server) startBackground(ctx context.Context) {
 	}
 	s.goBackground(func() { s.Dispatcher.Run(ctx) })
 	s.goBackground(func() { s.listenDeliveries(ctx) })
+	s.goBackground(func() { s.APIKeys.Run(ctx) })
 }

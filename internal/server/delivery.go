@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -22,7 +24,7 @@ func (s *Server) assembleDelivery(deps *api.Deps) {
 	s.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg := s.cfg.Delivery
 	cfg.Logger, cfg.Registerer = s.log, s.Metrics
-	s.Dispatcher = delivery.New(s.Store, s.Clock, cfg)
+	s.Dispatcher = delivery.New(s.Store, s.DeliveryClock, cfg)
 	// A commit that queues deliveries wakes this process's dispatcher at
 	// once and the other processes' through the store (LISTEN/NOTIFY on
 	// PostgreSQL), which listenDeliveries passes on.
@@ -34,10 +36,10 @@ func (s *Server) assembleDelivery(deps *api.Deps) {
 	// dispatcher straight from the committing transaction.
 	s.Events.Handoff = s.Dispatcher
 	deps.Endpoints = &endpoint.Service{
-		Store: s.Store, Clock: s.Clock, Notify: s.Dispatcher.Wake,
+		Store: s.Store, Clock: s.DeliveryClock, Notify: s.Dispatcher.Wake,
 		SecretGrace: cfg.SecretGrace, RefusePrivate: cfg.RefusePrivate,
 	}
-	deps.Deliveries = &delivery.Queue{Store: s.Store, Clock: s.Clock, Notify: s.Dispatcher.Wake}
+	deps.Deliveries = &delivery.Queue{Store: s.Store, Clock: s.DeliveryClock, Notify: s.Dispatcher.Wake}
 }
 
 // deliveriesChannel is the store channel on which processes tell each other
@@ -63,6 +65,39 @@ func (s *Server) listenDeliveries(ctx context.Context) {
 // metricsHandler serves the Prometheus metrics.
 func (s *Server) metricsHandler() http.Handler {
 	return promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{ErrorLog: slogPrinter{s}})
+}
+
+// operatorOnly serves h to the operator key alone: beside the API, the
+// metrics name every project's endpoints. Anyone else gets the API's
+// error object.
+func (s *Server) operatorOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			writeError(w, http.StatusUnauthorized, "unauthenticated", "unauthenticated",
+				"Authenticate with the operator key: Authorization: Bearer <SWITCHBOARD_ADMIN_KEY>.")
+			return
+		}
+		operator, err := s.isOperator(r.Context(), token)
+		switch {
+		case err != nil:
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "databaseUnavailable",
+				"The service is temporarily unavailable; retry later.")
+		case !operator:
+			writeError(w, http.StatusForbidden, "permissionDenied", "operatorKeyRequired",
+				"Only the operator key (SWITCHBOARD_ADMIN_KEY) may read the metrics.")
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
+}
+
+// writeError answers with the API's error object.
+func writeError(w http.ResponseWriter, status int, typ, code, message string) {
+	b, _ := json.Marshal(map[string]string{"object": "error", "type": typ, "code": code, "message": message})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b)
 }
 
 // slogPrinter passes promhttp's errors to the server's logger.

@@ -5,15 +5,12 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -21,11 +18,13 @@ import (
 
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/api"
+	"github.com/switchboard-dev/switchboard/internal/apikey"
+	"github.com/switchboard-dev/switchboard/internal/catalog"
 	"github.com/switchboard-dev/switchboard/internal/clock"
 	"github.com/switchboard-dev/switchboard/internal/contract"
 	"github.com/switchboard-dev/switchboard/internal/delivery"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
-	"github.com/switchboard-dev/switchboard/internal/id"
+	"github.com/switchboard-dev/switchboard/internal/project"
 	"github.com/switchboard-dev/switchboard/internal/scheduler"
 	"github.com/switchboard-dev/switchboard/internal/simulator"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -43,8 +42,17 @@ type Config struct {
 	// Project is the default project's ID.
 	Project string
 	// APIKey is the default project's API key; when empty, one is made on
-	// first start and printed to Out once.
+	// first start and printed to Out once. When it changes between starts,
+	// the previous one is revoked.
 	APIKey string
+	// AdminKey is the operator key, which manages projects and their keys;
+	// when empty, the stored one stays, or on first start one is made and
+	// printed to Out once. Only its hash is stored.
+	AdminKey string
+	// MetricsAddr, when set, serves /metrics on a listener of its own, open
+	// to whoever reaches it; otherwise /metrics is served beside the API
+	// and requires the operator key.
+	MetricsAddr string
 	// Source is the events' source URI.
 	Source string
 	// Simulator is "on" (the simulate endpoints and the magic phone
@@ -95,12 +103,22 @@ func (c *Config) defaults() {
 
 // Server is a running Switchboard.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	Store  *store.Store
-	Clock  *clock.Offset
-	Events *eventlog.Log
-	API    *api.Server
+	cfg   Config
+	log   *slog.Logger
+	Store *store.Store
+	// Clocks tells each project's time: the wall clock plus the offset of
+	// its test clock.
+	Clocks *clock.Projects
+	// DeliveryClock is the clock webhook delivery runs on: the wall clock,
+	// which no project's test clock moves. Tests move it to cross retry,
+	// disabling and grace windows.
+	DeliveryClock *clock.Offset
+	Events        *eventlog.Log
+	API           *api.Server
+	// Projects manages projects and their test clocks.
+	Projects *project.Service
+	// APIKeys manages the projects' API keys.
+	APIKeys *apikey.Service
 	// Scheduler fires the clock's timers.
 	Scheduler *scheduler.Scheduler
 	// Simulator drives portings as the network provider would; nil when
@@ -113,12 +131,12 @@ type Server struct {
 
 	http     *http.Server
 	listener net.Listener
-	stop     context.CancelFunc
-	wg       sync.WaitGroup
+	metrics  *http.Server
+	// metricsAddr is where metrics listens.
+	metricsAddr string
+	stop        context.CancelFunc
+	wg          sync.WaitGroup
 }
-
-// clockSetting is the settings key of the platform clock's offset.
-const clockSetting = "clock.offsetNanos"
 
 // New opens the store, migrates and seeds it, and assembles the services.
 func New(ctx context.Context, cfg Config) (*Server, error) {
@@ -127,19 +145,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, Clock: &clock.Offset{}}
-	if err := s.loadClock(ctx); err != nil {
-		st.Close()
-		return nil, err
-	}
-	s.Events = &eventlog.Log{Source: cfg.Source, Clock: s.Clock}
+	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, Clocks: &clock.Projects{}, DeliveryClock: &clock.Offset{}}
+	s.Events = &eventlog.Log{Source: cfg.Source, Clock: s.Clocks, Delivery: s.DeliveryClock}
+	s.Projects = &project.Service{Store: st, Clock: clock.Wall{}, Clocks: s.Clocks,
+		Seed: func(ctx context.Context, tx *store.Tx, p *project.Project) error {
+			return catalog.SeedPlans(ctx, tx, p.ID, p.CreatedAt)
+		}}
+	s.APIKeys = &apikey.Service{Store: st, Events: s.Events, Clock: clock.Wall{}, Logger: cfg.Logger}
 	if err := s.bootstrap(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
 	deps := api.Deps{
-		Store: st, Clock: s.Clock, Events: s.Events, Logger: cfg.Logger,
+		Store: st, Clock: s.Clocks, Wall: s.DeliveryClock, Events: s.Events, Logger: cfg.Logger,
 		DefaultVersion: switchboard.LatestVersion,
+		Projects:       s.Projects, APIKeys: s.APIKeys, Operator: s.isOperator,
 	}
 	if err := s.assemble(ctx, &deps); err != nil {
 		st.Close()
@@ -149,71 +169,22 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) loadClock(ctx context.Context) error {
-	return s.Store.View(ctx, func(tx *store.Tx) error {
-		v, err := tx.Setting(ctx, clockSetting)
-		if err != nil || v == "" {
-			return err
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return fmt.Errorf("server: stored clock offset %q: %w", v, err)
-		}
-		s.Clock.Set(time.Duration(n))
-		return nil
-	})
-}
-
-// bootstrap makes sure the default project has an API key: the configured
-// one, or a generated one printed once on first start.
-func (s *Server) bootstrap(ctx context.Context) error {
-	if s.cfg.APIKey != "" {
-		return s.addAPIKey(ctx, s.cfg.Project, s.cfg.APIKey)
-	}
-	var items [][]byte
-	err := s.Store.View(ctx, func(tx *store.Tx) (err error) {
-		items, _, err = tx.List(ctx, store.Query{Kind: api.APIKeyKind, Project: "", Owner: s.cfg.Project, Page: store.Page{Limit: 1}})
-		return err
-	})
-	if err != nil || len(items) > 0 {
-		return err
-	}
-	key, err := s.NewAPIKey(ctx, s.cfg.Project)
+// NewAPIKey makes a new API key for the project, creating the project (in
+// test mode) if it is new, and returns its token. Tests and tools use it;
+// the API's POST /projects/{p}/apiKeys is the way for everyone else.
+func (s *Server) NewAPIKey(ctx context.Context, projectID string) (string, error) {
+	p, err := s.Projects.Ensure(ctx, projectID, projectID, project.Test)
 	if err != nil {
-		return err
+		return "", err
 	}
-	fmt.Fprintf(s.cfg.Out, "Generated an API key for project %q (shown once): %s\n", s.cfg.Project, key)
-	return nil
-}
-
-// NewAPIKey makes a new API key for the project (creating the project if
-// it is new) and returns it; only its hash is stored.
-func (s *Server) NewAPIKey(ctx context.Context, project string) (string, error) {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("server: new API key: %w", err)
+	token, err := apikey.NewToken(apikey.Prefix(p.Mode))
+	if err != nil {
+		return "", err
 	}
-	key := "sk_" + base64.RawURLEncoding.EncodeToString(b)
-	return key, s.addAPIKey(ctx, project, key)
-}
-
-// addAPIKey stores the key for the project unless it is stored already.
-func (s *Server) addAPIKey(ctx context.Context, project, key string) error {
-	return s.Store.Update(ctx, func(tx *store.Tx) error {
-		hash := api.HashKey(key)
-		var existing api.APIKey
-		err := tx.GetUnique(ctx, api.APIKeyKind, "", hash, &existing)
-		switch {
-		case err == nil && existing.Project != project:
-			return fmt.Errorf("server: the API key belongs to project %q already", existing.Project)
-		case err == nil:
-			return nil
-		case !errors.Is(err, store.ErrNotFound):
-			return err
-		}
-		k := api.APIKey{ID: id.New(id.APIKey), Project: project, Hash: hash, CreatedAt: clock.Second(s.Clock.Now())}
-		return tx.Put(ctx, store.Resource{Kind: api.APIKeyKind, ID: k.ID, Owner: k.Project, Unique: hash, Body: k})
-	})
+	if _, err := s.APIKeys.Add(ctx, projectID, token, "NewAPIKey", apikey.OriginAPI); err != nil {
+		return "", err
+	}
+	return token, nil
 }
 
 // Start listens and serves in the background.
@@ -224,6 +195,12 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.listener = ln
 	mux, _ := s.handler()
+	if s.cfg.MetricsAddr != "" {
+		if err := s.startMetrics(); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
@@ -239,6 +216,33 @@ func (s *Server) Start(ctx context.Context) error {
 	return nil
 }
 
+// startMetrics serves /metrics, open, on a listener of its own
+// (--metrics-addr), for a scraper on a network the API's clients do not
+// reach.
+func (s *Server) startMetrics() error {
+	ln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("server: listen for metrics on %s: %w", s.cfg.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metricsHandler())
+	s.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.metrics.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("server: serve metrics", "err", err)
+		}
+	}()
+	s.metricsAddr = ln.Addr().String()
+	s.log.Info("switchboard: serving metrics", "addr", s.metricsAddr)
+	return nil
+}
+
+// MetricsAddr returns the address of the metrics listener; "" when the
+// metrics are served beside the API.
+func (s *Server) MetricsAddr() string { return s.metricsAddr }
+
 // Addr returns the address the server listens on.
 func (s *Server) Addr() string { return s.listener.Addr().String() }
 
@@ -251,6 +255,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	var errs []error
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown(ctx))
+	}
+	if s.metrics != nil {
+		errs = append(errs, s.metrics.Shutdown(ctx))
 	}
 	if s.stop != nil {
 		s.stop()
@@ -272,7 +279,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) handler() (*http.ServeMux, []string) {
 	mux := &recordingMux{ServeMux: http.NewServeMux()}
 	s.health(mux)
-	mux.Handle("GET /metrics", s.metricsHandler())
+	if s.cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", s.operatorOnly(s.metricsHandler()))
+	}
 	contract.Register(mux)
 	mux.ServeMux.Handle("/", s.API)
 	return mux.ServeMux, mux.patterns

@@ -2,7 +2,6 @@ package simulator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard"
-	"github.com/switchboard-dev/switchboard/internal/api"
 	"github.com/switchboard-dev/switchboard/internal/failure"
 	"github.com/switchboard-dev/switchboard/internal/porting"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -31,7 +29,8 @@ type Simulator struct {
 	Store *store.Store
 	// Portings performs the provider's actions.
 	Portings *porting.Service
-	// Projects returns the projects to scan; ProjectsWithKeys(Store) when nil.
+	// Projects returns the projects to scan: the test projects (the
+	// simulator never touches a live project).
 	Projects func(ctx context.Context) ([]string, error)
 	// Auto drives every pending porting, not only magic numbers': requested,
 	// then completed.
@@ -91,11 +90,7 @@ func (s *Simulator) Run(ctx context.Context) {
 // Scan looks at every porting the simulator drives once and takes the next
 // step of each that has waited its delay.
 func (s *Simulator) Scan(ctx context.Context) error {
-	projects := s.Projects
-	if projects == nil {
-		projects = ProjectsWithKeys(s.Store)
-	}
-	names, err := projects(ctx)
+	names, err := s.Projects(ctx)
 	if err != nil {
 		return fmt.Errorf("simulator: projects: %w", err)
 	}
@@ -246,37 +241,4 @@ func (s *Simulator) act(ctx context.Context, project string, p *switchboard.Port
 		return nil
 	}
 	return fmt.Errorf("simulator: %s porting %s: %w", action, p.ID, err)
-}
-
-// ProjectsWithKeys returns a function listing the projects that have an API
-// key: every project the API can reach.
-func ProjectsWithKeys(st *store.Store) func(ctx context.Context) ([]string, error) {
-	return func(ctx context.Context) ([]string, error) {
-		seen := make(map[string]bool)
-		var out []string
-		err := st.View(ctx, func(tx *store.Tx) error {
-			page := store.Page{Limit: 200}
-			for {
-				items, cur, err := tx.List(ctx, store.Query{Kind: api.APIKeyKind, Page: page})
-				if err != nil {
-					return err
-				}
-				for _, b := range items {
-					var k api.APIKey
-					if err := json.Unmarshal(b, &k); err != nil {
-						return fmt.Errorf("decode API key: %w", err)
-					}
-					if !seen[k.Project] {
-						seen[k.Project] = true
-						out = append(out, k.Project)
-					}
-				}
-				if cur.MoreAfter == "" {
-					return nil
-				}
-				page.After = cur.MoreAfter
-			}
-		})
-		return out, err
-	}
 }

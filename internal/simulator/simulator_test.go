@@ -205,7 +205,7 @@ func TestTwoSimulators(t *testing.T) {
 	b := storetest.New(t, "sqlite")
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := servertest.Start(t, server.Config{DB: b.DB, APIKey: testKey, Simulator: "auto", SimulatorDelay: delay, Logger: quiet})
-	twin := &simulator.Simulator{Store: srv.Store, Portings: srv.Simulator.Portings, Auto: true, Delay: delay, Logger: quiet}
+	twin := &simulator.Simulator{Store: srv.Store, Portings: srv.Simulator.Portings, Projects: srv.Simulator.Projects, Auto: true, Delay: delay, Logger: quiet}
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { twin.Run(rctx); close(done) }()

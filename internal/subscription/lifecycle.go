@@ -154,7 +154,7 @@ func (s *Service) updateTx(ctx context.Context, project, subID string, fn func(*
 		if err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.now(project)
 		view, err = s.change(ctx, tx, project, r, func(r *record) ([]string, error) { return fn(tx, r, now) })
 		return err
 	})
@@ -175,7 +175,7 @@ func (s *Service) Tick(ctx context.Context, tx *store.Tx, project, subID string)
 	if r.Status != switchboard.SubscriptionActive || r.CurrentPeriod == nil {
 		return nil
 	}
-	now := s.Clock.Now()
+	now := s.Clock.For(project).Now()
 	if r.EndedAt != nil && !r.EndedAt.After(now) {
 		_, err = s.change(ctx, tx, project, r, func(r *record) ([]string, error) {
 			return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, *r.EndedAt, switchboard.CauseCancellationRequested)
@@ -203,7 +203,7 @@ func (s *Service) Tick(ctx context.Context, tx *store.Tx, project, subID string)
 // portingCompleted activates the porting's subscription with the number.
 func (s *Service) portingCompleted(ctx context.Context, tx *store.Tx, project string, p *switchboard.Porting) error {
 	return s.whilePending(ctx, tx, project, p, func(r *record) ([]string, error) {
-		return s.activate(ctx, tx, project, r, p.PhoneNumber, s.now())
+		return s.activate(ctx, tx, project, r, p.PhoneNumber, s.now(project))
 	})
 }
 
@@ -215,7 +215,7 @@ func (s *Service) portingEnded(ctx context.Context, tx *store.Tx, project string
 		cause = switchboard.CauseCancellationRequested
 	}
 	return s.whilePending(ctx, tx, project, p, func(r *record) ([]string, error) {
-		return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, s.now(), cause)
+		return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, s.now(project), cause)
 	})
 }
 

@@ -49,7 +49,7 @@ type record struct {
 type Service struct {
 	Store    *store.Store
 	Events   *eventlog.Log
-	Clock    clock.Clock
+	Clock    clock.Source
 	Portings *porting.Service
 	// Numbers assigns a phone number to a subscription without a porting;
 	// RandomNumber when nil.
@@ -62,7 +62,7 @@ func (s *Service) Hooks() porting.Hooks {
 	return porting.Hooks{Completed: s.portingCompleted, Ended: s.portingEnded}
 }
 
-func (s *Service) now() time.Time { return clock.Second(s.Clock.Now()) }
+func (s *Service) now(project string) time.Time { return clock.Second(s.Clock.For(project).Now()) }
 
 // CreateParams are the fields of a new subscription.
 type CreateParams struct {
@@ -83,7 +83,7 @@ func (s *Service) Create(ctx context.Context, project string, p CreateParams) (*
 	}
 	var view *switchboard.Subscription
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
-		now := s.now()
+		now := s.now(project)
 		if _, err := user.Load(ctx, tx, project, p.User); err != nil {
 			return err
 		}

@@ -24,7 +24,7 @@ const Kind = "user"
 type Service struct {
 	Store  *store.Store
 	Events *eventlog.Log
-	Clock  clock.Clock
+	Clock  clock.Source
 }
 
 // Params are the fields of a create or update request; nil means not given.
@@ -95,10 +95,10 @@ func (s *Service) Create(ctx context.Context, project string, p Params) (*switch
 	if p.Email == nil {
 		return nil, field.Required("email")
 	}
-	if err := p.validate(s.Clock); err != nil {
+	if err := p.validate(s.Clock.For(project)); err != nil {
 		return nil, err
 	}
-	u := &switchboard.User{Object: "user", ID: id.New(id.User), CreatedAt: clock.Second(s.Clock.Now())}
+	u := &switchboard.User{Object: "user", ID: id.New(id.User), CreatedAt: clock.Second(s.Clock.For(project).Now())}
 	p.apply(u)
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.Put(ctx, record(project, u)); err != nil {
@@ -115,7 +115,7 @@ func (s *Service) Create(ctx context.Context, project string, p Params) (*switch
 
 // Update changes the given fields of a user.
 func (s *Service) Update(ctx context.Context, project, userID string, p Params) (*switchboard.User, error) {
-	if err := p.validate(s.Clock); err != nil {
+	if err := p.validate(s.Clock.For(project)); err != nil {
 		return nil, err
 	}
 	var u *switchboard.User

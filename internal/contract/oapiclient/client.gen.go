@@ -18,6 +18,36 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for APIKeyObject.
+const (
+	APIKeyObjectApiKey APIKeyObject = "apiKey"
+)
+
+// Valid indicates whether the value is a known member of the APIKeyObject enum.
+func (e APIKeyObject) Valid() bool {
+	switch e {
+	case APIKeyObjectApiKey:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for APIKeyListObject.
+const (
+	APIKeyListObjectList APIKeyListObject = "list"
+)
+
+// Valid indicates whether the value is a known member of the APIKeyListObject enum.
+func (e APIKeyListObject) Valid() bool {
+	switch e {
+	case APIKeyListObjectList:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ActorType.
 const (
 	ActorTypeApiKey ActorType = "apiKey"
@@ -36,6 +66,81 @@ func (e ActorType) Valid() bool {
 	case ActorTypeSystem:
 		return true
 	case ActorTypeUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiKeyCreatedEventDatacontenttype.
+const (
+	ApiKeyCreatedEventDatacontenttypeApplicationjson ApiKeyCreatedEventDatacontenttype = "application/json"
+)
+
+// Valid indicates whether the value is a known member of the ApiKeyCreatedEventDatacontenttype enum.
+func (e ApiKeyCreatedEventDatacontenttype) Valid() bool {
+	switch e {
+	case ApiKeyCreatedEventDatacontenttypeApplicationjson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiKeyCreatedEventObject.
+const (
+	ApiKeyCreatedEventObjectEvent ApiKeyCreatedEventObject = "event"
+)
+
+// Valid indicates whether the value is a known member of the ApiKeyCreatedEventObject enum.
+func (e ApiKeyCreatedEventObject) Valid() bool {
+	switch e {
+	case ApiKeyCreatedEventObjectEvent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiKeyCreatedEventSpecversion.
+const (
+	ApiKeyCreatedEventSpecversionN10 ApiKeyCreatedEventSpecversion = "1.0"
+)
+
+// Valid indicates whether the value is a known member of the ApiKeyCreatedEventSpecversion enum.
+func (e ApiKeyCreatedEventSpecversion) Valid() bool {
+	switch e {
+	case ApiKeyCreatedEventSpecversionN10:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiKeyCreatedEventType.
+const (
+	ComGigsApiKeyCreated ApiKeyCreatedEventType = "com.gigs.apiKey.created"
+)
+
+// Valid indicates whether the value is a known member of the ApiKeyCreatedEventType enum.
+func (e ApiKeyCreatedEventType) Valid() bool {
+	switch e {
+	case ComGigsApiKeyCreated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApiKeyCreatedEventVersion.
+const (
+	ApiKeyCreatedEventVersionN20250522 ApiKeyCreatedEventVersion = "2025-05-22"
+)
+
+// Valid indicates whether the value is a known member of the ApiKeyCreatedEventVersion enum.
+func (e ApiKeyCreatedEventVersion) Valid() bool {
+	switch e {
+	case ApiKeyCreatedEventVersionN20250522:
 		return true
 	default:
 		return false
@@ -225,6 +330,24 @@ func (e CreatePortingRequestProvider) Valid() bool {
 	case CreatePortingRequestProviderP3:
 		return true
 	case CreatePortingRequestProviderP9:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateProjectRequestMode.
+const (
+	CreateProjectRequestModeLive CreateProjectRequestMode = "live"
+	CreateProjectRequestModeTest CreateProjectRequestMode = "test"
+)
+
+// Valid indicates whether the value is a known member of the CreateProjectRequestMode enum.
+func (e CreateProjectRequestMode) Valid() bool {
+	switch e {
+	case CreateProjectRequestModeLive:
+		return true
+	case CreateProjectRequestModeTest:
 		return true
 	default:
 		return false
@@ -1533,6 +1656,54 @@ func (e PortingUpdatedEventVersion) Valid() bool {
 	}
 }
 
+// Defines values for ProjectMode.
+const (
+	ProjectModeLive ProjectMode = "live"
+	ProjectModeTest ProjectMode = "test"
+)
+
+// Valid indicates whether the value is a known member of the ProjectMode enum.
+func (e ProjectMode) Valid() bool {
+	switch e {
+	case ProjectModeLive:
+		return true
+	case ProjectModeTest:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProjectObject.
+const (
+	ProjectObjectProject ProjectObject = "project"
+)
+
+// Valid indicates whether the value is a known member of the ProjectObject enum.
+func (e ProjectObject) Valid() bool {
+	switch e {
+	case ProjectObjectProject:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProjectListObject.
+const (
+	ProjectListObjectList ProjectListObject = "list"
+)
+
+// Valid indicates whether the value is a known member of the ProjectListObject enum.
+func (e ProjectListObject) Valid() bool {
+	switch e {
+	case ProjectListObjectList:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RequirementsAddress.
 const (
 	RequirementsAddressNone    RequirementsAddress = "none"
@@ -2475,6 +2646,27 @@ func (e SubscriptionUpdatedEventVersion) Valid() bool {
 	}
 }
 
+// Defines values for UpdateProjectRequestMode.
+const (
+	UpdateProjectRequestModeLessThannil UpdateProjectRequestMode = "<nil>"
+	UpdateProjectRequestModeLive        UpdateProjectRequestMode = "live"
+	UpdateProjectRequestModeTest        UpdateProjectRequestMode = "test"
+)
+
+// Valid indicates whether the value is a known member of the UpdateProjectRequestMode enum.
+func (e UpdateProjectRequestMode) Valid() bool {
+	switch e {
+	case UpdateProjectRequestModeLessThannil:
+		return true
+	case UpdateProjectRequestModeLive:
+		return true
+	case UpdateProjectRequestModeTest:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UpdateWebhookEndpointRequestStatus.
 const (
 	UpdateWebhookEndpointRequestStatusDisabled    UpdateWebhookEndpointRequestStatus = "disabled"
@@ -3078,6 +3270,30 @@ func (e GetEventSchemaParamsVersion) Valid() bool {
 	}
 }
 
+// APIKey One of a project's API keys. token is whole only in the response that creates it; everywhere else (lists, the key, the com.gigs.apiKey.created event) it is redacted.
+type APIKey struct {
+	CreatedAt time.Time    `json:"createdAt"`
+	ExpiresAt *time.Time   `json:"expiresAt"`
+	Id        string       `json:"id"`
+	Name      string       `json:"name"`
+	Object    APIKeyObject `json:"object"`
+	Token     string       `json:"token"`
+}
+
+// APIKeyObject defines model for APIKey.Object.
+type APIKeyObject string
+
+// APIKeyList A page of APIKey items, newest first.
+type APIKeyList struct {
+	Items           []APIKey         `json:"items"`
+	MoreItemsAfter  *string          `json:"moreItemsAfter"`
+	MoreItemsBefore *string          `json:"moreItemsBefore"`
+	Object          APIKeyListObject `json:"object"`
+}
+
+// APIKeyListObject defines model for APIKeyList.Object.
+type APIKeyListObject string
+
 // Actor Who caused a change.
 type Actor struct {
 	ApiKey *string   `json:"apiKey,omitempty"`
@@ -3132,6 +3348,41 @@ type AllowancesInput struct {
 	VoiceSeconds *int `json:"voiceSeconds,omitempty"`
 }
 
+// ApiKeyCreatedEvent The com.gigs.apiKey.created event, rendered in API version 2025-05-22.
+type ApiKeyCreatedEvent struct {
+	// Actor Who caused a change.
+	Actor Actor `json:"actor"`
+
+	// Data One of a project's API keys. token is whole only in the response that creates it; everywhere else (lists, the key, the com.gigs.apiKey.created event) it is redacted.
+	Data            APIKey                            `json:"data"`
+	Datacontenttype ApiKeyCreatedEventDatacontenttype `json:"datacontenttype"`
+	Id              string                            `json:"id"`
+	Object          ApiKeyCreatedEventObject          `json:"object"`
+
+	// Project The project where the event occurred.
+	Project     string                        `json:"project"`
+	Source      string                        `json:"source"`
+	Specversion ApiKeyCreatedEventSpecversion `json:"specversion"`
+	Time        time.Time                     `json:"time"`
+	Type        ApiKeyCreatedEventType        `json:"type"`
+	Version     ApiKeyCreatedEventVersion     `json:"version"`
+}
+
+// ApiKeyCreatedEventDatacontenttype defines model for ApiKeyCreatedEvent.Datacontenttype.
+type ApiKeyCreatedEventDatacontenttype string
+
+// ApiKeyCreatedEventObject defines model for ApiKeyCreatedEvent.Object.
+type ApiKeyCreatedEventObject string
+
+// ApiKeyCreatedEventSpecversion defines model for ApiKeyCreatedEvent.Specversion.
+type ApiKeyCreatedEventSpecversion string
+
+// ApiKeyCreatedEventType defines model for ApiKeyCreatedEvent.Type.
+type ApiKeyCreatedEventType string
+
+// ApiKeyCreatedEventVersion defines model for ApiKeyCreatedEvent.Version.
+type ApiKeyCreatedEventVersion string
+
 // CancelSubscriptionRequest defines model for CancelSubscriptionRequest.
 type CancelSubscriptionRequest struct {
 	Immediately *bool                                `json:"immediately,omitempty"`
@@ -3177,6 +3428,12 @@ type CoverageInput struct {
 // CoverageInputObject defines model for CoverageInput.Object.
 type CoverageInputObject string
 
+// CreateApiKeyRequest defines model for CreateApiKeyRequest.
+type CreateApiKeyRequest struct {
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	Name      string     `json:"name"`
+}
+
 // CreatePlanRequest defines model for CreatePlanRequest.
 type CreatePlanRequest struct {
 	Allowances   *AllowancesInput             `json:"allowances,omitempty"`
@@ -3219,6 +3476,16 @@ type CreatePortingRequest struct {
 
 // CreatePortingRequestProvider defines model for CreatePortingRequest.Provider.
 type CreatePortingRequestProvider string
+
+// CreateProjectRequest defines model for CreateProjectRequest.
+type CreateProjectRequest struct {
+	Id   string                   `json:"id"`
+	Mode CreateProjectRequestMode `json:"mode"`
+	Name string                   `json:"name"`
+}
+
+// CreateProjectRequestMode defines model for CreateProjectRequest.Mode.
+type CreateProjectRequestMode string
 
 // CreateSubscriptionRequest defines model for CreateSubscriptionRequest.
 type CreateSubscriptionRequest struct {
@@ -3891,6 +4158,32 @@ type PriceInput struct {
 	Currency *string `json:"currency,omitempty"`
 }
 
+// Project A project: its own users, portings, subscriptions, events, webhook endpoints and API keys. Test projects have the simulator and a test clock.
+type Project struct {
+	CreatedAt time.Time     `json:"createdAt"`
+	Id        string        `json:"id"`
+	Mode      ProjectMode   `json:"mode"`
+	Name      string        `json:"name"`
+	Object    ProjectObject `json:"object"`
+}
+
+// ProjectMode defines model for Project.Mode.
+type ProjectMode string
+
+// ProjectObject defines model for Project.Object.
+type ProjectObject string
+
+// ProjectList A page of Project items, newest first.
+type ProjectList struct {
+	Items           []Project         `json:"items"`
+	MoreItemsAfter  *string           `json:"moreItemsAfter"`
+	MoreItemsBefore *string           `json:"moreItemsBefore"`
+	Object          ProjectListObject `json:"object"`
+}
+
+// ProjectListObject defines model for ProjectList.Object.
+type ProjectListObject string
+
 // RecoverWebhookEndpointRequest defines model for RecoverWebhookEndpointRequest.
 type RecoverWebhookEndpointRequest struct {
 	Since time.Time `json:"since"`
@@ -4353,6 +4646,16 @@ type UpdatePortingRequest struct {
 	LastName              *string             `json:"lastName,omitempty"`
 }
 
+// UpdateProjectRequest defines model for UpdateProjectRequest.
+type UpdateProjectRequest struct {
+	// Mode May be given only with the project's mode: it never changes.
+	Mode *UpdateProjectRequestMode `json:"mode,omitempty"`
+	Name *string                   `json:"name,omitempty"`
+}
+
+// UpdateProjectRequestMode May be given only with the project's mode: it never changes.
+type UpdateProjectRequestMode string
+
 // UpdateUserRequest defines model for UpdateUserRequest.
 type UpdateUserRequest struct {
 	Birthday        *openapi_types.Date  `json:"birthday,omitempty"`
@@ -4536,10 +4839,11 @@ type ClockBody struct {
 
 	// OffsetSeconds How far the platform clock runs ahead of the wall clock.
 	OffsetSeconds int       `json:"offsetSeconds"`
+	Project       string    `json:"project"`
 	Time          time.Time `json:"time"`
 
 	// TimersFired How many timers the advance fired.
-	TimersFired int `json:"timersFired"`
+	TimersFired *int `json:"timersFired,omitempty"`
 }
 
 // ClockBodyObject defines model for ClockBody.Object.
@@ -4631,6 +4935,9 @@ type RecoveryObjectObject string
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
+// ProjectID defines model for ProjectID.
+type ProjectID = string
+
 // After defines model for after.
 type After = string
 
@@ -4639,9 +4946,6 @@ type Before = string
 
 // Limit defines model for limit.
 type Limit = int
-
-// Project defines model for project.
-type Project = string
 
 // Error400 The platform's error object. A request that fails changes nothing.
 type Error400 = Error
@@ -4675,6 +4979,36 @@ type Error501 = Error
 
 // Error503 The platform's error object. A request that fails changes nothing.
 type Error503 = Error
+
+// ListProjectsParams defines parameters for ListProjects.
+type ListProjectsParams struct {
+	// After Answer the items after this ID (exclusive); not with before.
+	After *After `form:"after,omitempty" json:"after,omitempty"`
+
+	// Before Answer the items before this ID (exclusive); not with after.
+	Before *Before `form:"before,omitempty" json:"before,omitempty"`
+
+	// Limit How many items to answer, 1 to 200; 10 when absent.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListApiKeysParams defines parameters for ListApiKeys.
+type ListApiKeysParams struct {
+	// After Answer the items after this ID (exclusive); not with before.
+	After *After `form:"after,omitempty" json:"after,omitempty"`
+
+	// Before Answer the items before this ID (exclusive); not with after.
+	Before *Before `form:"before,omitempty" json:"before,omitempty"`
+
+	// Limit How many items to answer, 1 to 200; 10 when absent.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// CreateApiKeyParams defines parameters for CreateApiKey.
+type CreateApiKeyParams struct {
+	// IdempotencyKey Makes the POST safe to retry: a retry with the same key and body gets the first response and changes nothing; another body gets 409 idempotencyKeyReused.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
 
 // ListEventsParams defines parameters for ListEvents.
 type ListEventsParams struct {
@@ -4814,6 +5148,12 @@ type ListSimsParams struct {
 // ListSimsParamsStatus defines parameters for ListSims.
 type ListSimsParamsStatus string
 
+// AdvanceSimulatorClockParams defines parameters for AdvanceSimulatorClock.
+type AdvanceSimulatorClockParams struct {
+	// IdempotencyKey Makes the POST safe to retry: a retry with the same key and body gets the first response and changes nothing; another body gets 409 idempotencyKeyReused.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListSubscriptionsParams defines parameters for ListSubscriptions.
 type ListSubscriptionsParams struct {
 	// After Answer the items after this ID (exclusive); not with before.
@@ -4943,10 +5283,16 @@ type ListServiceProvidersParams struct {
 	RecipientProvider *string `form:"recipientProvider,omitempty" json:"recipientProvider,omitempty"`
 }
 
-// AdvanceSimulatorClockParams defines parameters for AdvanceSimulatorClock.
-type AdvanceSimulatorClockParams struct {
-	// IdempotencyKey Makes the POST safe to retry: a retry with the same key and body gets the first response and changes nothing; another body gets 409 idempotencyKeyReused.
-	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+// OnApiKeyCreatedEventParams defines parameters for OnApiKeyCreatedEvent.
+type OnApiKeyCreatedEventParams struct {
+	// WebhookId The event's ID: the same on every retry; de-duplicate on it.
+	WebhookId string `json:"webhook-id"`
+
+	// WebhookTimestamp Unix seconds; reject values more than 5 minutes off.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated v1,<base64 HMAC-SHA256> over <webhook-id>.<webhook-timestamp>.<body>.
+	WebhookSignature string `json:"webhook-signature"`
 }
 
 // OnPortOutCredentialsIssuedEventParams defines parameters for OnPortOutCredentialsIssuedEvent.
@@ -5177,6 +5523,15 @@ type OnUserUpdatedEventParams struct {
 	WebhookSignature string `json:"webhook-signature"`
 }
 
+// CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
+type CreateProjectJSONRequestBody = CreateProjectRequest
+
+// UpdateProjectJSONRequestBody defines body for UpdateProject for application/json ContentType.
+type UpdateProjectJSONRequestBody = UpdateProjectRequest
+
+// CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
+type CreateApiKeyJSONRequestBody = CreateApiKeyRequest
+
 // ResendEventJSONRequestBody defines body for ResendEvent for application/json ContentType.
 type ResendEventJSONRequestBody = ResendEventRequest
 
@@ -5191,6 +5546,9 @@ type UpdatePortingJSONRequestBody = UpdatePortingRequest
 
 // SimulatePortingJSONRequestBody defines body for SimulatePorting for application/json ContentType.
 type SimulatePortingJSONRequestBody = SimulatePortingRequest
+
+// AdvanceSimulatorClockJSONRequestBody defines body for AdvanceSimulatorClock for application/json ContentType.
+type AdvanceSimulatorClockJSONRequestBody = AdvanceSimulatorClockRequest
 
 // CreateSubscriptionJSONRequestBody defines body for CreateSubscription for application/json ContentType.
 type CreateSubscriptionJSONRequestBody = CreateSubscriptionRequest
@@ -5213,8 +5571,8 @@ type UpdateWebhookEndpointJSONRequestBody = UpdateWebhookEndpointRequest
 // RecoverWebhookEndpointJSONRequestBody defines body for RecoverWebhookEndpoint for application/json ContentType.
 type RecoverWebhookEndpointJSONRequestBody = RecoverWebhookEndpointRequest
 
-// AdvanceSimulatorClockJSONRequestBody defines body for AdvanceSimulatorClock for application/json ContentType.
-type AdvanceSimulatorClockJSONRequestBody = AdvanceSimulatorClockRequest
+// OnApiKeyCreatedEventJSONRequestBody defines body for OnApiKeyCreatedEvent for application/json ContentType.
+type OnApiKeyCreatedEventJSONRequestBody = ApiKeyCreatedEvent
 
 // OnPortOutCredentialsIssuedEventJSONRequestBody defines body for OnPortOutCredentialsIssuedEvent for application/json ContentType.
 type OnPortOutCredentialsIssuedEventJSONRequestBody = PortOutCredentialsIssuedEvent
@@ -5272,6 +5630,32 @@ type OnUserCreatedEventJSONRequestBody = UserCreatedEvent
 
 // OnUserUpdatedEventJSONRequestBody defines body for OnUserUpdatedEvent for application/json ContentType.
 type OnUserUpdatedEventJSONRequestBody = UserUpdatedEvent
+
+// AsAPIKey returns the union data inside the Event_Data as a APIKey
+func (t Event_Data) AsAPIKey() (APIKey, error) {
+	var body APIKey
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIKey overwrites any union data inside the Event_Data as the provided APIKey
+func (t *Event_Data) FromAPIKey(v APIKey) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIKey performs a merge with any union data inside the Event_Data, using the provided APIKey
+func (t *Event_Data) MergeAPIKey(v APIKey) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
 
 // AsPortOutCredentials returns the union data inside the Event_Data as a PortOutCredentials
 func (t Event_Data) AsPortOutCredentials() (PortOutCredentials, error) {
@@ -5478,6 +5862,8 @@ type ClientInterface interface {
 
 	// Metrics Prometheus metrics
 	//
+	// With the operator key; served here unless serve --metrics-addr puts it on a listener of its own.
+	//
 	// Corresponds with GET /metrics (the `Metrics` operationId).
 	Metrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -5486,22 +5872,101 @@ type ClientInterface interface {
 	// Corresponds with GET /openapi.json (the `GetOpenAPI` operationId).
 	GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListProjects List projects
+	//
+	// Corresponds with GET /projects (the `ListProjects` operationId).
+	ListProjects(ctx context.Context, params *ListProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProjectWithBody Create a project
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects (the `CreateProject` operationId).
+	CreateProjectWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProject Create a project
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects (the `CreateProject` operationId).
+	CreateProject(ctx context.Context, body CreateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProject Retrieve a project
+	//
+	// A project key may read its own project.
+	//
+	// Corresponds with GET /projects/{project} (the `GetProject` operationId).
+	GetProject(ctx context.Context, project ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProjectWithBody Update a project
+	//
+	// A project's mode never changes.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /projects/{project} (the `UpdateProject` operationId).
+	UpdateProjectWithBody(ctx context.Context, project ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProject Update a project
+	//
+	// A project's mode never changes.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /projects/{project} (the `UpdateProject` operationId).
+	UpdateProject(ctx context.Context, project ProjectID, body UpdateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListApiKeys List API keys
+	//
+	// Corresponds with GET /projects/{project}/apiKeys (the `ListApiKeys` operationId).
+	ListApiKeys(ctx context.Context, project ProjectID, params *ListApiKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateApiKeyWithBody Create an API key
+	//
+	// The response shows the whole token, once; everywhere else it is redacted. A retry with the same Idempotency-Key answers 409 idempotentSecretNotReplayed: secrets are shown once.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{project}/apiKeys (the `CreateApiKey` operationId).
+	CreateApiKeyWithBody(ctx context.Context, project ProjectID, params *CreateApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateApiKey Create an API key
+	//
+	// The response shows the whole token, once; everywhere else it is redacted. A retry with the same Idempotency-Key answers 409 idempotentSecretNotReplayed: secrets are shown once.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{project}/apiKeys (the `CreateApiKey` operationId).
+	CreateApiKey(ctx context.Context, project ProjectID, params *CreateApiKeyParams, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteApiKey Revoke an API key
+	//
+	// Revokes the key at once.
+	//
+	// Corresponds with DELETE /projects/{project}/apiKeys/{id} (the `DeleteApiKey` operationId).
+	DeleteApiKey(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetApiKey Retrieve an API key
+	//
+	// Corresponds with GET /projects/{project}/apiKeys/{id} (the `GetApiKey` operationId).
+	GetApiKey(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListEvents List events
 	//
 	// Newest first, rendered in the requested version.
 	//
 	// Corresponds with GET /projects/{project}/events (the `ListEvents` operationId).
-	ListEvents(ctx context.Context, project Project, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListEvents(ctx context.Context, project ProjectID, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetEvent Retrieve an event
 	//
 	// Corresponds with GET /projects/{project}/events/{id} (the `GetEvent` operationId).
-	GetEvent(ctx context.Context, project Project, id string, params *GetEventParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetEvent(ctx context.Context, project ProjectID, id string, params *GetEventParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListEventDeliveries List an event's deliveries
 	//
 	// Corresponds with GET /projects/{project}/events/{id}/deliveries (the `ListEventDeliveries` operationId).
-	ListEventDeliveries(ctx context.Context, project Project, id string, params *ListEventDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListEventDeliveries(ctx context.Context, project ProjectID, id string, params *ListEventDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ResendEventWithBody Resend an event
 	//
@@ -5510,7 +5975,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /projects/{project}/events/{id}/resend (the `ResendEvent` operationId).
-	ResendEventWithBody(ctx context.Context, project Project, id string, params *ResendEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ResendEventWithBody(ctx context.Context, project ProjectID, id string, params *ResendEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ResendEvent Resend an event
 	//
@@ -5519,36 +5984,36 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /projects/{project}/events/{id}/resend (the `ResendEvent` operationId).
-	ResendEvent(ctx context.Context, project Project, id string, params *ResendEventParams, body ResendEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ResendEvent(ctx context.Context, project ProjectID, id string, params *ResendEventParams, body ResendEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPlans List plans
 	//
 	// Corresponds with GET /projects/{project}/plans (the `ListPlans` operationId).
-	ListPlans(ctx context.Context, project Project, params *ListPlansParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListPlans(ctx context.Context, project ProjectID, params *ListPlansParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreatePlanWithBody Create a plan
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /projects/{project}/plans (the `CreatePlan` operationId).
-	CreatePlanWithBody(ctx context.Context, project Project, params *CreatePlanParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreatePlanWithBody(ctx context.Context, project ProjectID, params *CreatePlanParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreatePlan Create a plan
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /projects/{project}/plans (the `CreatePlan` operationId).
-	CreatePlan(ctx context.Context, project Project, params *CreatePlanParams, body CreatePlanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreatePlan(ctx context.Context, project ProjectID, params *CreatePlanParams, body CreatePlanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetPlan Retrieve a plan
 	//
 	// Corresponds with GET /projects/{project}/plans/{id} (the `GetPlan` operationId).
-	GetPlan(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetPlan(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPortings List portings
 	//
 	// Corresponds with GET /projects/{project}/portings (the `ListPortings` operationId).
-	ListPortings(ctx context.Context, project Project, params *ListPortingsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListPortings(ctx context.Context, project ProjectID, params *ListPortingsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreatePortingWithBody Create a porting
 	//
@@ -5557,7 +6022,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /projects/{project}/portings (the `CreatePorting` operationId).
-	CreatePortingWithBody(ctx context.Context, project Project, params *CreatePortingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreatePortingWithBody(ctx context.Context, project ProjectID, params *CreatePortingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreatePorting Create a porting
 	//
@@ -5566,17 +6031,17 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /projects/{project}/portings (the `CreatePorting` operationId).
-	CreatePorting(ctx context.Context, project Project, params *CreatePortingParams, body CreatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreatePorting(ctx context.Context, project ProjectID, params *CreatePortingParams, body CreatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeletePorting Delete a draft porting
 	//
 	// Corresponds with DELETE /projects/{project}/portings/{id} (the `DeletePorting` operationId).
-	DeletePorting(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeletePorting(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetPorting Retrieve a porting
 	//
 	// Corresponds with GET /projects/{project}/portings/{id} (the `GetPorting` operationId).
-	GetPorting(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetPorting(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdatePortingWithBody Update a porting
 	//
@@ -5585,7 +6050,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /projects/{project}/portings/{id} (the `UpdatePorting` operationId).
-	UpdatePortingWithBody(ctx context.Context, project Project, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdatePortingWithBody(ctx context.Context, project ProjectID, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdatePorting Update a porting
 	//
@@ -5594,45 +6059,70 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /projects/{project}/portings/{id} (the `UpdatePorting` operationId).
-	UpdatePorting(ctx context.Context, project Project, id string, body UpdatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdatePorting(ctx context.Context, project ProjectID, id string, body UpdatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CancelPorting Cancel a porting
 	//
 	// Corresponds with POST /projects/{project}/portings/{id}/cancel (the `CancelPorting` operationId).
-	CancelPorting(ctx context.Context, project Project, id string, params *CancelPortingParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CancelPorting(ctx context.Context, project ProjectID, id string, params *CancelPortingParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SimulatePortingWithBody Simulate the network provider's next step
 	//
-	// Served with the simulator on: request, decline (with a decline code), require information, complete or expire the porting. Served only when the server runs with the simulator (serve --simulator true or auto).
+	// Request, decline (with a decline code), require information, complete or expire the porting, as the network provider would. 404 simulatorDisabled when the server runs with --simulator false. For test projects only: a live project answers 403 testModeOnly.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /projects/{project}/portings/{id}/simulate (the `SimulatePorting` operationId).
-	SimulatePortingWithBody(ctx context.Context, project Project, id string, params *SimulatePortingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SimulatePortingWithBody(ctx context.Context, project ProjectID, id string, params *SimulatePortingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SimulatePorting Simulate the network provider's next step
 	//
-	// Served with the simulator on: request, decline (with a decline code), require information, complete or expire the porting. Served only when the server runs with the simulator (serve --simulator true or auto).
+	// Request, decline (with a decline code), require information, complete or expire the porting, as the network provider would. 404 simulatorDisabled when the server runs with --simulator false. For test projects only: a live project answers 403 testModeOnly.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /projects/{project}/portings/{id}/simulate (the `SimulatePorting` operationId).
-	SimulatePorting(ctx context.Context, project Project, id string, params *SimulatePortingParams, body SimulatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SimulatePorting(ctx context.Context, project ProjectID, id string, params *SimulatePortingParams, body SimulatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSims List SIMs
 	//
 	// Corresponds with GET /projects/{project}/sims (the `ListSims` operationId).
-	ListSims(ctx context.Context, project Project, params *ListSimsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListSims(ctx context.Context, project ProjectID, params *ListSimsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSim Retrieve a SIM
 	//
 	// Corresponds with GET /projects/{project}/sims/{id} (the `GetSim` operationId).
-	GetSim(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetSim(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSimulatorClock Read the project's test clock
+	//
+	// For test projects only: a live project answers 403 testModeOnly.
+	//
+	// Corresponds with GET /projects/{project}/simulator/clock (the `GetSimulatorClock` operationId).
+	GetSimulatorClock(ctx context.Context, project ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdvanceSimulatorClockWithBody Advance the project's test clock
+	//
+	// Moves the project's clock forward and runs the timers that fall due (expiries, renewals, scheduled ends). For test projects only: a live project answers 403 testModeOnly.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{project}/simulator/clock/advance (the `AdvanceSimulatorClock` operationId).
+	AdvanceSimulatorClockWithBody(ctx context.Context, project ProjectID, params *AdvanceSimulatorClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdvanceSimulatorClock Advance the project's test clock
+	//
+	// Moves the project's clock forward and runs the timers that fall due (expiries, renewals, scheduled ends). For test projects only: a live project answers 403 testModeOnly.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{project}/simulator/clock/advance (the `AdvanceSimulatorClock` operationId).
+	AdvanceSimulatorClock(ctx context.Context, project ProjectID, params *AdvanceSimulatorClockParams, body AdvanceSimulatorClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSubscriptions List subscriptions
 	//
 	// Corresponds with GET /projects/{project}/subscriptions (the `ListSubscriptions` operationId).
-	ListSubscriptions(ctx context.Context, project Project, params *ListSubscriptionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListSubscriptions(ctx context.Context, project ProjectID, params *ListSubscriptionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSubscriptionWithBody Create a subscription
 	//
@@ -5641,7 +6131,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /projects/{project}/subscriptions (the `CreateSubscription` operationId).
-	CreateSubscriptionWithBody(ctx context.Context, project Project, params *CreateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateSubscriptionWithBody(ctx context.Context, project ProjectID, params *CreateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSubscription Create a subscription
 	//
@@ -5650,12 +6140,12 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /projects/{project}/subscriptions (the `CreateSubscription` operationId).
-	CreateSubscription(ctx context.Context, project Project, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateSubscription(ctx context.Context, project ProjectID, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSubscription Retrieve a subscription
 	//
 	// Corresponds with GET /projects/{project}/subscriptions/{id} (the `GetSubscription` operationId).
-	GetSubscription(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetSubscription(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CancelSubscriptionWithBody Cancel a subscription
 	//
@@ -5664,7 +6154,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /projects/{project}/subscriptions/{id}/cancel (the `CancelSubscription` operationId).
-	CancelSubscriptionWithBody(ctx context.Context, project Project, id string, params *CancelSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CancelSubscriptionWithBody(ctx context.Context, project ProjectID, id string, params *CancelSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CancelSubscription Cancel a subscription
 	//
@@ -5673,64 +6163,64 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /projects/{project}/subscriptions/{id}/cancel (the `CancelSubscription` operationId).
-	CancelSubscription(ctx context.Context, project Project, id string, params *CancelSubscriptionParams, body CancelSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CancelSubscription(ctx context.Context, project ProjectID, id string, params *CancelSubscriptionParams, body CancelSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// IssuePortOutCredentials Issue port-out credentials
 	//
 	// The response is the only place the PIN is ever shown. A retry with the same Idempotency-Key answers 409 idempotentSecretNotReplayed: secrets are shown once.
 	//
 	// Corresponds with POST /projects/{project}/subscriptions/{id}/portOutCredentials (the `IssuePortOutCredentials` operationId).
-	IssuePortOutCredentials(ctx context.Context, project Project, id string, params *IssuePortOutCredentialsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	IssuePortOutCredentials(ctx context.Context, project ProjectID, id string, params *IssuePortOutCredentialsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ResumeSubscription Resume a subscription
 	//
 	// Undoes a scheduled cancellation before the subscription ends.
 	//
 	// Corresponds with POST /projects/{project}/subscriptions/{id}/resume (the `ResumeSubscription` operationId).
-	ResumeSubscription(ctx context.Context, project Project, id string, params *ResumeSubscriptionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ResumeSubscription(ctx context.Context, project ProjectID, id string, params *ResumeSubscriptionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListUsers List users
 	//
 	// Corresponds with GET /projects/{project}/users (the `ListUsers` operationId).
-	ListUsers(ctx context.Context, project Project, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListUsers(ctx context.Context, project ProjectID, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateUserWithBody Create a user
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /projects/{project}/users (the `CreateUser` operationId).
-	CreateUserWithBody(ctx context.Context, project Project, params *CreateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateUserWithBody(ctx context.Context, project ProjectID, params *CreateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateUser Create a user
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /projects/{project}/users (the `CreateUser` operationId).
-	CreateUser(ctx context.Context, project Project, params *CreateUserParams, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateUser(ctx context.Context, project ProjectID, params *CreateUserParams, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetUser Retrieve a user
 	//
 	// Corresponds with GET /projects/{project}/users/{id} (the `GetUser` operationId).
-	GetUser(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetUser(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateUserWithBody Update a user
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /projects/{project}/users/{id} (the `UpdateUser` operationId).
-	UpdateUserWithBody(ctx context.Context, project Project, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateUserWithBody(ctx context.Context, project ProjectID, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateUser Update a user
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /projects/{project}/users/{id} (the `UpdateUser` operationId).
-	UpdateUser(ctx context.Context, project Project, id string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateUser(ctx context.Context, project ProjectID, id string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListWebhookEndpoints List webhook endpoints
 	//
 	// Corresponds with GET /projects/{project}/webhookEndpoints (the `ListWebhookEndpoints` operationId).
-	ListWebhookEndpoints(ctx context.Context, project Project, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListWebhookEndpoints(ctx context.Context, project ProjectID, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateWebhookEndpointWithBody Create a webhook endpoint
 	//
@@ -5739,7 +6229,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /projects/{project}/webhookEndpoints (the `CreateWebhookEndpoint` operationId).
-	CreateWebhookEndpointWithBody(ctx context.Context, project Project, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateWebhookEndpointWithBody(ctx context.Context, project ProjectID, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateWebhookEndpoint Create a webhook endpoint
 	//
@@ -5748,17 +6238,17 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /projects/{project}/webhookEndpoints (the `CreateWebhookEndpoint` operationId).
-	CreateWebhookEndpoint(ctx context.Context, project Project, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateWebhookEndpoint(ctx context.Context, project ProjectID, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteWebhookEndpoint Delete a webhook endpoint
 	//
 	// Corresponds with DELETE /projects/{project}/webhookEndpoints/{id} (the `DeleteWebhookEndpoint` operationId).
-	DeleteWebhookEndpoint(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteWebhookEndpoint(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetWebhookEndpoint Retrieve a webhook endpoint
 	//
 	// Corresponds with GET /projects/{project}/webhookEndpoints/{id} (the `GetWebhookEndpoint` operationId).
-	GetWebhookEndpoint(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetWebhookEndpoint(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateWebhookEndpointWithBody Update a webhook endpoint
 	//
@@ -5767,7 +6257,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /projects/{project}/webhookEndpoints/{id} (the `UpdateWebhookEndpoint` operationId).
-	UpdateWebhookEndpointWithBody(ctx context.Context, project Project, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateWebhookEndpointWithBody(ctx context.Context, project ProjectID, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateWebhookEndpoint Update a webhook endpoint
 	//
@@ -5776,12 +6266,12 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /projects/{project}/webhookEndpoints/{id} (the `UpdateWebhookEndpoint` operationId).
-	UpdateWebhookEndpoint(ctx context.Context, project Project, id string, body UpdateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateWebhookEndpoint(ctx context.Context, project ProjectID, id string, body UpdateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListWebhookEndpointDeliveries List an endpoint's deliveries
 	//
 	// Corresponds with GET /projects/{project}/webhookEndpoints/{id}/deliveries (the `ListWebhookEndpointDeliveries` operationId).
-	ListWebhookEndpointDeliveries(ctx context.Context, project Project, id string, params *ListWebhookEndpointDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListWebhookEndpointDeliveries(ctx context.Context, project ProjectID, id string, params *ListWebhookEndpointDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RecoverWebhookEndpointWithBody Queue failed deliveries again
 	//
@@ -5790,7 +6280,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /projects/{project}/webhookEndpoints/{id}/recover (the `RecoverWebhookEndpoint` operationId).
-	RecoverWebhookEndpointWithBody(ctx context.Context, project Project, id string, params *RecoverWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RecoverWebhookEndpointWithBody(ctx context.Context, project ProjectID, id string, params *RecoverWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RecoverWebhookEndpoint Queue failed deliveries again
 	//
@@ -5799,14 +6289,14 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /projects/{project}/webhookEndpoints/{id}/recover (the `RecoverWebhookEndpoint` operationId).
-	RecoverWebhookEndpoint(ctx context.Context, project Project, id string, params *RecoverWebhookEndpointParams, body RecoverWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RecoverWebhookEndpoint(ctx context.Context, project ProjectID, id string, params *RecoverWebhookEndpointParams, body RecoverWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RotateWebhookEndpointSecret Rotate the signing secret
 	//
 	// Both secrets sign during the grace period. The response shows the new secret, once. A retry with the same Idempotency-Key answers 409 idempotentSecretNotReplayed: secrets are shown once.
 	//
 	// Corresponds with POST /projects/{project}/webhookEndpoints/{id}/rotateSecret (the `RotateWebhookEndpointSecret` operationId).
-	RotateWebhookEndpointSecret(ctx context.Context, project Project, id string, params *RotateWebhookEndpointSecretParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RotateWebhookEndpointSecret(ctx context.Context, project ProjectID, id string, params *RotateWebhookEndpointSecretParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Ready Readiness: the database answers
 	//
@@ -5822,31 +6312,6 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /serviceProviders (the `ListServiceProviders` operationId).
 	ListServiceProviders(ctx context.Context, params *ListServiceProvidersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
-
-	// GetSimulatorClock Read the platform clock
-	//
-	// Served only when the server runs with the simulator (serve --simulator true or auto).
-	//
-	// Corresponds with GET /simulator/clock (the `GetSimulatorClock` operationId).
-	GetSimulatorClock(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
-
-	// AdvanceSimulatorClockWithBody Advance the platform clock
-	//
-	// Moves the platform clock forward and runs the timers that fall due (expiries, renewals, scheduled ends). Served only when the server runs with the simulator (serve --simulator true or auto).
-	//
-	// Takes any type of body and a specified content type.
-	//
-	// Corresponds with POST /simulator/clock/advance (the `AdvanceSimulatorClock` operationId).
-	AdvanceSimulatorClockWithBody(ctx context.Context, params *AdvanceSimulatorClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
-
-	// AdvanceSimulatorClock Advance the platform clock
-	//
-	// Moves the platform clock forward and runs the timers that fall due (expiries, renewals, scheduled ends). Served only when the server runs with the simulator (serve --simulator true or auto).
-	//
-	// Takes a body of the `application/json` content type.
-	//
-	// Corresponds with POST /simulator/clock/advance (the `AdvanceSimulatorClock` operationId).
-	AdvanceSimulatorClock(ctx context.Context, params *AdvanceSimulatorClockParams, body AdvanceSimulatorClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetAsyncAPI The AsyncAPI 3.0 document of the webhooks
@@ -5896,6 +6361,8 @@ func (c *Client) Health(ctx context.Context, reqEditors ...RequestEditorFn) (*ht
 
 // Metrics Prometheus metrics
 //
+// With the operator key; served here unless serve --metrics-addr puts it on a listener of its own.
+//
 // Corresponds with GET /metrics (the `Metrics` operationId).
 func (c *Client) Metrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewMetricsRequest(c.Server)
@@ -5924,12 +6391,201 @@ func (c *Client) GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) 
 	return c.Client.Do(req)
 }
 
+// ListProjects List projects
+//
+// Corresponds with GET /projects (the `ListProjects` operationId).
+func (c *Client) ListProjects(ctx context.Context, params *ListProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProjectsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProjectWithBody Create a project
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects (the `CreateProject` operationId).
+func (c *Client) CreateProjectWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProjectRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProject Create a project
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects (the `CreateProject` operationId).
+func (c *Client) CreateProject(ctx context.Context, body CreateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProjectRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProject Retrieve a project
+//
+// A project key may read its own project.
+//
+// Corresponds with GET /projects/{project} (the `GetProject` operationId).
+func (c *Client) GetProject(ctx context.Context, project ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProjectRequest(c.Server, project)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProjectWithBody Update a project
+//
+// A project's mode never changes.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /projects/{project} (the `UpdateProject` operationId).
+func (c *Client) UpdateProjectWithBody(ctx context.Context, project ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProjectRequestWithBody(c.Server, project, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProject Update a project
+//
+// A project's mode never changes.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /projects/{project} (the `UpdateProject` operationId).
+func (c *Client) UpdateProject(ctx context.Context, project ProjectID, body UpdateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProjectRequest(c.Server, project, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListApiKeys List API keys
+//
+// Corresponds with GET /projects/{project}/apiKeys (the `ListApiKeys` operationId).
+func (c *Client) ListApiKeys(ctx context.Context, project ProjectID, params *ListApiKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListApiKeysRequest(c.Server, project, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateApiKeyWithBody Create an API key
+//
+// The response shows the whole token, once; everywhere else it is redacted. A retry with the same Idempotency-Key answers 409 idempotentSecretNotReplayed: secrets are shown once.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{project}/apiKeys (the `CreateApiKey` operationId).
+func (c *Client) CreateApiKeyWithBody(ctx context.Context, project ProjectID, params *CreateApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateApiKeyRequestWithBody(c.Server, project, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateApiKey Create an API key
+//
+// The response shows the whole token, once; everywhere else it is redacted. A retry with the same Idempotency-Key answers 409 idempotentSecretNotReplayed: secrets are shown once.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{project}/apiKeys (the `CreateApiKey` operationId).
+func (c *Client) CreateApiKey(ctx context.Context, project ProjectID, params *CreateApiKeyParams, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateApiKeyRequest(c.Server, project, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteApiKey Revoke an API key
+//
+// Revokes the key at once.
+//
+// Corresponds with DELETE /projects/{project}/apiKeys/{id} (the `DeleteApiKey` operationId).
+func (c *Client) DeleteApiKey(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteApiKeyRequest(c.Server, project, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetApiKey Retrieve an API key
+//
+// Corresponds with GET /projects/{project}/apiKeys/{id} (the `GetApiKey` operationId).
+func (c *Client) GetApiKey(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetApiKeyRequest(c.Server, project, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListEvents List events
 //
 // Newest first, rendered in the requested version.
 //
 // Corresponds with GET /projects/{project}/events (the `ListEvents` operationId).
-func (c *Client) ListEvents(ctx context.Context, project Project, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ListEvents(ctx context.Context, project ProjectID, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListEventsRequest(c.Server, project, params)
 	if err != nil {
 		return nil, err
@@ -5944,7 +6600,7 @@ func (c *Client) ListEvents(ctx context.Context, project Project, params *ListEv
 // GetEvent Retrieve an event
 //
 // Corresponds with GET /projects/{project}/events/{id} (the `GetEvent` operationId).
-func (c *Client) GetEvent(ctx context.Context, project Project, id string, params *GetEventParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) GetEvent(ctx context.Context, project ProjectID, id string, params *GetEventParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetEventRequest(c.Server, project, id, params)
 	if err != nil {
 		return nil, err
@@ -5959,7 +6615,7 @@ func (c *Client) GetEvent(ctx context.Context, project Project, id string, param
 // ListEventDeliveries List an event's deliveries
 //
 // Corresponds with GET /projects/{project}/events/{id}/deliveries (the `ListEventDeliveries` operationId).
-func (c *Client) ListEventDeliveries(ctx context.Context, project Project, id string, params *ListEventDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ListEventDeliveries(ctx context.Context, project ProjectID, id string, params *ListEventDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListEventDeliveriesRequest(c.Server, project, id, params)
 	if err != nil {
 		return nil, err
@@ -5978,7 +6634,7 @@ func (c *Client) ListEventDeliveries(ctx context.Context, project Project, id st
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /projects/{project}/events/{id}/resend (the `ResendEvent` operationId).
-func (c *Client) ResendEventWithBody(ctx context.Context, project Project, id string, params *ResendEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ResendEventWithBody(ctx context.Context, project ProjectID, id string, params *ResendEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewResendEventRequestWithBody(c.Server, project, id, params, contentType, body)
 	if err != nil {
 		return nil, err
@@ -5997,7 +6653,7 @@ func (c *Client) ResendEventWithBody(ctx context.Context, project Project, id st
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /projects/{project}/events/{id}/resend (the `ResendEvent` operationId).
-func (c *Client) ResendEvent(ctx context.Context, project Project, id string, params *ResendEventParams, body ResendEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ResendEvent(ctx context.Context, project ProjectID, id string, params *ResendEventParams, body ResendEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewResendEventRequest(c.Server, project, id, params, body)
 	if err != nil {
 		return nil, err
@@ -6012,7 +6668,7 @@ func (c *Client) ResendEvent(ctx context.Context, project Project, id string, pa
 // ListPlans List plans
 //
 // Corresponds with GET /projects/{project}/plans (the `ListPlans` operationId).
-func (c *Client) ListPlans(ctx context.Context, project Project, params *ListPlansParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ListPlans(ctx context.Context, project ProjectID, params *ListPlansParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListPlansRequest(c.Server, project, params)
 	if err != nil {
 		return nil, err
@@ -6029,7 +6685,7 @@ func (c *Client) ListPlans(ctx context.Context, project Project, params *ListPla
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /projects/{project}/plans (the `CreatePlan` operationId).
-func (c *Client) CreatePlanWithBody(ctx context.Context, project Project, params *CreatePlanParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CreatePlanWithBody(ctx context.Context, project ProjectID, params *CreatePlanParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreatePlanRequestWithBody(c.Server, project, params, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6046,7 +6702,7 @@ func (c *Client) CreatePlanWithBody(ctx context.Context, project Project, params
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /projects/{project}/plans (the `CreatePlan` operationId).
-func (c *Client) CreatePlan(ctx context.Context, project Project, params *CreatePlanParams, body CreatePlanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CreatePlan(ctx context.Context, project ProjectID, params *CreatePlanParams, body CreatePlanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreatePlanRequest(c.Server, project, params, body)
 	if err != nil {
 		return nil, err
@@ -6061,7 +6717,7 @@ func (c *Client) CreatePlan(ctx context.Context, project Project, params *Create
 // GetPlan Retrieve a plan
 //
 // Corresponds with GET /projects/{project}/plans/{id} (the `GetPlan` operationId).
-func (c *Client) GetPlan(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) GetPlan(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetPlanRequest(c.Server, project, id)
 	if err != nil {
 		return nil, err
@@ -6076,7 +6732,7 @@ func (c *Client) GetPlan(ctx context.Context, project Project, id string, reqEdi
 // ListPortings List portings
 //
 // Corresponds with GET /projects/{project}/portings (the `ListPortings` operationId).
-func (c *Client) ListPortings(ctx context.Context, project Project, params *ListPortingsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ListPortings(ctx context.Context, project ProjectID, params *ListPortingsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListPortingsRequest(c.Server, project, params)
 	if err != nil {
 		return nil, err
@@ -6095,7 +6751,7 @@ func (c *Client) ListPortings(ctx context.Context, project Project, params *List
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /projects/{project}/portings (the `CreatePorting` operationId).
-func (c *Client) CreatePortingWithBody(ctx context.Context, project Project, params *CreatePortingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CreatePortingWithBody(ctx context.Context, project ProjectID, params *CreatePortingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreatePortingRequestWithBody(c.Server, project, params, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6114,7 +6770,7 @@ func (c *Client) CreatePortingWithBody(ctx context.Context, project Project, par
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /projects/{project}/portings (the `CreatePorting` operationId).
-func (c *Client) CreatePorting(ctx context.Context, project Project, params *CreatePortingParams, body CreatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CreatePorting(ctx context.Context, project ProjectID, params *CreatePortingParams, body CreatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreatePortingRequest(c.Server, project, params, body)
 	if err != nil {
 		return nil, err
@@ -6129,7 +6785,7 @@ func (c *Client) CreatePorting(ctx context.Context, project Project, params *Cre
 // DeletePorting Delete a draft porting
 //
 // Corresponds with DELETE /projects/{project}/portings/{id} (the `DeletePorting` operationId).
-func (c *Client) DeletePorting(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) DeletePorting(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeletePortingRequest(c.Server, project, id)
 	if err != nil {
 		return nil, err
@@ -6144,7 +6800,7 @@ func (c *Client) DeletePorting(ctx context.Context, project Project, id string, 
 // GetPorting Retrieve a porting
 //
 // Corresponds with GET /projects/{project}/portings/{id} (the `GetPorting` operationId).
-func (c *Client) GetPorting(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) GetPorting(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetPortingRequest(c.Server, project, id)
 	if err != nil {
 		return nil, err
@@ -6163,7 +6819,7 @@ func (c *Client) GetPorting(ctx context.Context, project Project, id string, req
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /projects/{project}/portings/{id} (the `UpdatePorting` operationId).
-func (c *Client) UpdatePortingWithBody(ctx context.Context, project Project, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdatePortingWithBody(ctx context.Context, project ProjectID, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdatePortingRequestWithBody(c.Server, project, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6182,7 +6838,7 @@ func (c *Client) UpdatePortingWithBody(ctx context.Context, project Project, id 
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /projects/{project}/portings/{id} (the `UpdatePorting` operationId).
-func (c *Client) UpdatePorting(ctx context.Context, project Project, id string, body UpdatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdatePorting(ctx context.Context, project ProjectID, id string, body UpdatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdatePortingRequest(c.Server, project, id, body)
 	if err != nil {
 		return nil, err
@@ -6197,7 +6853,7 @@ func (c *Client) UpdatePorting(ctx context.Context, project Project, id string, 
 // CancelPorting Cancel a porting
 //
 // Corresponds with POST /projects/{project}/portings/{id}/cancel (the `CancelPorting` operationId).
-func (c *Client) CancelPorting(ctx context.Context, project Project, id string, params *CancelPortingParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CancelPorting(ctx context.Context, project ProjectID, id string, params *CancelPortingParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCancelPortingRequest(c.Server, project, id, params)
 	if err != nil {
 		return nil, err
@@ -6211,12 +6867,12 @@ func (c *Client) CancelPorting(ctx context.Context, project Project, id string, 
 
 // SimulatePortingWithBody Simulate the network provider's next step
 //
-// Served with the simulator on: request, decline (with a decline code), require information, complete or expire the porting. Served only when the server runs with the simulator (serve --simulator true or auto).
+// Request, decline (with a decline code), require information, complete or expire the porting, as the network provider would. 404 simulatorDisabled when the server runs with --simulator false. For test projects only: a live project answers 403 testModeOnly.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /projects/{project}/portings/{id}/simulate (the `SimulatePorting` operationId).
-func (c *Client) SimulatePortingWithBody(ctx context.Context, project Project, id string, params *SimulatePortingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) SimulatePortingWithBody(ctx context.Context, project ProjectID, id string, params *SimulatePortingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSimulatePortingRequestWithBody(c.Server, project, id, params, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6230,12 +6886,12 @@ func (c *Client) SimulatePortingWithBody(ctx context.Context, project Project, i
 
 // SimulatePorting Simulate the network provider's next step
 //
-// Served with the simulator on: request, decline (with a decline code), require information, complete or expire the porting. Served only when the server runs with the simulator (serve --simulator true or auto).
+// Request, decline (with a decline code), require information, complete or expire the porting, as the network provider would. 404 simulatorDisabled when the server runs with --simulator false. For test projects only: a live project answers 403 testModeOnly.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /projects/{project}/portings/{id}/simulate (the `SimulatePorting` operationId).
-func (c *Client) SimulatePorting(ctx context.Context, project Project, id string, params *SimulatePortingParams, body SimulatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) SimulatePorting(ctx context.Context, project ProjectID, id string, params *SimulatePortingParams, body SimulatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSimulatePortingRequest(c.Server, project, id, params, body)
 	if err != nil {
 		return nil, err
@@ -6250,7 +6906,7 @@ func (c *Client) SimulatePorting(ctx context.Context, project Project, id string
 // ListSims List SIMs
 //
 // Corresponds with GET /projects/{project}/sims (the `ListSims` operationId).
-func (c *Client) ListSims(ctx context.Context, project Project, params *ListSimsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ListSims(ctx context.Context, project ProjectID, params *ListSimsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListSimsRequest(c.Server, project, params)
 	if err != nil {
 		return nil, err
@@ -6265,8 +6921,63 @@ func (c *Client) ListSims(ctx context.Context, project Project, params *ListSims
 // GetSim Retrieve a SIM
 //
 // Corresponds with GET /projects/{project}/sims/{id} (the `GetSim` operationId).
-func (c *Client) GetSim(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) GetSim(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetSimRequest(c.Server, project, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSimulatorClock Read the project's test clock
+//
+// For test projects only: a live project answers 403 testModeOnly.
+//
+// Corresponds with GET /projects/{project}/simulator/clock (the `GetSimulatorClock` operationId).
+func (c *Client) GetSimulatorClock(ctx context.Context, project ProjectID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSimulatorClockRequest(c.Server, project)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdvanceSimulatorClockWithBody Advance the project's test clock
+//
+// Moves the project's clock forward and runs the timers that fall due (expiries, renewals, scheduled ends). For test projects only: a live project answers 403 testModeOnly.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{project}/simulator/clock/advance (the `AdvanceSimulatorClock` operationId).
+func (c *Client) AdvanceSimulatorClockWithBody(ctx context.Context, project ProjectID, params *AdvanceSimulatorClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdvanceSimulatorClockRequestWithBody(c.Server, project, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdvanceSimulatorClock Advance the project's test clock
+//
+// Moves the project's clock forward and runs the timers that fall due (expiries, renewals, scheduled ends). For test projects only: a live project answers 403 testModeOnly.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{project}/simulator/clock/advance (the `AdvanceSimulatorClock` operationId).
+func (c *Client) AdvanceSimulatorClock(ctx context.Context, project ProjectID, params *AdvanceSimulatorClockParams, body AdvanceSimulatorClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdvanceSimulatorClockRequest(c.Server, project, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6280,7 +6991,7 @@ func (c *Client) GetSim(ctx context.Context, project Project, id string, reqEdit
 // ListSubscriptions List subscriptions
 //
 // Corresponds with GET /projects/{project}/subscriptions (the `ListSubscriptions` operationId).
-func (c *Client) ListSubscriptions(ctx context.Context, project Project, params *ListSubscriptionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ListSubscriptions(ctx context.Context, project ProjectID, params *ListSubscriptionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListSubscriptionsRequest(c.Server, project, params)
 	if err != nil {
 		return nil, err
@@ -6299,7 +7010,7 @@ func (c *Client) ListSubscriptions(ctx context.Context, project Project, params 
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /projects/{project}/subscriptions (the `CreateSubscription` operationId).
-func (c *Client) CreateSubscriptionWithBody(ctx context.Context, project Project, params *CreateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CreateSubscriptionWithBody(ctx context.Context, project ProjectID, params *CreateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateSubscriptionRequestWithBody(c.Server, project, params, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6318,7 +7029,7 @@ func (c *Client) CreateSubscriptionWithBody(ctx context.Context, project Project
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /projects/{project}/subscriptions (the `CreateSubscription` operationId).
-func (c *Client) CreateSubscription(ctx context.Context, project Project, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CreateSubscription(ctx context.Context, project ProjectID, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateSubscriptionRequest(c.Server, project, params, body)
 	if err != nil {
 		return nil, err
@@ -6333,7 +7044,7 @@ func (c *Client) CreateSubscription(ctx context.Context, project Project, params
 // GetSubscription Retrieve a subscription
 //
 // Corresponds with GET /projects/{project}/subscriptions/{id} (the `GetSubscription` operationId).
-func (c *Client) GetSubscription(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) GetSubscription(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetSubscriptionRequest(c.Server, project, id)
 	if err != nil {
 		return nil, err
@@ -6352,7 +7063,7 @@ func (c *Client) GetSubscription(ctx context.Context, project Project, id string
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /projects/{project}/subscriptions/{id}/cancel (the `CancelSubscription` operationId).
-func (c *Client) CancelSubscriptionWithBody(ctx context.Context, project Project, id string, params *CancelSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CancelSubscriptionWithBody(ctx context.Context, project ProjectID, id string, params *CancelSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCancelSubscriptionRequestWithBody(c.Server, project, id, params, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6371,7 +7082,7 @@ func (c *Client) CancelSubscriptionWithBody(ctx context.Context, project Project
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /projects/{project}/subscriptions/{id}/cancel (the `CancelSubscription` operationId).
-func (c *Client) CancelSubscription(ctx context.Context, project Project, id string, params *CancelSubscriptionParams, body CancelSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CancelSubscription(ctx context.Context, project ProjectID, id string, params *CancelSubscriptionParams, body CancelSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCancelSubscriptionRequest(c.Server, project, id, params, body)
 	if err != nil {
 		return nil, err
@@ -6388,7 +7099,7 @@ func (c *Client) CancelSubscription(ctx context.Context, project Project, id str
 // The response is the only place the PIN is ever shown. A retry with the same Idempotency-Key answers 409 idempotentSecretNotReplayed: secrets are shown once.
 //
 // Corresponds with POST /projects/{project}/subscriptions/{id}/portOutCredentials (the `IssuePortOutCredentials` operationId).
-func (c *Client) IssuePortOutCredentials(ctx context.Context, project Project, id string, params *IssuePortOutCredentialsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) IssuePortOutCredentials(ctx context.Context, project ProjectID, id string, params *IssuePortOutCredentialsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewIssuePortOutCredentialsRequest(c.Server, project, id, params)
 	if err != nil {
 		return nil, err
@@ -6405,7 +7116,7 @@ func (c *Client) IssuePortOutCredentials(ctx context.Context, project Project, i
 // Undoes a scheduled cancellation before the subscription ends.
 //
 // Corresponds with POST /projects/{project}/subscriptions/{id}/resume (the `ResumeSubscription` operationId).
-func (c *Client) ResumeSubscription(ctx context.Context, project Project, id string, params *ResumeSubscriptionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ResumeSubscription(ctx context.Context, project ProjectID, id string, params *ResumeSubscriptionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewResumeSubscriptionRequest(c.Server, project, id, params)
 	if err != nil {
 		return nil, err
@@ -6420,7 +7131,7 @@ func (c *Client) ResumeSubscription(ctx context.Context, project Project, id str
 // ListUsers List users
 //
 // Corresponds with GET /projects/{project}/users (the `ListUsers` operationId).
-func (c *Client) ListUsers(ctx context.Context, project Project, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ListUsers(ctx context.Context, project ProjectID, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListUsersRequest(c.Server, project, params)
 	if err != nil {
 		return nil, err
@@ -6437,7 +7148,7 @@ func (c *Client) ListUsers(ctx context.Context, project Project, params *ListUse
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /projects/{project}/users (the `CreateUser` operationId).
-func (c *Client) CreateUserWithBody(ctx context.Context, project Project, params *CreateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CreateUserWithBody(ctx context.Context, project ProjectID, params *CreateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateUserRequestWithBody(c.Server, project, params, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6454,7 +7165,7 @@ func (c *Client) CreateUserWithBody(ctx context.Context, project Project, params
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /projects/{project}/users (the `CreateUser` operationId).
-func (c *Client) CreateUser(ctx context.Context, project Project, params *CreateUserParams, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CreateUser(ctx context.Context, project ProjectID, params *CreateUserParams, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateUserRequest(c.Server, project, params, body)
 	if err != nil {
 		return nil, err
@@ -6469,7 +7180,7 @@ func (c *Client) CreateUser(ctx context.Context, project Project, params *Create
 // GetUser Retrieve a user
 //
 // Corresponds with GET /projects/{project}/users/{id} (the `GetUser` operationId).
-func (c *Client) GetUser(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) GetUser(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetUserRequest(c.Server, project, id)
 	if err != nil {
 		return nil, err
@@ -6486,7 +7197,7 @@ func (c *Client) GetUser(ctx context.Context, project Project, id string, reqEdi
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /projects/{project}/users/{id} (the `UpdateUser` operationId).
-func (c *Client) UpdateUserWithBody(ctx context.Context, project Project, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateUserWithBody(ctx context.Context, project ProjectID, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateUserRequestWithBody(c.Server, project, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6503,7 +7214,7 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, project Project, id str
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /projects/{project}/users/{id} (the `UpdateUser` operationId).
-func (c *Client) UpdateUser(ctx context.Context, project Project, id string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateUser(ctx context.Context, project ProjectID, id string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateUserRequest(c.Server, project, id, body)
 	if err != nil {
 		return nil, err
@@ -6518,7 +7229,7 @@ func (c *Client) UpdateUser(ctx context.Context, project Project, id string, bod
 // ListWebhookEndpoints List webhook endpoints
 //
 // Corresponds with GET /projects/{project}/webhookEndpoints (the `ListWebhookEndpoints` operationId).
-func (c *Client) ListWebhookEndpoints(ctx context.Context, project Project, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ListWebhookEndpoints(ctx context.Context, project ProjectID, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListWebhookEndpointsRequest(c.Server, project, params)
 	if err != nil {
 		return nil, err
@@ -6537,7 +7248,7 @@ func (c *Client) ListWebhookEndpoints(ctx context.Context, project Project, para
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /projects/{project}/webhookEndpoints (the `CreateWebhookEndpoint` operationId).
-func (c *Client) CreateWebhookEndpointWithBody(ctx context.Context, project Project, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CreateWebhookEndpointWithBody(ctx context.Context, project ProjectID, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateWebhookEndpointRequestWithBody(c.Server, project, params, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6556,7 +7267,7 @@ func (c *Client) CreateWebhookEndpointWithBody(ctx context.Context, project Proj
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /projects/{project}/webhookEndpoints (the `CreateWebhookEndpoint` operationId).
-func (c *Client) CreateWebhookEndpoint(ctx context.Context, project Project, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CreateWebhookEndpoint(ctx context.Context, project ProjectID, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateWebhookEndpointRequest(c.Server, project, params, body)
 	if err != nil {
 		return nil, err
@@ -6571,7 +7282,7 @@ func (c *Client) CreateWebhookEndpoint(ctx context.Context, project Project, par
 // DeleteWebhookEndpoint Delete a webhook endpoint
 //
 // Corresponds with DELETE /projects/{project}/webhookEndpoints/{id} (the `DeleteWebhookEndpoint` operationId).
-func (c *Client) DeleteWebhookEndpoint(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) DeleteWebhookEndpoint(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteWebhookEndpointRequest(c.Server, project, id)
 	if err != nil {
 		return nil, err
@@ -6586,7 +7297,7 @@ func (c *Client) DeleteWebhookEndpoint(ctx context.Context, project Project, id 
 // GetWebhookEndpoint Retrieve a webhook endpoint
 //
 // Corresponds with GET /projects/{project}/webhookEndpoints/{id} (the `GetWebhookEndpoint` operationId).
-func (c *Client) GetWebhookEndpoint(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) GetWebhookEndpoint(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetWebhookEndpointRequest(c.Server, project, id)
 	if err != nil {
 		return nil, err
@@ -6605,7 +7316,7 @@ func (c *Client) GetWebhookEndpoint(ctx context.Context, project Project, id str
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /projects/{project}/webhookEndpoints/{id} (the `UpdateWebhookEndpoint` operationId).
-func (c *Client) UpdateWebhookEndpointWithBody(ctx context.Context, project Project, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateWebhookEndpointWithBody(ctx context.Context, project ProjectID, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateWebhookEndpointRequestWithBody(c.Server, project, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6624,7 +7335,7 @@ func (c *Client) UpdateWebhookEndpointWithBody(ctx context.Context, project Proj
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /projects/{project}/webhookEndpoints/{id} (the `UpdateWebhookEndpoint` operationId).
-func (c *Client) UpdateWebhookEndpoint(ctx context.Context, project Project, id string, body UpdateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateWebhookEndpoint(ctx context.Context, project ProjectID, id string, body UpdateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateWebhookEndpointRequest(c.Server, project, id, body)
 	if err != nil {
 		return nil, err
@@ -6639,7 +7350,7 @@ func (c *Client) UpdateWebhookEndpoint(ctx context.Context, project Project, id 
 // ListWebhookEndpointDeliveries List an endpoint's deliveries
 //
 // Corresponds with GET /projects/{project}/webhookEndpoints/{id}/deliveries (the `ListWebhookEndpointDeliveries` operationId).
-func (c *Client) ListWebhookEndpointDeliveries(ctx context.Context, project Project, id string, params *ListWebhookEndpointDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) ListWebhookEndpointDeliveries(ctx context.Context, project ProjectID, id string, params *ListWebhookEndpointDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListWebhookEndpointDeliveriesRequest(c.Server, project, id, params)
 	if err != nil {
 		return nil, err
@@ -6658,7 +7369,7 @@ func (c *Client) ListWebhookEndpointDeliveries(ctx context.Context, project Proj
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /projects/{project}/webhookEndpoints/{id}/recover (the `RecoverWebhookEndpoint` operationId).
-func (c *Client) RecoverWebhookEndpointWithBody(ctx context.Context, project Project, id string, params *RecoverWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) RecoverWebhookEndpointWithBody(ctx context.Context, project ProjectID, id string, params *RecoverWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRecoverWebhookEndpointRequestWithBody(c.Server, project, id, params, contentType, body)
 	if err != nil {
 		return nil, err
@@ -6677,7 +7388,7 @@ func (c *Client) RecoverWebhookEndpointWithBody(ctx context.Context, project Pro
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /projects/{project}/webhookEndpoints/{id}/recover (the `RecoverWebhookEndpoint` operationId).
-func (c *Client) RecoverWebhookEndpoint(ctx context.Context, project Project, id string, params *RecoverWebhookEndpointParams, body RecoverWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) RecoverWebhookEndpoint(ctx context.Context, project ProjectID, id string, params *RecoverWebhookEndpointParams, body RecoverWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRecoverWebhookEndpointRequest(c.Server, project, id, params, body)
 	if err != nil {
 		return nil, err
@@ -6694,7 +7405,7 @@ func (c *Client) RecoverWebhookEndpoint(ctx context.Context, project Project, id
 // Both secrets sign during the grace period. The response shows the new secret, once. A retry with the same Idempotency-Key answers 409 idempotentSecretNotReplayed: secrets are shown once.
 //
 // Corresponds with POST /projects/{project}/webhookEndpoints/{id}/rotateSecret (the `RotateWebhookEndpointSecret` operationId).
-func (c *Client) RotateWebhookEndpointSecret(ctx context.Context, project Project, id string, params *RotateWebhookEndpointSecretParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) RotateWebhookEndpointSecret(ctx context.Context, project ProjectID, id string, params *RotateWebhookEndpointSecretParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRotateWebhookEndpointSecretRequest(c.Server, project, id, params)
 	if err != nil {
 		return nil, err
@@ -6741,61 +7452,6 @@ func (c *Client) GetEventSchema(ctx context.Context, pType string, params *GetEv
 // Corresponds with GET /serviceProviders (the `ListServiceProviders` operationId).
 func (c *Client) ListServiceProviders(ctx context.Context, params *ListServiceProvidersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListServiceProvidersRequest(c.Server, params)
-	if err != nil {
-		return nil, err
-	}
-	req = req.WithContext(ctx)
-	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
-		return nil, err
-	}
-	return c.Client.Do(req)
-}
-
-// GetSimulatorClock Read the platform clock
-//
-// Served only when the server runs with the simulator (serve --simulator true or auto).
-//
-// Corresponds with GET /simulator/clock (the `GetSimulatorClock` operationId).
-func (c *Client) GetSimulatorClock(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetSimulatorClockRequest(c.Server)
-	if err != nil {
-		return nil, err
-	}
-	req = req.WithContext(ctx)
-	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
-		return nil, err
-	}
-	return c.Client.Do(req)
-}
-
-// AdvanceSimulatorClockWithBody Advance the platform clock
-//
-// Moves the platform clock forward and runs the timers that fall due (expiries, renewals, scheduled ends). Served only when the server runs with the simulator (serve --simulator true or auto).
-//
-// Takes any type of body and a specified content type.
-//
-// Corresponds with POST /simulator/clock/advance (the `AdvanceSimulatorClock` operationId).
-func (c *Client) AdvanceSimulatorClockWithBody(ctx context.Context, params *AdvanceSimulatorClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAdvanceSimulatorClockRequestWithBody(c.Server, params, contentType, body)
-	if err != nil {
-		return nil, err
-	}
-	req = req.WithContext(ctx)
-	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
-		return nil, err
-	}
-	return c.Client.Do(req)
-}
-
-// AdvanceSimulatorClock Advance the platform clock
-//
-// Moves the platform clock forward and runs the timers that fall due (expiries, renewals, scheduled ends). Served only when the server runs with the simulator (serve --simulator true or auto).
-//
-// Takes a body of the `application/json` content type.
-//
-// Corresponds with POST /simulator/clock/advance (the `AdvanceSimulatorClock` operationId).
-func (c *Client) AdvanceSimulatorClock(ctx context.Context, params *AdvanceSimulatorClockParams, body AdvanceSimulatorClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAdvanceSimulatorClockRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6941,8 +7597,436 @@ func NewGetOpenAPIRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListProjectsRequest constructs an http.Request for the ListProjects method
+func NewListProjectsRequest(server string, params *ListProjectsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateProjectRequest calls the generic CreateProject builder with application/json body
+func NewCreateProjectRequest(server string, body CreateProjectJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProjectRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateProjectRequestWithBody constructs an http.Request for the CreateProject method, with any body, and a specified content type
+func NewCreateProjectRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetProjectRequest constructs an http.Request for the GetProject method
+func NewGetProjectRequest(server string, project ProjectID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateProjectRequest calls the generic UpdateProject builder with application/json body
+func NewUpdateProjectRequest(server string, project ProjectID, body UpdateProjectJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProjectRequestWithBody(server, project, "application/json", bodyReader)
+}
+
+// NewUpdateProjectRequestWithBody constructs an http.Request for the UpdateProject method, with any body, and a specified content type
+func NewUpdateProjectRequestWithBody(server string, project ProjectID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListApiKeysRequest constructs an http.Request for the ListApiKeys method
+func NewListApiKeysRequest(server string, project ProjectID, params *ListApiKeysParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/apiKeys", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateApiKeyRequest calls the generic CreateApiKey builder with application/json body
+func NewCreateApiKeyRequest(server string, project ProjectID, params *CreateApiKeyParams, body CreateApiKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateApiKeyRequestWithBody(server, project, params, "application/json", bodyReader)
+}
+
+// NewCreateApiKeyRequestWithBody constructs an http.Request for the CreateApiKey method, with any body, and a specified content type
+func NewCreateApiKeyRequestWithBody(server string, project ProjectID, params *CreateApiKeyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/apiKeys", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteApiKeyRequest constructs an http.Request for the DeleteApiKey method
+func NewDeleteApiKeyRequest(server string, project ProjectID, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/apiKeys/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetApiKeyRequest constructs an http.Request for the GetApiKey method
+func NewGetApiKeyRequest(server string, project ProjectID, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/apiKeys/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListEventsRequest constructs an http.Request for the ListEvents method
-func NewListEventsRequest(server string, project Project, params *ListEventsParams) (*http.Request, error) {
+func NewListEventsRequest(server string, project ProjectID, params *ListEventsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7051,7 +8135,7 @@ func NewListEventsRequest(server string, project Project, params *ListEventsPara
 }
 
 // NewGetEventRequest constructs an http.Request for the GetEvent method
-func NewGetEventRequest(server string, project Project, id string, params *GetEventParams) (*http.Request, error) {
+func NewGetEventRequest(server string, project ProjectID, id string, params *GetEventParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7119,7 +8203,7 @@ func NewGetEventRequest(server string, project Project, id string, params *GetEv
 }
 
 // NewListEventDeliveriesRequest constructs an http.Request for the ListEventDeliveries method
-func NewListEventDeliveriesRequest(server string, project Project, id string, params *ListEventDeliveriesParams) (*http.Request, error) {
+func NewListEventDeliveriesRequest(server string, project ProjectID, id string, params *ListEventDeliveriesParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7211,7 +8295,7 @@ func NewListEventDeliveriesRequest(server string, project Project, id string, pa
 }
 
 // NewResendEventRequest calls the generic ResendEvent builder with application/json body
-func NewResendEventRequest(server string, project Project, id string, params *ResendEventParams, body ResendEventJSONRequestBody) (*http.Request, error) {
+func NewResendEventRequest(server string, project ProjectID, id string, params *ResendEventParams, body ResendEventJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -7222,7 +8306,7 @@ func NewResendEventRequest(server string, project Project, id string, params *Re
 }
 
 // NewResendEventRequestWithBody constructs an http.Request for the ResendEvent method, with any body, and a specified content type
-func NewResendEventRequestWithBody(server string, project Project, id string, params *ResendEventParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewResendEventRequestWithBody(server string, project ProjectID, id string, params *ResendEventParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7331,7 +8415,7 @@ func NewResendEventRequestWithBody(server string, project Project, id string, pa
 }
 
 // NewListPlansRequest constructs an http.Request for the ListPlans method
-func NewListPlansRequest(server string, project Project, params *ListPlansParams) (*http.Request, error) {
+func NewListPlansRequest(server string, project ProjectID, params *ListPlansParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7428,7 +8512,7 @@ func NewListPlansRequest(server string, project Project, params *ListPlansParams
 }
 
 // NewCreatePlanRequest calls the generic CreatePlan builder with application/json body
-func NewCreatePlanRequest(server string, project Project, params *CreatePlanParams, body CreatePlanJSONRequestBody) (*http.Request, error) {
+func NewCreatePlanRequest(server string, project ProjectID, params *CreatePlanParams, body CreatePlanJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -7439,7 +8523,7 @@ func NewCreatePlanRequest(server string, project Project, params *CreatePlanPara
 }
 
 // NewCreatePlanRequestWithBody constructs an http.Request for the CreatePlan method, with any body, and a specified content type
-func NewCreatePlanRequestWithBody(server string, project Project, params *CreatePlanParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreatePlanRequestWithBody(server string, project ProjectID, params *CreatePlanParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7490,7 +8574,7 @@ func NewCreatePlanRequestWithBody(server string, project Project, params *Create
 }
 
 // NewGetPlanRequest constructs an http.Request for the GetPlan method
-func NewGetPlanRequest(server string, project Project, id string) (*http.Request, error) {
+func NewGetPlanRequest(server string, project ProjectID, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7531,7 +8615,7 @@ func NewGetPlanRequest(server string, project Project, id string) (*http.Request
 }
 
 // NewListPortingsRequest constructs an http.Request for the ListPortings method
-func NewListPortingsRequest(server string, project Project, params *ListPortingsParams) (*http.Request, error) {
+func NewListPortingsRequest(server string, project ProjectID, params *ListPortingsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7652,7 +8736,7 @@ func NewListPortingsRequest(server string, project Project, params *ListPortings
 }
 
 // NewCreatePortingRequest calls the generic CreatePorting builder with application/json body
-func NewCreatePortingRequest(server string, project Project, params *CreatePortingParams, body CreatePortingJSONRequestBody) (*http.Request, error) {
+func NewCreatePortingRequest(server string, project ProjectID, params *CreatePortingParams, body CreatePortingJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -7663,7 +8747,7 @@ func NewCreatePortingRequest(server string, project Project, params *CreatePorti
 }
 
 // NewCreatePortingRequestWithBody constructs an http.Request for the CreatePorting method, with any body, and a specified content type
-func NewCreatePortingRequestWithBody(server string, project Project, params *CreatePortingParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreatePortingRequestWithBody(server string, project ProjectID, params *CreatePortingParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7714,7 +8798,7 @@ func NewCreatePortingRequestWithBody(server string, project Project, params *Cre
 }
 
 // NewDeletePortingRequest constructs an http.Request for the DeletePorting method
-func NewDeletePortingRequest(server string, project Project, id string) (*http.Request, error) {
+func NewDeletePortingRequest(server string, project ProjectID, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7755,7 +8839,7 @@ func NewDeletePortingRequest(server string, project Project, id string) (*http.R
 }
 
 // NewGetPortingRequest constructs an http.Request for the GetPorting method
-func NewGetPortingRequest(server string, project Project, id string) (*http.Request, error) {
+func NewGetPortingRequest(server string, project ProjectID, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7796,7 +8880,7 @@ func NewGetPortingRequest(server string, project Project, id string) (*http.Requ
 }
 
 // NewUpdatePortingRequest calls the generic UpdatePorting builder with application/json body
-func NewUpdatePortingRequest(server string, project Project, id string, body UpdatePortingJSONRequestBody) (*http.Request, error) {
+func NewUpdatePortingRequest(server string, project ProjectID, id string, body UpdatePortingJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -7807,7 +8891,7 @@ func NewUpdatePortingRequest(server string, project Project, id string, body Upd
 }
 
 // NewUpdatePortingRequestWithBody constructs an http.Request for the UpdatePorting method, with any body, and a specified content type
-func NewUpdatePortingRequestWithBody(server string, project Project, id string, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdatePortingRequestWithBody(server string, project ProjectID, id string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7850,7 +8934,7 @@ func NewUpdatePortingRequestWithBody(server string, project Project, id string, 
 }
 
 // NewCancelPortingRequest constructs an http.Request for the CancelPorting method
-func NewCancelPortingRequest(server string, project Project, id string, params *CancelPortingParams) (*http.Request, error) {
+func NewCancelPortingRequest(server string, project ProjectID, id string, params *CancelPortingParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7906,7 +8990,7 @@ func NewCancelPortingRequest(server string, project Project, id string, params *
 }
 
 // NewSimulatePortingRequest calls the generic SimulatePorting builder with application/json body
-func NewSimulatePortingRequest(server string, project Project, id string, params *SimulatePortingParams, body SimulatePortingJSONRequestBody) (*http.Request, error) {
+func NewSimulatePortingRequest(server string, project ProjectID, id string, params *SimulatePortingParams, body SimulatePortingJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -7917,7 +9001,7 @@ func NewSimulatePortingRequest(server string, project Project, id string, params
 }
 
 // NewSimulatePortingRequestWithBody constructs an http.Request for the SimulatePorting method, with any body, and a specified content type
-func NewSimulatePortingRequestWithBody(server string, project Project, id string, params *SimulatePortingParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewSimulatePortingRequestWithBody(server string, project ProjectID, id string, params *SimulatePortingParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7975,7 +9059,7 @@ func NewSimulatePortingRequestWithBody(server string, project Project, id string
 }
 
 // NewListSimsRequest constructs an http.Request for the ListSims method
-func NewListSimsRequest(server string, project Project, params *ListSimsParams) (*http.Request, error) {
+func NewListSimsRequest(server string, project ProjectID, params *ListSimsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8072,7 +9156,7 @@ func NewListSimsRequest(server string, project Project, params *ListSimsParams) 
 }
 
 // NewGetSimRequest constructs an http.Request for the GetSim method
-func NewGetSimRequest(server string, project Project, id string) (*http.Request, error) {
+func NewGetSimRequest(server string, project ProjectID, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8112,8 +9196,104 @@ func NewGetSimRequest(server string, project Project, id string) (*http.Request,
 	return req, nil
 }
 
+// NewGetSimulatorClockRequest constructs an http.Request for the GetSimulatorClock method
+func NewGetSimulatorClockRequest(server string, project ProjectID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/simulator/clock", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdvanceSimulatorClockRequest calls the generic AdvanceSimulatorClock builder with application/json body
+func NewAdvanceSimulatorClockRequest(server string, project ProjectID, params *AdvanceSimulatorClockParams, body AdvanceSimulatorClockJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdvanceSimulatorClockRequestWithBody(server, project, params, "application/json", bodyReader)
+}
+
+// NewAdvanceSimulatorClockRequestWithBody constructs an http.Request for the AdvanceSimulatorClock method, with any body, and a specified content type
+func NewAdvanceSimulatorClockRequestWithBody(server string, project ProjectID, params *AdvanceSimulatorClockParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/simulator/clock/advance", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListSubscriptionsRequest constructs an http.Request for the ListSubscriptions method
-func NewListSubscriptionsRequest(server string, project Project, params *ListSubscriptionsParams) (*http.Request, error) {
+func NewListSubscriptionsRequest(server string, project ProjectID, params *ListSubscriptionsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8222,7 +9402,7 @@ func NewListSubscriptionsRequest(server string, project Project, params *ListSub
 }
 
 // NewCreateSubscriptionRequest calls the generic CreateSubscription builder with application/json body
-func NewCreateSubscriptionRequest(server string, project Project, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody) (*http.Request, error) {
+func NewCreateSubscriptionRequest(server string, project ProjectID, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -8233,7 +9413,7 @@ func NewCreateSubscriptionRequest(server string, project Project, params *Create
 }
 
 // NewCreateSubscriptionRequestWithBody constructs an http.Request for the CreateSubscription method, with any body, and a specified content type
-func NewCreateSubscriptionRequestWithBody(server string, project Project, params *CreateSubscriptionParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateSubscriptionRequestWithBody(server string, project ProjectID, params *CreateSubscriptionParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8284,7 +9464,7 @@ func NewCreateSubscriptionRequestWithBody(server string, project Project, params
 }
 
 // NewGetSubscriptionRequest constructs an http.Request for the GetSubscription method
-func NewGetSubscriptionRequest(server string, project Project, id string) (*http.Request, error) {
+func NewGetSubscriptionRequest(server string, project ProjectID, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8325,7 +9505,7 @@ func NewGetSubscriptionRequest(server string, project Project, id string) (*http
 }
 
 // NewCancelSubscriptionRequest calls the generic CancelSubscription builder with application/json body
-func NewCancelSubscriptionRequest(server string, project Project, id string, params *CancelSubscriptionParams, body CancelSubscriptionJSONRequestBody) (*http.Request, error) {
+func NewCancelSubscriptionRequest(server string, project ProjectID, id string, params *CancelSubscriptionParams, body CancelSubscriptionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -8336,7 +9516,7 @@ func NewCancelSubscriptionRequest(server string, project Project, id string, par
 }
 
 // NewCancelSubscriptionRequestWithBody constructs an http.Request for the CancelSubscription method, with any body, and a specified content type
-func NewCancelSubscriptionRequestWithBody(server string, project Project, id string, params *CancelSubscriptionParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewCancelSubscriptionRequestWithBody(server string, project ProjectID, id string, params *CancelSubscriptionParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8394,7 +9574,7 @@ func NewCancelSubscriptionRequestWithBody(server string, project Project, id str
 }
 
 // NewIssuePortOutCredentialsRequest constructs an http.Request for the IssuePortOutCredentials method
-func NewIssuePortOutCredentialsRequest(server string, project Project, id string, params *IssuePortOutCredentialsParams) (*http.Request, error) {
+func NewIssuePortOutCredentialsRequest(server string, project ProjectID, id string, params *IssuePortOutCredentialsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8450,7 +9630,7 @@ func NewIssuePortOutCredentialsRequest(server string, project Project, id string
 }
 
 // NewResumeSubscriptionRequest constructs an http.Request for the ResumeSubscription method
-func NewResumeSubscriptionRequest(server string, project Project, id string, params *ResumeSubscriptionParams) (*http.Request, error) {
+func NewResumeSubscriptionRequest(server string, project ProjectID, id string, params *ResumeSubscriptionParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8506,7 +9686,7 @@ func NewResumeSubscriptionRequest(server string, project Project, id string, par
 }
 
 // NewListUsersRequest constructs an http.Request for the ListUsers method
-func NewListUsersRequest(server string, project Project, params *ListUsersParams) (*http.Request, error) {
+func NewListUsersRequest(server string, project ProjectID, params *ListUsersParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8591,7 +9771,7 @@ func NewListUsersRequest(server string, project Project, params *ListUsersParams
 }
 
 // NewCreateUserRequest calls the generic CreateUser builder with application/json body
-func NewCreateUserRequest(server string, project Project, params *CreateUserParams, body CreateUserJSONRequestBody) (*http.Request, error) {
+func NewCreateUserRequest(server string, project ProjectID, params *CreateUserParams, body CreateUserJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -8602,7 +9782,7 @@ func NewCreateUserRequest(server string, project Project, params *CreateUserPara
 }
 
 // NewCreateUserRequestWithBody constructs an http.Request for the CreateUser method, with any body, and a specified content type
-func NewCreateUserRequestWithBody(server string, project Project, params *CreateUserParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateUserRequestWithBody(server string, project ProjectID, params *CreateUserParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8653,7 +9833,7 @@ func NewCreateUserRequestWithBody(server string, project Project, params *Create
 }
 
 // NewGetUserRequest constructs an http.Request for the GetUser method
-func NewGetUserRequest(server string, project Project, id string) (*http.Request, error) {
+func NewGetUserRequest(server string, project ProjectID, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8694,7 +9874,7 @@ func NewGetUserRequest(server string, project Project, id string) (*http.Request
 }
 
 // NewUpdateUserRequest calls the generic UpdateUser builder with application/json body
-func NewUpdateUserRequest(server string, project Project, id string, body UpdateUserJSONRequestBody) (*http.Request, error) {
+func NewUpdateUserRequest(server string, project ProjectID, id string, body UpdateUserJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -8705,7 +9885,7 @@ func NewUpdateUserRequest(server string, project Project, id string, body Update
 }
 
 // NewUpdateUserRequestWithBody constructs an http.Request for the UpdateUser method, with any body, and a specified content type
-func NewUpdateUserRequestWithBody(server string, project Project, id string, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateUserRequestWithBody(server string, project ProjectID, id string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8748,7 +9928,7 @@ func NewUpdateUserRequestWithBody(server string, project Project, id string, con
 }
 
 // NewListWebhookEndpointsRequest constructs an http.Request for the ListWebhookEndpoints method
-func NewListWebhookEndpointsRequest(server string, project Project, params *ListWebhookEndpointsParams) (*http.Request, error) {
+func NewListWebhookEndpointsRequest(server string, project ProjectID, params *ListWebhookEndpointsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8833,7 +10013,7 @@ func NewListWebhookEndpointsRequest(server string, project Project, params *List
 }
 
 // NewCreateWebhookEndpointRequest calls the generic CreateWebhookEndpoint builder with application/json body
-func NewCreateWebhookEndpointRequest(server string, project Project, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody) (*http.Request, error) {
+func NewCreateWebhookEndpointRequest(server string, project ProjectID, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -8844,7 +10024,7 @@ func NewCreateWebhookEndpointRequest(server string, project Project, params *Cre
 }
 
 // NewCreateWebhookEndpointRequestWithBody constructs an http.Request for the CreateWebhookEndpoint method, with any body, and a specified content type
-func NewCreateWebhookEndpointRequestWithBody(server string, project Project, params *CreateWebhookEndpointParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateWebhookEndpointRequestWithBody(server string, project ProjectID, params *CreateWebhookEndpointParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8895,7 +10075,7 @@ func NewCreateWebhookEndpointRequestWithBody(server string, project Project, par
 }
 
 // NewDeleteWebhookEndpointRequest constructs an http.Request for the DeleteWebhookEndpoint method
-func NewDeleteWebhookEndpointRequest(server string, project Project, id string) (*http.Request, error) {
+func NewDeleteWebhookEndpointRequest(server string, project ProjectID, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8936,7 +10116,7 @@ func NewDeleteWebhookEndpointRequest(server string, project Project, id string) 
 }
 
 // NewGetWebhookEndpointRequest constructs an http.Request for the GetWebhookEndpoint method
-func NewGetWebhookEndpointRequest(server string, project Project, id string) (*http.Request, error) {
+func NewGetWebhookEndpointRequest(server string, project ProjectID, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8977,7 +10157,7 @@ func NewGetWebhookEndpointRequest(server string, project Project, id string) (*h
 }
 
 // NewUpdateWebhookEndpointRequest calls the generic UpdateWebhookEndpoint builder with application/json body
-func NewUpdateWebhookEndpointRequest(server string, project Project, id string, body UpdateWebhookEndpointJSONRequestBody) (*http.Request, error) {
+func NewUpdateWebhookEndpointRequest(server string, project ProjectID, id string, body UpdateWebhookEndpointJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -8988,7 +10168,7 @@ func NewUpdateWebhookEndpointRequest(server string, project Project, id string, 
 }
 
 // NewUpdateWebhookEndpointRequestWithBody constructs an http.Request for the UpdateWebhookEndpoint method, with any body, and a specified content type
-func NewUpdateWebhookEndpointRequestWithBody(server string, project Project, id string, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateWebhookEndpointRequestWithBody(server string, project ProjectID, id string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9031,7 +10211,7 @@ func NewUpdateWebhookEndpointRequestWithBody(server string, project Project, id 
 }
 
 // NewListWebhookEndpointDeliveriesRequest constructs an http.Request for the ListWebhookEndpointDeliveries method
-func NewListWebhookEndpointDeliveriesRequest(server string, project Project, id string, params *ListWebhookEndpointDeliveriesParams) (*http.Request, error) {
+func NewListWebhookEndpointDeliveriesRequest(server string, project ProjectID, id string, params *ListWebhookEndpointDeliveriesParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9123,7 +10303,7 @@ func NewListWebhookEndpointDeliveriesRequest(server string, project Project, id 
 }
 
 // NewRecoverWebhookEndpointRequest calls the generic RecoverWebhookEndpoint builder with application/json body
-func NewRecoverWebhookEndpointRequest(server string, project Project, id string, params *RecoverWebhookEndpointParams, body RecoverWebhookEndpointJSONRequestBody) (*http.Request, error) {
+func NewRecoverWebhookEndpointRequest(server string, project ProjectID, id string, params *RecoverWebhookEndpointParams, body RecoverWebhookEndpointJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -9134,7 +10314,7 @@ func NewRecoverWebhookEndpointRequest(server string, project Project, id string,
 }
 
 // NewRecoverWebhookEndpointRequestWithBody constructs an http.Request for the RecoverWebhookEndpoint method, with any body, and a specified content type
-func NewRecoverWebhookEndpointRequestWithBody(server string, project Project, id string, params *RecoverWebhookEndpointParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewRecoverWebhookEndpointRequestWithBody(server string, project ProjectID, id string, params *RecoverWebhookEndpointParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9192,7 +10372,7 @@ func NewRecoverWebhookEndpointRequestWithBody(server string, project Project, id
 }
 
 // NewRotateWebhookEndpointSecretRequest constructs an http.Request for the RotateWebhookEndpointSecret method
-func NewRotateWebhookEndpointSecretRequest(server string, project Project, id string, params *RotateWebhookEndpointSecretParams) (*http.Request, error) {
+func NewRotateWebhookEndpointSecretRequest(server string, project ProjectID, id string, params *RotateWebhookEndpointSecretParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9425,88 +10605,6 @@ func NewListServiceProvidersRequest(server string, params *ListServiceProvidersP
 	return req, nil
 }
 
-// NewGetSimulatorClockRequest constructs an http.Request for the GetSimulatorClock method
-func NewGetSimulatorClockRequest(server string) (*http.Request, error) {
-	var err error
-
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/simulator/clock")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-
-	return req, nil
-}
-
-// NewAdvanceSimulatorClockRequest calls the generic AdvanceSimulatorClock builder with application/json body
-func NewAdvanceSimulatorClockRequest(server string, params *AdvanceSimulatorClockParams, body AdvanceSimulatorClockJSONRequestBody) (*http.Request, error) {
-	var bodyReader io.Reader
-	buf, err := json.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	bodyReader = bytes.NewReader(buf)
-	return NewAdvanceSimulatorClockRequestWithBody(server, params, "application/json", bodyReader)
-}
-
-// NewAdvanceSimulatorClockRequestWithBody constructs an http.Request for the AdvanceSimulatorClock method, with any body, and a specified content type
-func NewAdvanceSimulatorClockRequestWithBody(server string, params *AdvanceSimulatorClockParams, contentType string, body io.Reader) (*http.Request, error) {
-	var err error
-
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/simulator/clock/advance")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
-	if err != nil {
-		return nil, err
-	}
-
-	req.Header.Add("Content-Type", contentType)
-
-	if params != nil {
-
-		if params.IdempotencyKey != nil {
-			var headerParam0 string
-
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("Idempotency-Key", headerParam0)
-		}
-
-	}
-
-	return req, nil
-}
-
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -9574,6 +10672,8 @@ type ClientWithResponsesInterface interface {
 
 	// MetricsWithResponse Prometheus metrics
 	//
+	// With the operator key; served here unless serve --metrics-addr puts it on a listener of its own.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /metrics (the `Metrics` operationId).
@@ -9586,6 +10686,95 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /openapi.json (the `GetOpenAPI` operationId).
 	GetOpenAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIResponse, error)
 
+	// ListProjectsWithResponse List projects
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects (the `ListProjects` operationId).
+	ListProjectsWithResponse(ctx context.Context, params *ListProjectsParams, reqEditors ...RequestEditorFn) (*ListProjectsResponse, error)
+
+	// CreateProjectWithBodyWithResponse Create a project
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects (the `CreateProject` operationId).
+	CreateProjectWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProjectResponse, error)
+
+	// CreateProjectWithResponse Create a project
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects (the `CreateProject` operationId).
+	CreateProjectWithResponse(ctx context.Context, body CreateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectResponse, error)
+
+	// GetProjectWithResponse Retrieve a project
+	//
+	// A project key may read its own project.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{project} (the `GetProject` operationId).
+	GetProjectWithResponse(ctx context.Context, project ProjectID, reqEditors ...RequestEditorFn) (*GetProjectResponse, error)
+
+	// UpdateProjectWithBodyWithResponse Update a project
+	//
+	// A project's mode never changes.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /projects/{project} (the `UpdateProject` operationId).
+	UpdateProjectWithBodyWithResponse(ctx context.Context, project ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProjectResponse, error)
+
+	// UpdateProjectWithResponse Update a project
+	//
+	// A project's mode never changes.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /projects/{project} (the `UpdateProject` operationId).
+	UpdateProjectWithResponse(ctx context.Context, project ProjectID, body UpdateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectResponse, error)
+
+	// ListApiKeysWithResponse List API keys
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{project}/apiKeys (the `ListApiKeys` operationId).
+	ListApiKeysWithResponse(ctx context.Context, project ProjectID, params *ListApiKeysParams, reqEditors ...RequestEditorFn) (*ListApiKeysResponse, error)
+
+	// CreateApiKeyWithBodyWithResponse Create an API key
+	//
+	// The response shows the whole token, once; everywhere else it is redacted. A retry with the same Idempotency-Key answers 409 idempotentSecretNotReplayed: secrets are shown once.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project}/apiKeys (the `CreateApiKey` operationId).
+	CreateApiKeyWithBodyWithResponse(ctx context.Context, project ProjectID, params *CreateApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApiKeyResponse, error)
+
+	// CreateApiKeyWithResponse Create an API key
+	//
+	// The response shows the whole token, once; everywhere else it is redacted. A retry with the same Idempotency-Key answers 409 idempotentSecretNotReplayed: secrets are shown once.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project}/apiKeys (the `CreateApiKey` operationId).
+	CreateApiKeyWithResponse(ctx context.Context, project ProjectID, params *CreateApiKeyParams, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApiKeyResponse, error)
+
+	// DeleteApiKeyWithResponse Revoke an API key
+	//
+	// Revokes the key at once.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{project}/apiKeys/{id} (the `DeleteApiKey` operationId).
+	DeleteApiKeyWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*DeleteApiKeyResponse, error)
+
+	// GetApiKeyWithResponse Retrieve an API key
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{project}/apiKeys/{id} (the `GetApiKey` operationId).
+	GetApiKeyWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*GetApiKeyResponse, error)
+
 	// ListEventsWithResponse List events
 	//
 	// Newest first, rendered in the requested version.
@@ -9593,21 +10782,21 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project}/events (the `ListEvents` operationId).
-	ListEventsWithResponse(ctx context.Context, project Project, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error)
+	ListEventsWithResponse(ctx context.Context, project ProjectID, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error)
 
 	// GetEventWithResponse Retrieve an event
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project}/events/{id} (the `GetEvent` operationId).
-	GetEventWithResponse(ctx context.Context, project Project, id string, params *GetEventParams, reqEditors ...RequestEditorFn) (*GetEventResponse, error)
+	GetEventWithResponse(ctx context.Context, project ProjectID, id string, params *GetEventParams, reqEditors ...RequestEditorFn) (*GetEventResponse, error)
 
 	// ListEventDeliveriesWithResponse List an event's deliveries
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project}/events/{id}/deliveries (the `ListEventDeliveries` operationId).
-	ListEventDeliveriesWithResponse(ctx context.Context, project Project, id string, params *ListEventDeliveriesParams, reqEditors ...RequestEditorFn) (*ListEventDeliveriesResponse, error)
+	ListEventDeliveriesWithResponse(ctx context.Context, project ProjectID, id string, params *ListEventDeliveriesParams, reqEditors ...RequestEditorFn) (*ListEventDeliveriesResponse, error)
 
 	// ResendEventWithBodyWithResponse Resend an event
 	//
@@ -9616,7 +10805,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/events/{id}/resend (the `ResendEvent` operationId).
-	ResendEventWithBodyWithResponse(ctx context.Context, project Project, id string, params *ResendEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResendEventResponse, error)
+	ResendEventWithBodyWithResponse(ctx context.Context, project ProjectID, id string, params *ResendEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResendEventResponse, error)
 
 	// ResendEventWithResponse Resend an event
 	//
@@ -9625,42 +10814,42 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/events/{id}/resend (the `ResendEvent` operationId).
-	ResendEventWithResponse(ctx context.Context, project Project, id string, params *ResendEventParams, body ResendEventJSONRequestBody, reqEditors ...RequestEditorFn) (*ResendEventResponse, error)
+	ResendEventWithResponse(ctx context.Context, project ProjectID, id string, params *ResendEventParams, body ResendEventJSONRequestBody, reqEditors ...RequestEditorFn) (*ResendEventResponse, error)
 
 	// ListPlansWithResponse List plans
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project}/plans (the `ListPlans` operationId).
-	ListPlansWithResponse(ctx context.Context, project Project, params *ListPlansParams, reqEditors ...RequestEditorFn) (*ListPlansResponse, error)
+	ListPlansWithResponse(ctx context.Context, project ProjectID, params *ListPlansParams, reqEditors ...RequestEditorFn) (*ListPlansResponse, error)
 
 	// CreatePlanWithBodyWithResponse Create a plan
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/plans (the `CreatePlan` operationId).
-	CreatePlanWithBodyWithResponse(ctx context.Context, project Project, params *CreatePlanParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePlanResponse, error)
+	CreatePlanWithBodyWithResponse(ctx context.Context, project ProjectID, params *CreatePlanParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePlanResponse, error)
 
 	// CreatePlanWithResponse Create a plan
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/plans (the `CreatePlan` operationId).
-	CreatePlanWithResponse(ctx context.Context, project Project, params *CreatePlanParams, body CreatePlanJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePlanResponse, error)
+	CreatePlanWithResponse(ctx context.Context, project ProjectID, params *CreatePlanParams, body CreatePlanJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePlanResponse, error)
 
 	// GetPlanWithResponse Retrieve a plan
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project}/plans/{id} (the `GetPlan` operationId).
-	GetPlanWithResponse(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*GetPlanResponse, error)
+	GetPlanWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*GetPlanResponse, error)
 
 	// ListPortingsWithResponse List portings
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project}/portings (the `ListPortings` operationId).
-	ListPortingsWithResponse(ctx context.Context, project Project, params *ListPortingsParams, reqEditors ...RequestEditorFn) (*ListPortingsResponse, error)
+	ListPortingsWithResponse(ctx context.Context, project ProjectID, params *ListPortingsParams, reqEditors ...RequestEditorFn) (*ListPortingsResponse, error)
 
 	// CreatePortingWithBodyWithResponse Create a porting
 	//
@@ -9669,7 +10858,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/portings (the `CreatePorting` operationId).
-	CreatePortingWithBodyWithResponse(ctx context.Context, project Project, params *CreatePortingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePortingResponse, error)
+	CreatePortingWithBodyWithResponse(ctx context.Context, project ProjectID, params *CreatePortingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePortingResponse, error)
 
 	// CreatePortingWithResponse Create a porting
 	//
@@ -9678,21 +10867,21 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/portings (the `CreatePorting` operationId).
-	CreatePortingWithResponse(ctx context.Context, project Project, params *CreatePortingParams, body CreatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePortingResponse, error)
+	CreatePortingWithResponse(ctx context.Context, project ProjectID, params *CreatePortingParams, body CreatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePortingResponse, error)
 
 	// DeletePortingWithResponse Delete a draft porting
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /projects/{project}/portings/{id} (the `DeletePorting` operationId).
-	DeletePortingWithResponse(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*DeletePortingResponse, error)
+	DeletePortingWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*DeletePortingResponse, error)
 
 	// GetPortingWithResponse Retrieve a porting
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project}/portings/{id} (the `GetPorting` operationId).
-	GetPortingWithResponse(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*GetPortingResponse, error)
+	GetPortingWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*GetPortingResponse, error)
 
 	// UpdatePortingWithBodyWithResponse Update a porting
 	//
@@ -9701,7 +10890,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /projects/{project}/portings/{id} (the `UpdatePorting` operationId).
-	UpdatePortingWithBodyWithResponse(ctx context.Context, project Project, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePortingResponse, error)
+	UpdatePortingWithBodyWithResponse(ctx context.Context, project ProjectID, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePortingResponse, error)
 
 	// UpdatePortingWithResponse Update a porting
 	//
@@ -9710,53 +10899,80 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /projects/{project}/portings/{id} (the `UpdatePorting` operationId).
-	UpdatePortingWithResponse(ctx context.Context, project Project, id string, body UpdatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePortingResponse, error)
+	UpdatePortingWithResponse(ctx context.Context, project ProjectID, id string, body UpdatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePortingResponse, error)
 
 	// CancelPortingWithResponse Cancel a porting
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/portings/{id}/cancel (the `CancelPorting` operationId).
-	CancelPortingWithResponse(ctx context.Context, project Project, id string, params *CancelPortingParams, reqEditors ...RequestEditorFn) (*CancelPortingResponse, error)
+	CancelPortingWithResponse(ctx context.Context, project ProjectID, id string, params *CancelPortingParams, reqEditors ...RequestEditorFn) (*CancelPortingResponse, error)
 
 	// SimulatePortingWithBodyWithResponse Simulate the network provider's next step
 	//
-	// Served with the simulator on: request, decline (with a decline code), require information, complete or expire the porting. Served only when the server runs with the simulator (serve --simulator true or auto).
+	// Request, decline (with a decline code), require information, complete or expire the porting, as the network provider would. 404 simulatorDisabled when the server runs with --simulator false. For test projects only: a live project answers 403 testModeOnly.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/portings/{id}/simulate (the `SimulatePorting` operationId).
-	SimulatePortingWithBodyWithResponse(ctx context.Context, project Project, id string, params *SimulatePortingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SimulatePortingResponse, error)
+	SimulatePortingWithBodyWithResponse(ctx context.Context, project ProjectID, id string, params *SimulatePortingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SimulatePortingResponse, error)
 
 	// SimulatePortingWithResponse Simulate the network provider's next step
 	//
-	// Served with the simulator on: request, decline (with a decline code), require information, complete or expire the porting. Served only when the server runs with the simulator (serve --simulator true or auto).
+	// Request, decline (with a decline code), require information, complete or expire the porting, as the network provider would. 404 simulatorDisabled when the server runs with --simulator false. For test projects only: a live project answers 403 testModeOnly.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/portings/{id}/simulate (the `SimulatePorting` operationId).
-	SimulatePortingWithResponse(ctx context.Context, project Project, id string, params *SimulatePortingParams, body SimulatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*SimulatePortingResponse, error)
+	SimulatePortingWithResponse(ctx context.Context, project ProjectID, id string, params *SimulatePortingParams, body SimulatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*SimulatePortingResponse, error)
 
 	// ListSimsWithResponse List SIMs
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project}/sims (the `ListSims` operationId).
-	ListSimsWithResponse(ctx context.Context, project Project, params *ListSimsParams, reqEditors ...RequestEditorFn) (*ListSimsResponse, error)
+	ListSimsWithResponse(ctx context.Context, project ProjectID, params *ListSimsParams, reqEditors ...RequestEditorFn) (*ListSimsResponse, error)
 
 	// GetSimWithResponse Retrieve a SIM
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project}/sims/{id} (the `GetSim` operationId).
-	GetSimWithResponse(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*GetSimResponse, error)
+	GetSimWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*GetSimResponse, error)
+
+	// GetSimulatorClockWithResponse Read the project's test clock
+	//
+	// For test projects only: a live project answers 403 testModeOnly.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{project}/simulator/clock (the `GetSimulatorClock` operationId).
+	GetSimulatorClockWithResponse(ctx context.Context, project ProjectID, reqEditors ...RequestEditorFn) (*GetSimulatorClockResponse, error)
+
+	// AdvanceSimulatorClockWithBodyWithResponse Advance the project's test clock
+	//
+	// Moves the project's clock forward and runs the timers that fall due (expiries, renewals, scheduled ends). For test projects only: a live project answers 403 testModeOnly.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project}/simulator/clock/advance (the `AdvanceSimulatorClock` operationId).
+	AdvanceSimulatorClockWithBodyWithResponse(ctx context.Context, project ProjectID, params *AdvanceSimulatorClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdvanceSimulatorClockResponse, error)
+
+	// AdvanceSimulatorClockWithResponse Advance the project's test clock
+	//
+	// Moves the project's clock forward and runs the timers that fall due (expiries, renewals, scheduled ends). For test projects only: a live project answers 403 testModeOnly.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project}/simulator/clock/advance (the `AdvanceSimulatorClock` operationId).
+	AdvanceSimulatorClockWithResponse(ctx context.Context, project ProjectID, params *AdvanceSimulatorClockParams, body AdvanceSimulatorClockJSONRequestBody, reqEditors ...RequestEditorFn) (*AdvanceSimulatorClockResponse, error)
 
 	// ListSubscriptionsWithResponse List subscriptions
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project}/subscriptions (the `ListSubscriptions` operationId).
-	ListSubscriptionsWithResponse(ctx context.Context, project Project, params *ListSubscriptionsParams, reqEditors ...RequestEditorFn) (*ListSubscriptionsResponse, error)
+	ListSubscriptionsWithResponse(ctx context.Context, project ProjectID, params *ListSubscriptionsParams, reqEditors ...RequestEditorFn) (*ListSubscriptionsResponse, error)
 
 	// CreateSubscriptionWithBodyWithResponse Create a subscription
 	//
@@ -9765,7 +10981,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/subscriptions (the `CreateSubscription` operationId).
-	CreateSubscriptionWithBodyWithResponse(ctx context.Context, project Project, params *CreateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error)
+	CreateSubscriptionWithBodyWithResponse(ctx context.Context, project ProjectID, params *CreateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error)
 
 	// CreateSubscriptionWithResponse Create a subscription
 	//
@@ -9774,14 +10990,14 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/subscriptions (the `CreateSubscription` operationId).
-	CreateSubscriptionWithResponse(ctx context.Context, project Project, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error)
+	CreateSubscriptionWithResponse(ctx context.Context, project ProjectID, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error)
 
 	// GetSubscriptionWithResponse Retrieve a subscription
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project}/subscriptions/{id} (the `GetSubscription` operationId).
-	GetSubscriptionWithResponse(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*GetSubscriptionResponse, error)
+	GetSubscriptionWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*GetSubscriptionResponse, error)
 
 	// CancelSubscriptionWithBodyWithResponse Cancel a subscription
 	//
@@ -9790,7 +11006,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/subscriptions/{id}/cancel (the `CancelSubscription` operationId).
-	CancelSubscriptionWithBodyWithResponse(ctx context.Context, project Project, id string, params *CancelSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CancelSubscriptionResponse, error)
+	CancelSubscriptionWithBodyWithResponse(ctx context.Context, project ProjectID, id string, params *CancelSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CancelSubscriptionResponse, error)
 
 	// CancelSubscriptionWithResponse Cancel a subscription
 	//
@@ -9799,7 +11015,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/subscriptions/{id}/cancel (the `CancelSubscription` operationId).
-	CancelSubscriptionWithResponse(ctx context.Context, project Project, id string, params *CancelSubscriptionParams, body CancelSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CancelSubscriptionResponse, error)
+	CancelSubscriptionWithResponse(ctx context.Context, project ProjectID, id string, params *CancelSubscriptionParams, body CancelSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CancelSubscriptionResponse, error)
 
 	// IssuePortOutCredentialsWithResponse Issue port-out credentials
 	//
@@ -9808,7 +11024,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/subscriptions/{id}/portOutCredentials (the `IssuePortOutCredentials` operationId).
-	IssuePortOutCredentialsWithResponse(ctx context.Context, project Project, id string, params *IssuePortOutCredentialsParams, reqEditors ...RequestEditorFn) (*IssuePortOutCredentialsResponse, error)
+	IssuePortOutCredentialsWithResponse(ctx context.Context, project ProjectID, id string, params *IssuePortOutCredentialsParams, reqEditors ...RequestEditorFn) (*IssuePortOutCredentialsResponse, error)
 
 	// ResumeSubscriptionWithResponse Resume a subscription
 	//
@@ -9817,56 +11033,56 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/subscriptions/{id}/resume (the `ResumeSubscription` operationId).
-	ResumeSubscriptionWithResponse(ctx context.Context, project Project, id string, params *ResumeSubscriptionParams, reqEditors ...RequestEditorFn) (*ResumeSubscriptionResponse, error)
+	ResumeSubscriptionWithResponse(ctx context.Context, project ProjectID, id string, params *ResumeSubscriptionParams, reqEditors ...RequestEditorFn) (*ResumeSubscriptionResponse, error)
 
 	// ListUsersWithResponse List users
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project}/users (the `ListUsers` operationId).
-	ListUsersWithResponse(ctx context.Context, project Project, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error)
+	ListUsersWithResponse(ctx context.Context, project ProjectID, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error)
 
 	// CreateUserWithBodyWithResponse Create a user
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/users (the `CreateUser` operationId).
-	CreateUserWithBodyWithResponse(ctx context.Context, project Project, params *CreateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
+	CreateUserWithBodyWithResponse(ctx context.Context, project ProjectID, params *CreateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
 
 	// CreateUserWithResponse Create a user
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/users (the `CreateUser` operationId).
-	CreateUserWithResponse(ctx context.Context, project Project, params *CreateUserParams, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
+	CreateUserWithResponse(ctx context.Context, project ProjectID, params *CreateUserParams, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
 
 	// GetUserWithResponse Retrieve a user
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project}/users/{id} (the `GetUser` operationId).
-	GetUserWithResponse(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*GetUserResponse, error)
+	GetUserWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*GetUserResponse, error)
 
 	// UpdateUserWithBodyWithResponse Update a user
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /projects/{project}/users/{id} (the `UpdateUser` operationId).
-	UpdateUserWithBodyWithResponse(ctx context.Context, project Project, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
+	UpdateUserWithBodyWithResponse(ctx context.Context, project ProjectID, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
 
 	// UpdateUserWithResponse Update a user
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /projects/{project}/users/{id} (the `UpdateUser` operationId).
-	UpdateUserWithResponse(ctx context.Context, project Project, id string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
+	UpdateUserWithResponse(ctx context.Context, project ProjectID, id string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
 
 	// ListWebhookEndpointsWithResponse List webhook endpoints
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project}/webhookEndpoints (the `ListWebhookEndpoints` operationId).
-	ListWebhookEndpointsWithResponse(ctx context.Context, project Project, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointsResponse, error)
+	ListWebhookEndpointsWithResponse(ctx context.Context, project ProjectID, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointsResponse, error)
 
 	// CreateWebhookEndpointWithBodyWithResponse Create a webhook endpoint
 	//
@@ -9875,7 +11091,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/webhookEndpoints (the `CreateWebhookEndpoint` operationId).
-	CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, project Project, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error)
+	CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, project ProjectID, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error)
 
 	// CreateWebhookEndpointWithResponse Create a webhook endpoint
 	//
@@ -9884,21 +11100,21 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/webhookEndpoints (the `CreateWebhookEndpoint` operationId).
-	CreateWebhookEndpointWithResponse(ctx context.Context, project Project, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error)
+	CreateWebhookEndpointWithResponse(ctx context.Context, project ProjectID, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error)
 
 	// DeleteWebhookEndpointWithResponse Delete a webhook endpoint
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /projects/{project}/webhookEndpoints/{id} (the `DeleteWebhookEndpoint` operationId).
-	DeleteWebhookEndpointWithResponse(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResponse, error)
+	DeleteWebhookEndpointWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResponse, error)
 
 	// GetWebhookEndpointWithResponse Retrieve a webhook endpoint
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project}/webhookEndpoints/{id} (the `GetWebhookEndpoint` operationId).
-	GetWebhookEndpointWithResponse(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*GetWebhookEndpointResponse, error)
+	GetWebhookEndpointWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*GetWebhookEndpointResponse, error)
 
 	// UpdateWebhookEndpointWithBodyWithResponse Update a webhook endpoint
 	//
@@ -9907,7 +11123,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /projects/{project}/webhookEndpoints/{id} (the `UpdateWebhookEndpoint` operationId).
-	UpdateWebhookEndpointWithBodyWithResponse(ctx context.Context, project Project, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error)
+	UpdateWebhookEndpointWithBodyWithResponse(ctx context.Context, project ProjectID, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error)
 
 	// UpdateWebhookEndpointWithResponse Update a webhook endpoint
 	//
@@ -9916,14 +11132,14 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /projects/{project}/webhookEndpoints/{id} (the `UpdateWebhookEndpoint` operationId).
-	UpdateWebhookEndpointWithResponse(ctx context.Context, project Project, id string, body UpdateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error)
+	UpdateWebhookEndpointWithResponse(ctx context.Context, project ProjectID, id string, body UpdateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error)
 
 	// ListWebhookEndpointDeliveriesWithResponse List an endpoint's deliveries
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{project}/webhookEndpoints/{id}/deliveries (the `ListWebhookEndpointDeliveries` operationId).
-	ListWebhookEndpointDeliveriesWithResponse(ctx context.Context, project Project, id string, params *ListWebhookEndpointDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointDeliveriesResponse, error)
+	ListWebhookEndpointDeliveriesWithResponse(ctx context.Context, project ProjectID, id string, params *ListWebhookEndpointDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointDeliveriesResponse, error)
 
 	// RecoverWebhookEndpointWithBodyWithResponse Queue failed deliveries again
 	//
@@ -9932,7 +11148,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/webhookEndpoints/{id}/recover (the `RecoverWebhookEndpoint` operationId).
-	RecoverWebhookEndpointWithBodyWithResponse(ctx context.Context, project Project, id string, params *RecoverWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecoverWebhookEndpointResponse, error)
+	RecoverWebhookEndpointWithBodyWithResponse(ctx context.Context, project ProjectID, id string, params *RecoverWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecoverWebhookEndpointResponse, error)
 
 	// RecoverWebhookEndpointWithResponse Queue failed deliveries again
 	//
@@ -9941,7 +11157,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/webhookEndpoints/{id}/recover (the `RecoverWebhookEndpoint` operationId).
-	RecoverWebhookEndpointWithResponse(ctx context.Context, project Project, id string, params *RecoverWebhookEndpointParams, body RecoverWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*RecoverWebhookEndpointResponse, error)
+	RecoverWebhookEndpointWithResponse(ctx context.Context, project ProjectID, id string, params *RecoverWebhookEndpointParams, body RecoverWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*RecoverWebhookEndpointResponse, error)
 
 	// RotateWebhookEndpointSecretWithResponse Rotate the signing secret
 	//
@@ -9950,7 +11166,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{project}/webhookEndpoints/{id}/rotateSecret (the `RotateWebhookEndpointSecret` operationId).
-	RotateWebhookEndpointSecretWithResponse(ctx context.Context, project Project, id string, params *RotateWebhookEndpointSecretParams, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResponse, error)
+	RotateWebhookEndpointSecretWithResponse(ctx context.Context, project ProjectID, id string, params *RotateWebhookEndpointSecretParams, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResponse, error)
 
 	// ReadyWithResponse Readiness: the database answers
 	//
@@ -9972,33 +11188,6 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /serviceProviders (the `ListServiceProviders` operationId).
 	ListServiceProvidersWithResponse(ctx context.Context, params *ListServiceProvidersParams, reqEditors ...RequestEditorFn) (*ListServiceProvidersResponse, error)
-
-	// GetSimulatorClockWithResponse Read the platform clock
-	//
-	// Served only when the server runs with the simulator (serve --simulator true or auto).
-	//
-	// Returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with GET /simulator/clock (the `GetSimulatorClock` operationId).
-	GetSimulatorClockWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetSimulatorClockResponse, error)
-
-	// AdvanceSimulatorClockWithBodyWithResponse Advance the platform clock
-	//
-	// Moves the platform clock forward and runs the timers that fall due (expiries, renewals, scheduled ends). Served only when the server runs with the simulator (serve --simulator true or auto).
-	//
-	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with POST /simulator/clock/advance (the `AdvanceSimulatorClock` operationId).
-	AdvanceSimulatorClockWithBodyWithResponse(ctx context.Context, params *AdvanceSimulatorClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdvanceSimulatorClockResponse, error)
-
-	// AdvanceSimulatorClockWithResponse Advance the platform clock
-	//
-	// Moves the platform clock forward and runs the timers that fall due (expiries, renewals, scheduled ends). Served only when the server runs with the simulator (serve --simulator true or auto).
-	//
-	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with POST /simulator/clock/advance (the `AdvanceSimulatorClock` operationId).
-	AdvanceSimulatorClockWithResponse(ctx context.Context, params *AdvanceSimulatorClockParams, body AdvanceSimulatorClockJSONRequestBody, reqEditors ...RequestEditorFn) (*AdvanceSimulatorClockResponse, error)
 }
 
 type GetAsyncAPIResponse struct {
@@ -10110,9 +11299,44 @@ func (r HealthResponse) ContentType() string {
 	return ""
 }
 
+// MetricsResponse503Headers the declared response headers of an HTTP 503 response for Metrics
+type MetricsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type MetricsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error403
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error500
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error503
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *MetricsResponse503Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r MetricsResponse) GetJSON401() *Error401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r MetricsResponse) GetJSON403() *Error403 {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r MetricsResponse) GetJSON500() *Error500 {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r MetricsResponse) GetJSON503() *Error503 {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -10179,6 +11403,698 @@ func (r GetOpenAPIResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetOpenAPIResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListProjectsResponse503Headers the declared response headers of an HTTP 503 response for ListProjects
+type ListProjectsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListProjectsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProjectList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error403
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error422
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error500
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error503
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListProjectsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProjectsResponse) GetJSON200() *ProjectList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListProjectsResponse) GetJSON401() *Error401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListProjectsResponse) GetJSON403() *Error403 {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListProjectsResponse) GetJSON422() *Error422 {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListProjectsResponse) GetJSON500() *Error500 {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListProjectsResponse) GetJSON503() *Error503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProjectsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProjectsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProjectsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProjectsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateProjectResponse503Headers the declared response headers of an HTTP 503 response for CreateProject
+type CreateProjectResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Project
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error403
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error409
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error422
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error500
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error503
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateProjectResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateProjectResponse) GetJSON201() *Project {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateProjectResponse) GetJSON400() *Error400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateProjectResponse) GetJSON401() *Error401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateProjectResponse) GetJSON403() *Error403 {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateProjectResponse) GetJSON409() *Error409 {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateProjectResponse) GetJSON422() *Error422 {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateProjectResponse) GetJSON500() *Error500 {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateProjectResponse) GetJSON503() *Error503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetProjectResponse503Headers the declared response headers of an HTTP 503 response for GetProject
+type GetProjectResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Project
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error401
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error404
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error500
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error503
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProjectResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProjectResponse) GetJSON200() *Project {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetProjectResponse) GetJSON401() *Error401 {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetProjectResponse) GetJSON404() *Error404 {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetProjectResponse) GetJSON500() *Error500 {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetProjectResponse) GetJSON503() *Error503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateProjectResponse503Headers the declared response headers of an HTTP 503 response for UpdateProject
+type UpdateProjectResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Project
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error403
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error404
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error422
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error500
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error503
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateProjectResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateProjectResponse) GetJSON200() *Project {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateProjectResponse) GetJSON400() *Error400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateProjectResponse) GetJSON401() *Error401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateProjectResponse) GetJSON403() *Error403 {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateProjectResponse) GetJSON404() *Error404 {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateProjectResponse) GetJSON422() *Error422 {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateProjectResponse) GetJSON500() *Error500 {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateProjectResponse) GetJSON503() *Error503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListApiKeysResponse503Headers the declared response headers of an HTTP 503 response for ListApiKeys
+type ListApiKeysResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListApiKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *APIKeyList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error401
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error404
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error422
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error500
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error503
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListApiKeysResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListApiKeysResponse) GetJSON200() *APIKeyList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListApiKeysResponse) GetJSON401() *Error401 {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListApiKeysResponse) GetJSON404() *Error404 {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListApiKeysResponse) GetJSON422() *Error422 {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListApiKeysResponse) GetJSON500() *Error500 {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListApiKeysResponse) GetJSON503() *Error503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListApiKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListApiKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListApiKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListApiKeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateApiKeyResponse201Headers the declared response headers of an HTTP 201 response for CreateApiKey
+type CreateApiKeyResponse201Headers struct {
+	IdempotentReplayed *string
+}
+
+// CreateApiKeyResponse503Headers the declared response headers of an HTTP 503 response for CreateApiKey
+type CreateApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateApiKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *APIKey
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error401
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error404
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error409
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error422
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error500
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error503
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateApiKeyResponse201Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateApiKeyResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateApiKeyResponse) GetJSON201() *APIKey {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateApiKeyResponse) GetJSON400() *Error400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateApiKeyResponse) GetJSON401() *Error401 {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateApiKeyResponse) GetJSON404() *Error404 {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateApiKeyResponse) GetJSON409() *Error409 {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateApiKeyResponse) GetJSON422() *Error422 {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateApiKeyResponse) GetJSON500() *Error500 {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateApiKeyResponse) GetJSON503() *Error503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateApiKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateApiKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateApiKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateApiKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteApiKeyResponse503Headers the declared response headers of an HTTP 503 response for DeleteApiKey
+type DeleteApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteApiKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *APIKey
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error401
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error404
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error500
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error503
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteApiKeyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteApiKeyResponse) GetJSON200() *APIKey {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteApiKeyResponse) GetJSON401() *Error401 {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteApiKeyResponse) GetJSON404() *Error404 {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteApiKeyResponse) GetJSON500() *Error500 {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteApiKeyResponse) GetJSON503() *Error503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteApiKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteApiKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteApiKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteApiKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetApiKeyResponse503Headers the declared response headers of an HTTP 503 response for GetApiKey
+type GetApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetApiKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *APIKey
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error401
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error404
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error500
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error503
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetApiKeyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetApiKeyResponse) GetJSON200() *APIKey {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetApiKeyResponse) GetJSON401() *Error401 {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetApiKeyResponse) GetJSON404() *Error404 {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetApiKeyResponse) GetJSON500() *Error500 {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetApiKeyResponse) GetJSON503() *Error503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetApiKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetApiKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetApiKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetApiKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11360,6 +13276,8 @@ type SimulatePortingResponse struct {
 	JSON400 *Error400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error403
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -11389,6 +13307,11 @@ func (r SimulatePortingResponse) GetJSON400() *Error400 {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r SimulatePortingResponse) GetJSON401() *Error401 {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SimulatePortingResponse) GetJSON403() *Error403 {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -11598,6 +13521,200 @@ func (r GetSimResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetSimResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetSimulatorClockResponse503Headers the declared response headers of an HTTP 503 response for GetSimulatorClock
+type GetSimulatorClockResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetSimulatorClockResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ClockBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error403
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error404
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error500
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error503
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetSimulatorClockResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSimulatorClockResponse) GetJSON200() *ClockBody {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSimulatorClockResponse) GetJSON401() *Error401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSimulatorClockResponse) GetJSON403() *Error403 {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetSimulatorClockResponse) GetJSON404() *Error404 {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetSimulatorClockResponse) GetJSON500() *Error500 {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetSimulatorClockResponse) GetJSON503() *Error503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSimulatorClockResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSimulatorClockResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSimulatorClockResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSimulatorClockResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AdvanceSimulatorClockResponse200Headers the declared response headers of an HTTP 200 response for AdvanceSimulatorClock
+type AdvanceSimulatorClockResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
+// AdvanceSimulatorClockResponse503Headers the declared response headers of an HTTP 503 response for AdvanceSimulatorClock
+type AdvanceSimulatorClockResponse503Headers struct {
+	RetryAfter *int
+}
+
+type AdvanceSimulatorClockResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ClockBody
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error403
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error404
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error409
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error422
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error500
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AdvanceSimulatorClockResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AdvanceSimulatorClockResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdvanceSimulatorClockResponse) GetJSON200() *ClockBody {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdvanceSimulatorClockResponse) GetJSON400() *Error400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdvanceSimulatorClockResponse) GetJSON401() *Error401 {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdvanceSimulatorClockResponse) GetJSON403() *Error403 {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdvanceSimulatorClockResponse) GetJSON404() *Error404 {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AdvanceSimulatorClockResponse) GetJSON409() *Error409 {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdvanceSimulatorClockResponse) GetJSON422() *Error422 {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AdvanceSimulatorClockResponse) GetJSON500() *Error500 {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AdvanceSimulatorClockResponse) GetJSON503() *Error503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AdvanceSimulatorClockResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdvanceSimulatorClockResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdvanceSimulatorClockResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdvanceSimulatorClockResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13403,172 +15520,6 @@ func (r ListServiceProvidersResponse) ContentType() string {
 	return ""
 }
 
-// GetSimulatorClockResponse503Headers the declared response headers of an HTTP 503 response for GetSimulatorClock
-type GetSimulatorClockResponse503Headers struct {
-	RetryAfter *int
-}
-
-type GetSimulatorClockResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ClockBody
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error401
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *Error500
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *Error503
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *GetSimulatorClockResponse503Headers
-}
-
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetSimulatorClockResponse) GetJSON200() *ClockBody {
-	return r.JSON200
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetSimulatorClockResponse) GetJSON401() *Error401 {
-	return r.JSON401
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetSimulatorClockResponse) GetJSON500() *Error500 {
-	return r.JSON500
-}
-
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetSimulatorClockResponse) GetJSON503() *Error503 {
-	return r.JSON503
-}
-
-// GetBody returns the raw response body bytes
-func (r GetSimulatorClockResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r GetSimulatorClockResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r GetSimulatorClockResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetSimulatorClockResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
-// AdvanceSimulatorClockResponse200Headers the declared response headers of an HTTP 200 response for AdvanceSimulatorClock
-type AdvanceSimulatorClockResponse200Headers struct {
-	IdempotentReplayed *string
-}
-
-// AdvanceSimulatorClockResponse503Headers the declared response headers of an HTTP 503 response for AdvanceSimulatorClock
-type AdvanceSimulatorClockResponse503Headers struct {
-	RetryAfter *int
-}
-
-type AdvanceSimulatorClockResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ClockBody
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *Error400
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error401
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Error409
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *Error422
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *Error500
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *Error503
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *AdvanceSimulatorClockResponse200Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *AdvanceSimulatorClockResponse503Headers
-}
-
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r AdvanceSimulatorClockResponse) GetJSON200() *ClockBody {
-	return r.JSON200
-}
-
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r AdvanceSimulatorClockResponse) GetJSON400() *Error400 {
-	return r.JSON400
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r AdvanceSimulatorClockResponse) GetJSON401() *Error401 {
-	return r.JSON401
-}
-
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r AdvanceSimulatorClockResponse) GetJSON409() *Error409 {
-	return r.JSON409
-}
-
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r AdvanceSimulatorClockResponse) GetJSON422() *Error422 {
-	return r.JSON422
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r AdvanceSimulatorClockResponse) GetJSON500() *Error500 {
-	return r.JSON500
-}
-
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r AdvanceSimulatorClockResponse) GetJSON503() *Error503 {
-	return r.JSON503
-}
-
-// GetBody returns the raw response body bytes
-func (r AdvanceSimulatorClockResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r AdvanceSimulatorClockResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r AdvanceSimulatorClockResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r AdvanceSimulatorClockResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
 // GetAsyncAPIWithResponse The AsyncAPI 3.0 document of the webhooks
 //
 // Returns a wrapper object for the known response body format(s).
@@ -13610,6 +15561,8 @@ func (c *ClientWithResponses) HealthWithResponse(ctx context.Context, reqEditors
 
 // MetricsWithResponse Prometheus metrics
 //
+// With the operator key; served here unless serve --metrics-addr puts it on a listener of its own.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /metrics (the `Metrics` operationId).
@@ -13634,6 +15587,161 @@ func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, reqEdi
 	return ParseGetOpenAPIResponse(rsp)
 }
 
+// ListProjectsWithResponse List projects
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects (the `ListProjects` operationId).
+func (c *ClientWithResponses) ListProjectsWithResponse(ctx context.Context, params *ListProjectsParams, reqEditors ...RequestEditorFn) (*ListProjectsResponse, error) {
+	rsp, err := c.ListProjects(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProjectsResponse(rsp)
+}
+
+// CreateProjectWithBodyWithResponse Create a project
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects (the `CreateProject` operationId).
+func (c *ClientWithResponses) CreateProjectWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProjectResponse, error) {
+	rsp, err := c.CreateProjectWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProjectResponse(rsp)
+}
+
+// CreateProjectWithResponse Create a project
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects (the `CreateProject` operationId).
+func (c *ClientWithResponses) CreateProjectWithResponse(ctx context.Context, body CreateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectResponse, error) {
+	rsp, err := c.CreateProject(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProjectResponse(rsp)
+}
+
+// GetProjectWithResponse Retrieve a project
+//
+// A project key may read its own project.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{project} (the `GetProject` operationId).
+func (c *ClientWithResponses) GetProjectWithResponse(ctx context.Context, project ProjectID, reqEditors ...RequestEditorFn) (*GetProjectResponse, error) {
+	rsp, err := c.GetProject(ctx, project, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProjectResponse(rsp)
+}
+
+// UpdateProjectWithBodyWithResponse Update a project
+//
+// A project's mode never changes.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /projects/{project} (the `UpdateProject` operationId).
+func (c *ClientWithResponses) UpdateProjectWithBodyWithResponse(ctx context.Context, project ProjectID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProjectResponse, error) {
+	rsp, err := c.UpdateProjectWithBody(ctx, project, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProjectResponse(rsp)
+}
+
+// UpdateProjectWithResponse Update a project
+//
+// A project's mode never changes.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /projects/{project} (the `UpdateProject` operationId).
+func (c *ClientWithResponses) UpdateProjectWithResponse(ctx context.Context, project ProjectID, body UpdateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectResponse, error) {
+	rsp, err := c.UpdateProject(ctx, project, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProjectResponse(rsp)
+}
+
+// ListApiKeysWithResponse List API keys
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{project}/apiKeys (the `ListApiKeys` operationId).
+func (c *ClientWithResponses) ListApiKeysWithResponse(ctx context.Context, project ProjectID, params *ListApiKeysParams, reqEditors ...RequestEditorFn) (*ListApiKeysResponse, error) {
+	rsp, err := c.ListApiKeys(ctx, project, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListApiKeysResponse(rsp)
+}
+
+// CreateApiKeyWithBodyWithResponse Create an API key
+//
+// The response shows the whole token, once; everywhere else it is redacted. A retry with the same Idempotency-Key answers 409 idempotentSecretNotReplayed: secrets are shown once.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project}/apiKeys (the `CreateApiKey` operationId).
+func (c *ClientWithResponses) CreateApiKeyWithBodyWithResponse(ctx context.Context, project ProjectID, params *CreateApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApiKeyResponse, error) {
+	rsp, err := c.CreateApiKeyWithBody(ctx, project, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateApiKeyResponse(rsp)
+}
+
+// CreateApiKeyWithResponse Create an API key
+//
+// The response shows the whole token, once; everywhere else it is redacted. A retry with the same Idempotency-Key answers 409 idempotentSecretNotReplayed: secrets are shown once.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project}/apiKeys (the `CreateApiKey` operationId).
+func (c *ClientWithResponses) CreateApiKeyWithResponse(ctx context.Context, project ProjectID, params *CreateApiKeyParams, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApiKeyResponse, error) {
+	rsp, err := c.CreateApiKey(ctx, project, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateApiKeyResponse(rsp)
+}
+
+// DeleteApiKeyWithResponse Revoke an API key
+//
+// Revokes the key at once.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{project}/apiKeys/{id} (the `DeleteApiKey` operationId).
+func (c *ClientWithResponses) DeleteApiKeyWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*DeleteApiKeyResponse, error) {
+	rsp, err := c.DeleteApiKey(ctx, project, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteApiKeyResponse(rsp)
+}
+
+// GetApiKeyWithResponse Retrieve an API key
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{project}/apiKeys/{id} (the `GetApiKey` operationId).
+func (c *ClientWithResponses) GetApiKeyWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*GetApiKeyResponse, error) {
+	rsp, err := c.GetApiKey(ctx, project, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetApiKeyResponse(rsp)
+}
+
 // ListEventsWithResponse List events
 //
 // Newest first, rendered in the requested version.
@@ -13641,7 +15749,7 @@ func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, reqEdi
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project}/events (the `ListEvents` operationId).
-func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, project Project, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error) {
+func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, project ProjectID, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error) {
 	rsp, err := c.ListEvents(ctx, project, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13654,7 +15762,7 @@ func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, projec
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project}/events/{id} (the `GetEvent` operationId).
-func (c *ClientWithResponses) GetEventWithResponse(ctx context.Context, project Project, id string, params *GetEventParams, reqEditors ...RequestEditorFn) (*GetEventResponse, error) {
+func (c *ClientWithResponses) GetEventWithResponse(ctx context.Context, project ProjectID, id string, params *GetEventParams, reqEditors ...RequestEditorFn) (*GetEventResponse, error) {
 	rsp, err := c.GetEvent(ctx, project, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13667,7 +15775,7 @@ func (c *ClientWithResponses) GetEventWithResponse(ctx context.Context, project 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project}/events/{id}/deliveries (the `ListEventDeliveries` operationId).
-func (c *ClientWithResponses) ListEventDeliveriesWithResponse(ctx context.Context, project Project, id string, params *ListEventDeliveriesParams, reqEditors ...RequestEditorFn) (*ListEventDeliveriesResponse, error) {
+func (c *ClientWithResponses) ListEventDeliveriesWithResponse(ctx context.Context, project ProjectID, id string, params *ListEventDeliveriesParams, reqEditors ...RequestEditorFn) (*ListEventDeliveriesResponse, error) {
 	rsp, err := c.ListEventDeliveries(ctx, project, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13682,7 +15790,7 @@ func (c *ClientWithResponses) ListEventDeliveriesWithResponse(ctx context.Contex
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/events/{id}/resend (the `ResendEvent` operationId).
-func (c *ClientWithResponses) ResendEventWithBodyWithResponse(ctx context.Context, project Project, id string, params *ResendEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResendEventResponse, error) {
+func (c *ClientWithResponses) ResendEventWithBodyWithResponse(ctx context.Context, project ProjectID, id string, params *ResendEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResendEventResponse, error) {
 	rsp, err := c.ResendEventWithBody(ctx, project, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13697,7 +15805,7 @@ func (c *ClientWithResponses) ResendEventWithBodyWithResponse(ctx context.Contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/events/{id}/resend (the `ResendEvent` operationId).
-func (c *ClientWithResponses) ResendEventWithResponse(ctx context.Context, project Project, id string, params *ResendEventParams, body ResendEventJSONRequestBody, reqEditors ...RequestEditorFn) (*ResendEventResponse, error) {
+func (c *ClientWithResponses) ResendEventWithResponse(ctx context.Context, project ProjectID, id string, params *ResendEventParams, body ResendEventJSONRequestBody, reqEditors ...RequestEditorFn) (*ResendEventResponse, error) {
 	rsp, err := c.ResendEvent(ctx, project, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13710,7 +15818,7 @@ func (c *ClientWithResponses) ResendEventWithResponse(ctx context.Context, proje
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project}/plans (the `ListPlans` operationId).
-func (c *ClientWithResponses) ListPlansWithResponse(ctx context.Context, project Project, params *ListPlansParams, reqEditors ...RequestEditorFn) (*ListPlansResponse, error) {
+func (c *ClientWithResponses) ListPlansWithResponse(ctx context.Context, project ProjectID, params *ListPlansParams, reqEditors ...RequestEditorFn) (*ListPlansResponse, error) {
 	rsp, err := c.ListPlans(ctx, project, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13723,7 +15831,7 @@ func (c *ClientWithResponses) ListPlansWithResponse(ctx context.Context, project
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/plans (the `CreatePlan` operationId).
-func (c *ClientWithResponses) CreatePlanWithBodyWithResponse(ctx context.Context, project Project, params *CreatePlanParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePlanResponse, error) {
+func (c *ClientWithResponses) CreatePlanWithBodyWithResponse(ctx context.Context, project ProjectID, params *CreatePlanParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePlanResponse, error) {
 	rsp, err := c.CreatePlanWithBody(ctx, project, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13736,7 +15844,7 @@ func (c *ClientWithResponses) CreatePlanWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/plans (the `CreatePlan` operationId).
-func (c *ClientWithResponses) CreatePlanWithResponse(ctx context.Context, project Project, params *CreatePlanParams, body CreatePlanJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePlanResponse, error) {
+func (c *ClientWithResponses) CreatePlanWithResponse(ctx context.Context, project ProjectID, params *CreatePlanParams, body CreatePlanJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePlanResponse, error) {
 	rsp, err := c.CreatePlan(ctx, project, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13749,7 +15857,7 @@ func (c *ClientWithResponses) CreatePlanWithResponse(ctx context.Context, projec
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project}/plans/{id} (the `GetPlan` operationId).
-func (c *ClientWithResponses) GetPlanWithResponse(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*GetPlanResponse, error) {
+func (c *ClientWithResponses) GetPlanWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*GetPlanResponse, error) {
 	rsp, err := c.GetPlan(ctx, project, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13762,7 +15870,7 @@ func (c *ClientWithResponses) GetPlanWithResponse(ctx context.Context, project P
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project}/portings (the `ListPortings` operationId).
-func (c *ClientWithResponses) ListPortingsWithResponse(ctx context.Context, project Project, params *ListPortingsParams, reqEditors ...RequestEditorFn) (*ListPortingsResponse, error) {
+func (c *ClientWithResponses) ListPortingsWithResponse(ctx context.Context, project ProjectID, params *ListPortingsParams, reqEditors ...RequestEditorFn) (*ListPortingsResponse, error) {
 	rsp, err := c.ListPortings(ctx, project, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13777,7 +15885,7 @@ func (c *ClientWithResponses) ListPortingsWithResponse(ctx context.Context, proj
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/portings (the `CreatePorting` operationId).
-func (c *ClientWithResponses) CreatePortingWithBodyWithResponse(ctx context.Context, project Project, params *CreatePortingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePortingResponse, error) {
+func (c *ClientWithResponses) CreatePortingWithBodyWithResponse(ctx context.Context, project ProjectID, params *CreatePortingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePortingResponse, error) {
 	rsp, err := c.CreatePortingWithBody(ctx, project, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13792,7 +15900,7 @@ func (c *ClientWithResponses) CreatePortingWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/portings (the `CreatePorting` operationId).
-func (c *ClientWithResponses) CreatePortingWithResponse(ctx context.Context, project Project, params *CreatePortingParams, body CreatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePortingResponse, error) {
+func (c *ClientWithResponses) CreatePortingWithResponse(ctx context.Context, project ProjectID, params *CreatePortingParams, body CreatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePortingResponse, error) {
 	rsp, err := c.CreatePorting(ctx, project, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13805,7 +15913,7 @@ func (c *ClientWithResponses) CreatePortingWithResponse(ctx context.Context, pro
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /projects/{project}/portings/{id} (the `DeletePorting` operationId).
-func (c *ClientWithResponses) DeletePortingWithResponse(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*DeletePortingResponse, error) {
+func (c *ClientWithResponses) DeletePortingWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*DeletePortingResponse, error) {
 	rsp, err := c.DeletePorting(ctx, project, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13818,7 +15926,7 @@ func (c *ClientWithResponses) DeletePortingWithResponse(ctx context.Context, pro
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project}/portings/{id} (the `GetPorting` operationId).
-func (c *ClientWithResponses) GetPortingWithResponse(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*GetPortingResponse, error) {
+func (c *ClientWithResponses) GetPortingWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*GetPortingResponse, error) {
 	rsp, err := c.GetPorting(ctx, project, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13833,7 +15941,7 @@ func (c *ClientWithResponses) GetPortingWithResponse(ctx context.Context, projec
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /projects/{project}/portings/{id} (the `UpdatePorting` operationId).
-func (c *ClientWithResponses) UpdatePortingWithBodyWithResponse(ctx context.Context, project Project, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePortingResponse, error) {
+func (c *ClientWithResponses) UpdatePortingWithBodyWithResponse(ctx context.Context, project ProjectID, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePortingResponse, error) {
 	rsp, err := c.UpdatePortingWithBody(ctx, project, id, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13848,7 +15956,7 @@ func (c *ClientWithResponses) UpdatePortingWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /projects/{project}/portings/{id} (the `UpdatePorting` operationId).
-func (c *ClientWithResponses) UpdatePortingWithResponse(ctx context.Context, project Project, id string, body UpdatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePortingResponse, error) {
+func (c *ClientWithResponses) UpdatePortingWithResponse(ctx context.Context, project ProjectID, id string, body UpdatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePortingResponse, error) {
 	rsp, err := c.UpdatePorting(ctx, project, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13861,7 +15969,7 @@ func (c *ClientWithResponses) UpdatePortingWithResponse(ctx context.Context, pro
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/portings/{id}/cancel (the `CancelPorting` operationId).
-func (c *ClientWithResponses) CancelPortingWithResponse(ctx context.Context, project Project, id string, params *CancelPortingParams, reqEditors ...RequestEditorFn) (*CancelPortingResponse, error) {
+func (c *ClientWithResponses) CancelPortingWithResponse(ctx context.Context, project ProjectID, id string, params *CancelPortingParams, reqEditors ...RequestEditorFn) (*CancelPortingResponse, error) {
 	rsp, err := c.CancelPorting(ctx, project, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13871,12 +15979,12 @@ func (c *ClientWithResponses) CancelPortingWithResponse(ctx context.Context, pro
 
 // SimulatePortingWithBodyWithResponse Simulate the network provider's next step
 //
-// Served with the simulator on: request, decline (with a decline code), require information, complete or expire the porting. Served only when the server runs with the simulator (serve --simulator true or auto).
+// Request, decline (with a decline code), require information, complete or expire the porting, as the network provider would. 404 simulatorDisabled when the server runs with --simulator false. For test projects only: a live project answers 403 testModeOnly.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/portings/{id}/simulate (the `SimulatePorting` operationId).
-func (c *ClientWithResponses) SimulatePortingWithBodyWithResponse(ctx context.Context, project Project, id string, params *SimulatePortingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SimulatePortingResponse, error) {
+func (c *ClientWithResponses) SimulatePortingWithBodyWithResponse(ctx context.Context, project ProjectID, id string, params *SimulatePortingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SimulatePortingResponse, error) {
 	rsp, err := c.SimulatePortingWithBody(ctx, project, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13886,12 +15994,12 @@ func (c *ClientWithResponses) SimulatePortingWithBodyWithResponse(ctx context.Co
 
 // SimulatePortingWithResponse Simulate the network provider's next step
 //
-// Served with the simulator on: request, decline (with a decline code), require information, complete or expire the porting. Served only when the server runs with the simulator (serve --simulator true or auto).
+// Request, decline (with a decline code), require information, complete or expire the porting, as the network provider would. 404 simulatorDisabled when the server runs with --simulator false. For test projects only: a live project answers 403 testModeOnly.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/portings/{id}/simulate (the `SimulatePorting` operationId).
-func (c *ClientWithResponses) SimulatePortingWithResponse(ctx context.Context, project Project, id string, params *SimulatePortingParams, body SimulatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*SimulatePortingResponse, error) {
+func (c *ClientWithResponses) SimulatePortingWithResponse(ctx context.Context, project ProjectID, id string, params *SimulatePortingParams, body SimulatePortingJSONRequestBody, reqEditors ...RequestEditorFn) (*SimulatePortingResponse, error) {
 	rsp, err := c.SimulatePorting(ctx, project, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13904,7 +16012,7 @@ func (c *ClientWithResponses) SimulatePortingWithResponse(ctx context.Context, p
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project}/sims (the `ListSims` operationId).
-func (c *ClientWithResponses) ListSimsWithResponse(ctx context.Context, project Project, params *ListSimsParams, reqEditors ...RequestEditorFn) (*ListSimsResponse, error) {
+func (c *ClientWithResponses) ListSimsWithResponse(ctx context.Context, project ProjectID, params *ListSimsParams, reqEditors ...RequestEditorFn) (*ListSimsResponse, error) {
 	rsp, err := c.ListSims(ctx, project, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13917,7 +16025,7 @@ func (c *ClientWithResponses) ListSimsWithResponse(ctx context.Context, project 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project}/sims/{id} (the `GetSim` operationId).
-func (c *ClientWithResponses) GetSimWithResponse(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*GetSimResponse, error) {
+func (c *ClientWithResponses) GetSimWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*GetSimResponse, error) {
 	rsp, err := c.GetSim(ctx, project, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13925,12 +16033,57 @@ func (c *ClientWithResponses) GetSimWithResponse(ctx context.Context, project Pr
 	return ParseGetSimResponse(rsp)
 }
 
+// GetSimulatorClockWithResponse Read the project's test clock
+//
+// For test projects only: a live project answers 403 testModeOnly.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{project}/simulator/clock (the `GetSimulatorClock` operationId).
+func (c *ClientWithResponses) GetSimulatorClockWithResponse(ctx context.Context, project ProjectID, reqEditors ...RequestEditorFn) (*GetSimulatorClockResponse, error) {
+	rsp, err := c.GetSimulatorClock(ctx, project, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSimulatorClockResponse(rsp)
+}
+
+// AdvanceSimulatorClockWithBodyWithResponse Advance the project's test clock
+//
+// Moves the project's clock forward and runs the timers that fall due (expiries, renewals, scheduled ends). For test projects only: a live project answers 403 testModeOnly.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project}/simulator/clock/advance (the `AdvanceSimulatorClock` operationId).
+func (c *ClientWithResponses) AdvanceSimulatorClockWithBodyWithResponse(ctx context.Context, project ProjectID, params *AdvanceSimulatorClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdvanceSimulatorClockResponse, error) {
+	rsp, err := c.AdvanceSimulatorClockWithBody(ctx, project, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdvanceSimulatorClockResponse(rsp)
+}
+
+// AdvanceSimulatorClockWithResponse Advance the project's test clock
+//
+// Moves the project's clock forward and runs the timers that fall due (expiries, renewals, scheduled ends). For test projects only: a live project answers 403 testModeOnly.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project}/simulator/clock/advance (the `AdvanceSimulatorClock` operationId).
+func (c *ClientWithResponses) AdvanceSimulatorClockWithResponse(ctx context.Context, project ProjectID, params *AdvanceSimulatorClockParams, body AdvanceSimulatorClockJSONRequestBody, reqEditors ...RequestEditorFn) (*AdvanceSimulatorClockResponse, error) {
+	rsp, err := c.AdvanceSimulatorClock(ctx, project, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdvanceSimulatorClockResponse(rsp)
+}
+
 // ListSubscriptionsWithResponse List subscriptions
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project}/subscriptions (the `ListSubscriptions` operationId).
-func (c *ClientWithResponses) ListSubscriptionsWithResponse(ctx context.Context, project Project, params *ListSubscriptionsParams, reqEditors ...RequestEditorFn) (*ListSubscriptionsResponse, error) {
+func (c *ClientWithResponses) ListSubscriptionsWithResponse(ctx context.Context, project ProjectID, params *ListSubscriptionsParams, reqEditors ...RequestEditorFn) (*ListSubscriptionsResponse, error) {
 	rsp, err := c.ListSubscriptions(ctx, project, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13945,7 +16098,7 @@ func (c *ClientWithResponses) ListSubscriptionsWithResponse(ctx context.Context,
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/subscriptions (the `CreateSubscription` operationId).
-func (c *ClientWithResponses) CreateSubscriptionWithBodyWithResponse(ctx context.Context, project Project, params *CreateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error) {
+func (c *ClientWithResponses) CreateSubscriptionWithBodyWithResponse(ctx context.Context, project ProjectID, params *CreateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error) {
 	rsp, err := c.CreateSubscriptionWithBody(ctx, project, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13960,7 +16113,7 @@ func (c *ClientWithResponses) CreateSubscriptionWithBodyWithResponse(ctx context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/subscriptions (the `CreateSubscription` operationId).
-func (c *ClientWithResponses) CreateSubscriptionWithResponse(ctx context.Context, project Project, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error) {
+func (c *ClientWithResponses) CreateSubscriptionWithResponse(ctx context.Context, project ProjectID, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error) {
 	rsp, err := c.CreateSubscription(ctx, project, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13973,7 +16126,7 @@ func (c *ClientWithResponses) CreateSubscriptionWithResponse(ctx context.Context
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project}/subscriptions/{id} (the `GetSubscription` operationId).
-func (c *ClientWithResponses) GetSubscriptionWithResponse(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*GetSubscriptionResponse, error) {
+func (c *ClientWithResponses) GetSubscriptionWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*GetSubscriptionResponse, error) {
 	rsp, err := c.GetSubscription(ctx, project, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -13988,7 +16141,7 @@ func (c *ClientWithResponses) GetSubscriptionWithResponse(ctx context.Context, p
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/subscriptions/{id}/cancel (the `CancelSubscription` operationId).
-func (c *ClientWithResponses) CancelSubscriptionWithBodyWithResponse(ctx context.Context, project Project, id string, params *CancelSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CancelSubscriptionResponse, error) {
+func (c *ClientWithResponses) CancelSubscriptionWithBodyWithResponse(ctx context.Context, project ProjectID, id string, params *CancelSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CancelSubscriptionResponse, error) {
 	rsp, err := c.CancelSubscriptionWithBody(ctx, project, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14003,7 +16156,7 @@ func (c *ClientWithResponses) CancelSubscriptionWithBodyWithResponse(ctx context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/subscriptions/{id}/cancel (the `CancelSubscription` operationId).
-func (c *ClientWithResponses) CancelSubscriptionWithResponse(ctx context.Context, project Project, id string, params *CancelSubscriptionParams, body CancelSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CancelSubscriptionResponse, error) {
+func (c *ClientWithResponses) CancelSubscriptionWithResponse(ctx context.Context, project ProjectID, id string, params *CancelSubscriptionParams, body CancelSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CancelSubscriptionResponse, error) {
 	rsp, err := c.CancelSubscription(ctx, project, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14018,7 +16171,7 @@ func (c *ClientWithResponses) CancelSubscriptionWithResponse(ctx context.Context
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/subscriptions/{id}/portOutCredentials (the `IssuePortOutCredentials` operationId).
-func (c *ClientWithResponses) IssuePortOutCredentialsWithResponse(ctx context.Context, project Project, id string, params *IssuePortOutCredentialsParams, reqEditors ...RequestEditorFn) (*IssuePortOutCredentialsResponse, error) {
+func (c *ClientWithResponses) IssuePortOutCredentialsWithResponse(ctx context.Context, project ProjectID, id string, params *IssuePortOutCredentialsParams, reqEditors ...RequestEditorFn) (*IssuePortOutCredentialsResponse, error) {
 	rsp, err := c.IssuePortOutCredentials(ctx, project, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14033,7 +16186,7 @@ func (c *ClientWithResponses) IssuePortOutCredentialsWithResponse(ctx context.Co
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/subscriptions/{id}/resume (the `ResumeSubscription` operationId).
-func (c *ClientWithResponses) ResumeSubscriptionWithResponse(ctx context.Context, project Project, id string, params *ResumeSubscriptionParams, reqEditors ...RequestEditorFn) (*ResumeSubscriptionResponse, error) {
+func (c *ClientWithResponses) ResumeSubscriptionWithResponse(ctx context.Context, project ProjectID, id string, params *ResumeSubscriptionParams, reqEditors ...RequestEditorFn) (*ResumeSubscriptionResponse, error) {
 	rsp, err := c.ResumeSubscription(ctx, project, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14046,7 +16199,7 @@ func (c *ClientWithResponses) ResumeSubscriptionWithResponse(ctx context.Context
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project}/users (the `ListUsers` operationId).
-func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, project Project, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error) {
+func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, project ProjectID, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error) {
 	rsp, err := c.ListUsers(ctx, project, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14059,7 +16212,7 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, project
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/users (the `CreateUser` operationId).
-func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context, project Project, params *CreateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserResponse, error) {
+func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context, project ProjectID, params *CreateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserResponse, error) {
 	rsp, err := c.CreateUserWithBody(ctx, project, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14072,7 +16225,7 @@ func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/users (the `CreateUser` operationId).
-func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, project Project, params *CreateUserParams, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error) {
+func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, project ProjectID, params *CreateUserParams, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error) {
 	rsp, err := c.CreateUser(ctx, project, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14085,7 +16238,7 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, projec
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project}/users/{id} (the `GetUser` operationId).
-func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*GetUserResponse, error) {
+func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*GetUserResponse, error) {
 	rsp, err := c.GetUser(ctx, project, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14098,7 +16251,7 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, project P
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /projects/{project}/users/{id} (the `UpdateUser` operationId).
-func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context, project Project, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
+func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context, project ProjectID, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
 	rsp, err := c.UpdateUserWithBody(ctx, project, id, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14111,7 +16264,7 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /projects/{project}/users/{id} (the `UpdateUser` operationId).
-func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, project Project, id string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
+func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, project ProjectID, id string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
 	rsp, err := c.UpdateUser(ctx, project, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14124,7 +16277,7 @@ func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, projec
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project}/webhookEndpoints (the `ListWebhookEndpoints` operationId).
-func (c *ClientWithResponses) ListWebhookEndpointsWithResponse(ctx context.Context, project Project, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointsResponse, error) {
+func (c *ClientWithResponses) ListWebhookEndpointsWithResponse(ctx context.Context, project ProjectID, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointsResponse, error) {
 	rsp, err := c.ListWebhookEndpoints(ctx, project, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14139,7 +16292,7 @@ func (c *ClientWithResponses) ListWebhookEndpointsWithResponse(ctx context.Conte
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/webhookEndpoints (the `CreateWebhookEndpoint` operationId).
-func (c *ClientWithResponses) CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, project Project, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error) {
+func (c *ClientWithResponses) CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, project ProjectID, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error) {
 	rsp, err := c.CreateWebhookEndpointWithBody(ctx, project, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14154,7 +16307,7 @@ func (c *ClientWithResponses) CreateWebhookEndpointWithBodyWithResponse(ctx cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/webhookEndpoints (the `CreateWebhookEndpoint` operationId).
-func (c *ClientWithResponses) CreateWebhookEndpointWithResponse(ctx context.Context, project Project, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error) {
+func (c *ClientWithResponses) CreateWebhookEndpointWithResponse(ctx context.Context, project ProjectID, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error) {
 	rsp, err := c.CreateWebhookEndpoint(ctx, project, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14167,7 +16320,7 @@ func (c *ClientWithResponses) CreateWebhookEndpointWithResponse(ctx context.Cont
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /projects/{project}/webhookEndpoints/{id} (the `DeleteWebhookEndpoint` operationId).
-func (c *ClientWithResponses) DeleteWebhookEndpointWithResponse(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResponse, error) {
+func (c *ClientWithResponses) DeleteWebhookEndpointWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResponse, error) {
 	rsp, err := c.DeleteWebhookEndpoint(ctx, project, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14180,7 +16333,7 @@ func (c *ClientWithResponses) DeleteWebhookEndpointWithResponse(ctx context.Cont
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project}/webhookEndpoints/{id} (the `GetWebhookEndpoint` operationId).
-func (c *ClientWithResponses) GetWebhookEndpointWithResponse(ctx context.Context, project Project, id string, reqEditors ...RequestEditorFn) (*GetWebhookEndpointResponse, error) {
+func (c *ClientWithResponses) GetWebhookEndpointWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*GetWebhookEndpointResponse, error) {
 	rsp, err := c.GetWebhookEndpoint(ctx, project, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14195,7 +16348,7 @@ func (c *ClientWithResponses) GetWebhookEndpointWithResponse(ctx context.Context
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /projects/{project}/webhookEndpoints/{id} (the `UpdateWebhookEndpoint` operationId).
-func (c *ClientWithResponses) UpdateWebhookEndpointWithBodyWithResponse(ctx context.Context, project Project, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error) {
+func (c *ClientWithResponses) UpdateWebhookEndpointWithBodyWithResponse(ctx context.Context, project ProjectID, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error) {
 	rsp, err := c.UpdateWebhookEndpointWithBody(ctx, project, id, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14210,7 +16363,7 @@ func (c *ClientWithResponses) UpdateWebhookEndpointWithBodyWithResponse(ctx cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /projects/{project}/webhookEndpoints/{id} (the `UpdateWebhookEndpoint` operationId).
-func (c *ClientWithResponses) UpdateWebhookEndpointWithResponse(ctx context.Context, project Project, id string, body UpdateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error) {
+func (c *ClientWithResponses) UpdateWebhookEndpointWithResponse(ctx context.Context, project ProjectID, id string, body UpdateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWebhookEndpointResponse, error) {
 	rsp, err := c.UpdateWebhookEndpoint(ctx, project, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14223,7 +16376,7 @@ func (c *ClientWithResponses) UpdateWebhookEndpointWithResponse(ctx context.Cont
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{project}/webhookEndpoints/{id}/deliveries (the `ListWebhookEndpointDeliveries` operationId).
-func (c *ClientWithResponses) ListWebhookEndpointDeliveriesWithResponse(ctx context.Context, project Project, id string, params *ListWebhookEndpointDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointDeliveriesResponse, error) {
+func (c *ClientWithResponses) ListWebhookEndpointDeliveriesWithResponse(ctx context.Context, project ProjectID, id string, params *ListWebhookEndpointDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointDeliveriesResponse, error) {
 	rsp, err := c.ListWebhookEndpointDeliveries(ctx, project, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14238,7 +16391,7 @@ func (c *ClientWithResponses) ListWebhookEndpointDeliveriesWithResponse(ctx cont
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/webhookEndpoints/{id}/recover (the `RecoverWebhookEndpoint` operationId).
-func (c *ClientWithResponses) RecoverWebhookEndpointWithBodyWithResponse(ctx context.Context, project Project, id string, params *RecoverWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecoverWebhookEndpointResponse, error) {
+func (c *ClientWithResponses) RecoverWebhookEndpointWithBodyWithResponse(ctx context.Context, project ProjectID, id string, params *RecoverWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecoverWebhookEndpointResponse, error) {
 	rsp, err := c.RecoverWebhookEndpointWithBody(ctx, project, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14253,7 +16406,7 @@ func (c *ClientWithResponses) RecoverWebhookEndpointWithBodyWithResponse(ctx con
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/webhookEndpoints/{id}/recover (the `RecoverWebhookEndpoint` operationId).
-func (c *ClientWithResponses) RecoverWebhookEndpointWithResponse(ctx context.Context, project Project, id string, params *RecoverWebhookEndpointParams, body RecoverWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*RecoverWebhookEndpointResponse, error) {
+func (c *ClientWithResponses) RecoverWebhookEndpointWithResponse(ctx context.Context, project ProjectID, id string, params *RecoverWebhookEndpointParams, body RecoverWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*RecoverWebhookEndpointResponse, error) {
 	rsp, err := c.RecoverWebhookEndpoint(ctx, project, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14268,7 +16421,7 @@ func (c *ClientWithResponses) RecoverWebhookEndpointWithResponse(ctx context.Con
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{project}/webhookEndpoints/{id}/rotateSecret (the `RotateWebhookEndpointSecret` operationId).
-func (c *ClientWithResponses) RotateWebhookEndpointSecretWithResponse(ctx context.Context, project Project, id string, params *RotateWebhookEndpointSecretParams, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResponse, error) {
+func (c *ClientWithResponses) RotateWebhookEndpointSecretWithResponse(ctx context.Context, project ProjectID, id string, params *RotateWebhookEndpointSecretParams, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResponse, error) {
 	rsp, err := c.RotateWebhookEndpointSecret(ctx, project, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -14313,51 +16466,6 @@ func (c *ClientWithResponses) ListServiceProvidersWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseListServiceProvidersResponse(rsp)
-}
-
-// GetSimulatorClockWithResponse Read the platform clock
-//
-// Served only when the server runs with the simulator (serve --simulator true or auto).
-//
-// Returns a wrapper object for the known response body format(s).
-//
-// Corresponds with GET /simulator/clock (the `GetSimulatorClock` operationId).
-func (c *ClientWithResponses) GetSimulatorClockWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetSimulatorClockResponse, error) {
-	rsp, err := c.GetSimulatorClock(ctx, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseGetSimulatorClockResponse(rsp)
-}
-
-// AdvanceSimulatorClockWithBodyWithResponse Advance the platform clock
-//
-// Moves the platform clock forward and runs the timers that fall due (expiries, renewals, scheduled ends). Served only when the server runs with the simulator (serve --simulator true or auto).
-//
-// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
-//
-// Corresponds with POST /simulator/clock/advance (the `AdvanceSimulatorClock` operationId).
-func (c *ClientWithResponses) AdvanceSimulatorClockWithBodyWithResponse(ctx context.Context, params *AdvanceSimulatorClockParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdvanceSimulatorClockResponse, error) {
-	rsp, err := c.AdvanceSimulatorClockWithBody(ctx, params, contentType, body, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseAdvanceSimulatorClockResponse(rsp)
-}
-
-// AdvanceSimulatorClockWithResponse Advance the platform clock
-//
-// Moves the platform clock forward and runs the timers that fall due (expiries, renewals, scheduled ends). Served only when the server runs with the simulator (serve --simulator true or auto).
-//
-// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
-//
-// Corresponds with POST /simulator/clock/advance (the `AdvanceSimulatorClock` operationId).
-func (c *ClientWithResponses) AdvanceSimulatorClockWithResponse(ctx context.Context, params *AdvanceSimulatorClockParams, body AdvanceSimulatorClockJSONRequestBody, reqEditors ...RequestEditorFn) (*AdvanceSimulatorClockResponse, error) {
-	rsp, err := c.AdvanceSimulatorClock(ctx, params, body, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseAdvanceSimulatorClockResponse(rsp)
 }
 
 // ParseGetAsyncAPIResponse parses an HTTP response from a GetAsyncAPIWithResponse call
@@ -14431,6 +16539,50 @@ func ParseMetricsResponse(rsp *http.Response) (*MetricsResponse, error) {
 		HTTPResponse: rsp,
 	}
 
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers MetricsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
 	return response, nil
 }
 
@@ -14455,6 +16607,629 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseListProjectsResponse parses an HTTP response from a ListProjectsWithResponse call
+func ParseListProjectsResponse(rsp *http.Response) (*ListProjectsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProjectsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProjectList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListProjectsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateProjectResponse parses an HTTP response from a CreateProjectWithResponse call
+func ParseCreateProjectResponse(rsp *http.Response) (*CreateProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Project
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers CreateProjectResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetProjectResponse parses an HTTP response from a GetProjectWithResponse call
+func ParseGetProjectResponse(rsp *http.Response) (*GetProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Project
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetProjectResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateProjectResponse parses an HTTP response from a UpdateProjectWithResponse call
+func ParseUpdateProjectResponse(rsp *http.Response) (*UpdateProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Project
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateProjectResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListApiKeysResponse parses an HTTP response from a ListApiKeysWithResponse call
+func ParseListApiKeysResponse(rsp *http.Response) (*ListApiKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListApiKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest APIKeyList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListApiKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateApiKeyResponse parses an HTTP response from a CreateApiKeyWithResponse call
+func ParseCreateApiKeyResponse(rsp *http.Response) (*CreateApiKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateApiKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest APIKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateApiKeyResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteApiKeyResponse parses an HTTP response from a DeleteApiKeyWithResponse call
+func ParseDeleteApiKeyResponse(rsp *http.Response) (*DeleteApiKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteApiKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest APIKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers DeleteApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetApiKeyResponse parses an HTTP response from a GetApiKeyWithResponse call
+func ParseGetApiKeyResponse(rsp *http.Response) (*GetApiKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetApiKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest APIKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -15546,6 +18321,13 @@ func ParseSimulatePortingResponse(rsp *http.Response) (*SimulatePortingResponse,
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest Error404
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15737,6 +18519,185 @@ func ParseGetSimResponse(rsp *http.Response) (*GetSimResponse, error) {
 	switch {
 	case rsp.StatusCode == 503:
 		var headers GetSimResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetSimulatorClockResponse parses an HTTP response from a GetSimulatorClockWithResponse call
+func ParseGetSimulatorClockResponse(rsp *http.Response) (*GetSimulatorClockResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSimulatorClockResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ClockBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetSimulatorClockResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAdvanceSimulatorClockResponse parses an HTTP response from a AdvanceSimulatorClockWithResponse call
+func ParseAdvanceSimulatorClockResponse(rsp *http.Response) (*AdvanceSimulatorClockResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdvanceSimulatorClockResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ClockBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AdvanceSimulatorClockResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers AdvanceSimulatorClockResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -17369,157 +20330,6 @@ func ParseListServiceProvidersResponse(rsp *http.Response) (*ListServiceProvider
 	return response, nil
 }
 
-// ParseGetSimulatorClockResponse parses an HTTP response from a GetSimulatorClockWithResponse call
-func ParseGetSimulatorClockResponse(rsp *http.Response) (*GetSimulatorClockResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &GetSimulatorClockResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ClockBody
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Error401
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest Error500
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Error503
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON503 = &dest
-
-	}
-
-	switch {
-	case rsp.StatusCode == 503:
-		var headers GetSimulatorClockResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
-	}
-
-	return response, nil
-}
-
-// ParseAdvanceSimulatorClockResponse parses an HTTP response from a AdvanceSimulatorClockWithResponse call
-func ParseAdvanceSimulatorClockResponse(rsp *http.Response) (*AdvanceSimulatorClockResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &AdvanceSimulatorClockResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ClockBody
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest Error400
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Error401
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Error409
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest Error422
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest Error500
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Error503
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON503 = &dest
-
-	}
-
-	switch {
-	case rsp.StatusCode == 200:
-		var headers AdvanceSimulatorClockResponse200Headers
-		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.IdempotentReplayed = &value
-		}
-		response.Headers200 = &headers
-	case rsp.StatusCode == 503:
-		var headers AdvanceSimulatorClockResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
-	}
-
-	return response, nil
-}
-
 // WebhookInitiator sends OpenAPI 3.1 webhook requests to target URLs.
 // Modeled on the generated Client, but with no stored Server -- the full
 // target URL is provided per-call by the caller (typically discovered
@@ -17586,6 +20396,11 @@ func (p *WebhookInitiator) applyWebhookEditors(ctx context.Context, req *http.Re
 
 // WebhookInitiatorInterface is the interface specification for the webhook initiator.
 type WebhookInitiatorInterface interface {
+	// OnApiKeyCreatedEventWithBody fires the com.gigs.apiKey.created webhook with any body
+	OnApiKeyCreatedEventWithBody(ctx context.Context, targetURL string, params *OnApiKeyCreatedEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	OnApiKeyCreatedEvent(ctx context.Context, targetURL string, params *OnApiKeyCreatedEventParams, body OnApiKeyCreatedEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// OnPortOutCredentialsIssuedEventWithBody fires the com.gigs.portOutCredentials.issued webhook with any body
 	OnPortOutCredentialsIssuedEventWithBody(ctx context.Context, targetURL string, params *OnPortOutCredentialsIssuedEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -17680,6 +20495,30 @@ type WebhookInitiatorInterface interface {
 	OnUserUpdatedEventWithBody(ctx context.Context, targetURL string, params *OnUserUpdatedEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	OnUserUpdatedEvent(ctx context.Context, targetURL string, params *OnUserUpdatedEventParams, body OnUserUpdatedEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+func (p *WebhookInitiator) OnApiKeyCreatedEventWithBody(ctx context.Context, targetURL string, params *OnApiKeyCreatedEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOnApiKeyCreatedEventWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) OnApiKeyCreatedEvent(ctx context.Context, targetURL string, params *OnApiKeyCreatedEventParams, body OnApiKeyCreatedEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOnApiKeyCreatedEventWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
 }
 
 func (p *WebhookInitiator) OnPortOutCredentialsIssuedEventWithBody(ctx context.Context, targetURL string, params *OnPortOutCredentialsIssuedEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -18136,6 +20975,67 @@ func (p *WebhookInitiator) OnUserUpdatedEvent(ctx context.Context, targetURL str
 		return nil, err
 	}
 	return p.Client.Do(req)
+}
+
+// NewOnApiKeyCreatedEventWebhookRequest builds a application/json POST request for the com.gigs.apiKey.created webhook
+func NewOnApiKeyCreatedEventWebhookRequest(targetURL string, params *OnApiKeyCreatedEventParams, body OnApiKeyCreatedEventJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOnApiKeyCreatedEventWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewOnApiKeyCreatedEventWebhookRequestWithBody builds a POST request for the com.gigs.apiKey.created webhook with any body
+func NewOnApiKeyCreatedEventWebhookRequestWithBody(targetURL string, params *OnApiKeyCreatedEventParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "webhook-id", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-id", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "webhook-timestamp", params.WebhookTimestamp, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-timestamp", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "webhook-signature", params.WebhookSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-signature", headerParam2)
+
+	}
+	return req, nil
 }
 
 // NewOnPortOutCredentialsIssuedEventWebhookRequest builds a application/json POST request for the com.gigs.portOutCredentials.issued webhook
