@@ -22,6 +22,7 @@ var Resources = map[string]reflect.Type{
 	"user":               typeOf[switchboard.User](),
 	"portOutCredentials": typeOf[switchboard.PortOutCredentials](),
 	"apiKey":             typeOf[switchboard.APIKey](),
+	"sim":                typeOf[switchboard.Sim](),
 }
 
 // resourceOf returns the wire type of an event type's data.

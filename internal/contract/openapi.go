@@ -100,9 +100,15 @@ func OpenAPI() (Schema, error) {
 	g.defs["Error"] = g.object(typeOf[api.ErrorObject](), response)
 
 	// The envelope of any event in any version.
+	// The resources events carry: those of the types the platform emits.
 	var resources []any
 	for _, name := range sortedKeys(Resources) {
-		resources = append(resources, g.schema(Resources[name], response))
+		for _, t := range switchboard.EventTypes {
+			if r, err := resourceOf(t); err == nil && r == Resources[name] {
+				resources = append(resources, g.schema(r, response))
+				break
+			}
+		}
 	}
 	event := g.object(typeOf[switchboard.Event](), response)
 	props := event["properties"].(Schema)
