@@ -283,7 +283,7 @@ func (g *generator) operation(op Operation) (Schema, error) {
 		o["parameters"] = params
 	}
 	if op.Request != nil {
-		g.rename[op.Request] = strings.ToUpper(op.ID[:1]) + op.ID[1:] + "Request"
+		g.rename[op.Request] = requestName(op)
 		s := g.schema(op.Request, request)
 		required := false
 		if def, ok := g.defs[g.nameOf(op.Request, request)]; ok {
@@ -358,3 +358,7 @@ func (g *generator) list(name string, item Schema) Schema {
 	}
 	return Schema{"$ref": g.refPrefix + listName}
 }
+
+// requestName names an operation's request body schema: createPorting →
+// CreatePortingRequest.
+func requestName(op Operation) string { return strings.ToUpper(op.ID[:1]) + op.ID[1:] + "Request" }

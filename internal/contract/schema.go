@@ -31,11 +31,13 @@ type generator struct {
 	// rename gives explicit names to types whose Go name is ambiguous
 	// (porting.CreateParams and subscription.CreateParams).
 	rename map[reflect.Type]string
+	// visited are the struct types whose fields were described.
+	visited map[reflect.Type]bool
 }
 
 func newGenerator(refPrefix string) *generator {
 	return &generator{refPrefix: refPrefix, defs: map[string]Schema{}, named: map[string]reflect.Type{},
-		rename: map[reflect.Type]string{}}
+		rename: map[reflect.Type]string{}, visited: map[reflect.Type]bool{}}
 }
 
 var (
@@ -167,6 +169,10 @@ func (g *generator) object(t reflect.Type, m mode) Schema {
 			if noted {
 				s = n.apply(s)
 			}
+			g.visited[t] = true
+			if d := descriptions[typeKey(t)+"."+f.Name]; d != "" && n.description == "" {
+				s = withDescription(s, d)
+			}
 			props[name] = s
 			omit := strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")
 			if m == response && !omit || m == request && n.required {
@@ -186,6 +192,16 @@ func (g *generator) object(t reflect.Type, m mode) Schema {
 	}
 	if n, ok := outer[""]; ok && n.description != "" {
 		s["description"] = n.description
+	} else if d := descriptions[typeKey(t)]; d != "" {
+		s["description"] = d
 	}
 	return s
+}
+
+// withDescription returns s described (beside a $ref too: JSON Schema
+// 2020-12, and so OpenAPI 3.1, allows it).
+func withDescription(s Schema, d string) Schema {
+	out := clone(s)
+	out["description"] = d
+	return out
 }

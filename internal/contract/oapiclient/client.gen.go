@@ -3296,16 +3296,18 @@ type APIKeyListObject string
 
 // Actor Who caused a change.
 type Actor struct {
-	ApiKey *string   `json:"apiKey,omitempty"`
-	Member *string   `json:"member,omitempty"`
-	Type   ActorType `json:"type"`
-	User   *string   `json:"user,omitempty"`
+	ApiKey *string `json:"apiKey,omitempty"`
+	Member *string `json:"member,omitempty"`
+
+	// Type type is one of ActorUser, ActorAPIKey, ActorMember or ActorSystem.
+	Type ActorType `json:"type"`
+	User *string   `json:"user,omitempty"`
 }
 
-// ActorType defines model for Actor.Type.
+// ActorType type is one of ActorUser, ActorAPIKey, ActorMember or ActorSystem.
 type ActorType string
 
-// Address defines model for Address.
+// Address Address is a postal address; Country is ISO 3166-1 alpha-2.
 type Address struct {
 	City string `json:"city"`
 
@@ -3317,7 +3319,7 @@ type Address struct {
 	State      *string `json:"state"`
 }
 
-// AddressInput defines model for AddressInput.
+// AddressInput Address is a postal address; Country is ISO 3166-1 alpha-2.
 type AddressInput struct {
 	City string `json:"city"`
 
@@ -3329,19 +3331,19 @@ type AddressInput struct {
 	State      *string `json:"state,omitempty"`
 }
 
-// AdvanceSimulatorClockRequest defines model for AdvanceSimulatorClockRequest.
+// AdvanceSimulatorClockRequest This move the platform clock forward.
 type AdvanceSimulatorClockRequest struct {
 	Seconds int `json:"seconds"`
 }
 
-// Allowances defines model for Allowances.
+// Allowances Allowances is what a plan includes per period.
 type Allowances struct {
 	DataBytes    int `json:"dataBytes"`
 	SmsMessages  int `json:"smsMessages"`
 	VoiceSeconds int `json:"voiceSeconds"`
 }
 
-// AllowancesInput defines model for AllowancesInput.
+// AllowancesInput Allowances is what a plan includes per period.
 type AllowancesInput struct {
 	DataBytes    *int `json:"dataBytes,omitempty"`
 	SmsMessages  *int `json:"smsMessages,omitempty"`
@@ -3383,8 +3385,9 @@ type ApiKeyCreatedEventType string
 // ApiKeyCreatedEventVersion defines model for ApiKeyCreatedEvent.Version.
 type ApiKeyCreatedEventVersion string
 
-// CancelSubscriptionRequest defines model for CancelSubscriptionRequest.
+// CancelSubscriptionRequest CancelParams are the fields of a cancellation.
 type CancelSubscriptionRequest struct {
+	// Immediately immediately ends the subscription now, for good; otherwise it ends with its current period and can be resumed until then.
 	Immediately *bool                                `json:"immediately,omitempty"`
 	UserComment *string                              `json:"userComment,omitempty"`
 	UserReason  *CancelSubscriptionRequestUserReason `json:"userReason,omitempty"`
@@ -3393,7 +3396,7 @@ type CancelSubscriptionRequest struct {
 // CancelSubscriptionRequestUserReason defines model for CancelSubscriptionRequest.UserReason.
 type CancelSubscriptionRequestUserReason string
 
-// CancellationDetails defines model for CancellationDetails.
+// CancellationDetails CancellationDetails says why a subscription was canceled. UserReason is set only for CauseCancellationRequested, UserComment only when UserReason is "other".
 type CancellationDetails struct {
 	Cause       CancellationDetailsCause       `json:"cause"`
 	UserComment *string                        `json:"userComment,omitempty"`
@@ -3406,7 +3409,7 @@ type CancellationDetailsCause string
 // CancellationDetailsUserReason defines model for CancellationDetails.UserReason.
 type CancellationDetailsUserReason string
 
-// Coverage defines model for Coverage.
+// Coverage Coverage names the countries a plan works in.
 type Coverage struct {
 	Countries []string       `json:"countries"`
 	Id        string         `json:"id"`
@@ -3417,7 +3420,7 @@ type Coverage struct {
 // CoverageObject defines model for Coverage.Object.
 type CoverageObject string
 
-// CoverageInput defines model for CoverageInput.
+// CoverageInput Coverage names the countries a plan works in.
 type CoverageInput struct {
 	Countries *[]string            `json:"countries,omitempty"`
 	Id        *string              `json:"id,omitempty"`
@@ -3428,13 +3431,13 @@ type CoverageInput struct {
 // CoverageInputObject defines model for CoverageInput.Object.
 type CoverageInputObject string
 
-// CreateApiKeyRequest defines model for CreateApiKeyRequest.
+// CreateApiKeyRequest CreateParams are the fields of a create request.
 type CreateApiKeyRequest struct {
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 	Name      string     `json:"name"`
 }
 
-// CreatePlanRequest defines model for CreatePlanRequest.
+// CreatePlanRequest PlanParams are the fields of a plan to create.
 type CreatePlanRequest struct {
 	Allowances   *AllowancesInput             `json:"allowances,omitempty"`
 	Coverage     *CoverageInput               `json:"coverage,omitempty"`
@@ -3446,7 +3449,9 @@ type CreatePlanRequest struct {
 	Provider     CreatePlanRequestProvider    `json:"provider"`
 	Requirements *RequirementsInput           `json:"requirements,omitempty"`
 	SimTypes     *[]CreatePlanRequestSimTypes `json:"simTypes,omitempty"`
-	Validity     ValidityInput                `json:"validity"`
+
+	// Validity Validity is how long one period of a plan lasts.
+	Validity ValidityInput `json:"validity"`
 }
 
 // CreatePlanRequestProvider defines model for CreatePlanRequest.Provider.
@@ -3455,7 +3460,7 @@ type CreatePlanRequestProvider string
 // CreatePlanRequestSimTypes defines model for CreatePlanRequest.SimTypes.
 type CreatePlanRequestSimTypes string
 
-// CreatePortingRequest defines model for CreatePortingRequest.
+// CreatePortingRequest CreateParams are the fields of a new porting.
 type CreatePortingRequest struct {
 	AccountNumber *string `json:"accountNumber,omitempty"`
 
@@ -3469,15 +3474,17 @@ type CreatePortingRequest struct {
 	LastName              *string             `json:"lastName,omitempty"`
 
 	// PhoneNumber A phone number in E.164 format.
-	PhoneNumber string                       `json:"phoneNumber"`
-	Provider    CreatePortingRequestProvider `json:"provider"`
-	User        string                       `json:"user"`
+	PhoneNumber string `json:"phoneNumber"`
+
+	// Provider provider is the recipient network provider (p1, p3, p9).
+	Provider CreatePortingRequestProvider `json:"provider"`
+	User     string                       `json:"user"`
 }
 
-// CreatePortingRequestProvider defines model for CreatePortingRequest.Provider.
+// CreatePortingRequestProvider provider is the recipient network provider (p1, p3, p9).
 type CreatePortingRequestProvider string
 
-// CreateProjectRequest defines model for CreateProjectRequest.
+// CreateProjectRequest CreateParams are the fields of a create request.
 type CreateProjectRequest struct {
 	Id   string                   `json:"id"`
 	Mode CreateProjectRequestMode `json:"mode"`
@@ -3487,7 +3494,7 @@ type CreateProjectRequest struct {
 // CreateProjectRequestMode defines model for CreateProjectRequest.Mode.
 type CreateProjectRequestMode string
 
-// CreateSubscriptionRequest defines model for CreateSubscriptionRequest.
+// CreateSubscriptionRequest CreateParams are the fields of a new subscription.
 type CreateSubscriptionRequest struct {
 	Plan    string  `json:"plan"`
 	Porting *string `json:"porting,omitempty"`
@@ -3495,7 +3502,7 @@ type CreateSubscriptionRequest struct {
 	User    string  `json:"user"`
 }
 
-// CreateUserRequest defines model for CreateUserRequest.
+// CreateUserRequest Params are the fields of a create or update request; nil means not given.
 type CreateUserRequest struct {
 	Birthday        *openapi_types.Date  `json:"birthday,omitempty"`
 	Email           *openapi_types.Email `json:"email,omitempty"`
@@ -3504,7 +3511,7 @@ type CreateUserRequest struct {
 	PreferredLocale *string              `json:"preferredLocale,omitempty"`
 }
 
-// CreateWebhookEndpointRequest defines model for CreateWebhookEndpointRequest.
+// CreateWebhookEndpointRequest Input creates an endpoint.
 type CreateWebhookEndpointRequest struct {
 	Description   *string                              `json:"description,omitempty"`
 	EnabledEvents *[]string                            `json:"enabledEvents,omitempty"`
@@ -3589,27 +3596,28 @@ type EventList struct {
 // EventListObject defines model for EventList.Object.
 type EventListObject string
 
-// Limits defines model for Limits.
+// Limits Limits caps a plan's usage.
 type Limits struct {
 	DataBytes  *int        `json:"dataBytes"`
 	Throttling *Throttling `json:"throttling"`
 }
 
-// LimitsInput defines model for LimitsInput.
+// LimitsInput Limits caps a plan's usage.
 type LimitsInput struct {
 	DataBytes  *int             `json:"dataBytes,omitempty"`
 	Throttling *ThrottlingInput `json:"throttling,omitempty"`
 }
 
-// Period defines model for Period.
+// Period Period is a numbered billing period of an active subscription.
 type Period struct {
 	End    time.Time `json:"end"`
 	Number int       `json:"number"`
 	Start  time.Time `json:"start"`
 }
 
-// Plan defines model for Plan.
+// Plan Plan is a product a subscription is for.
 type Plan struct {
+	// Allowances Allowances is what a plan includes per period.
 	Allowances  Allowances `json:"allowances"`
 	Coverage    *Coverage  `json:"coverage"`
 	CreatedAt   time.Time  `json:"createdAt"`
@@ -3621,18 +3629,24 @@ type Plan struct {
 	Limits      *Limits    `json:"limits"`
 	Name        string     `json:"name"`
 	Object      PlanObject `json:"object"`
-	Price       Price      `json:"price"`
+
+	// Price Price is an amount in the currency's smallest unit.
+	Price Price `json:"price"`
 
 	// Provider The network provider (p1, p3, p9, …).
-	Provider     string         `json:"provider"`
+	Provider string `json:"provider"`
+
+	// Requirements Requirements says what a subscription to the plan needs: "present" or "none".
 	Requirements Requirements   `json:"requirements"`
 	SimTypes     []PlanSimTypes `json:"simTypes"`
 	Sms          int            `json:"sms"`
 	SmsUnit      string         `json:"smsUnit"`
 	Status       string         `json:"status"`
-	Validity     Validity       `json:"validity"`
-	Voice        int            `json:"voice"`
-	VoiceUnit    string         `json:"voiceUnit"`
+
+	// Validity Validity is how long one period of a plan lasts.
+	Validity  Validity `json:"validity"`
+	Voice     int      `json:"voice"`
+	VoiceUnit string   `json:"voiceUnit"`
 }
 
 // PlanObject defines model for Plan.Object.
@@ -4142,7 +4156,7 @@ type PortingUpdatedEventType string
 // PortingUpdatedEventVersion defines model for PortingUpdatedEvent.Version.
 type PortingUpdatedEventVersion string
 
-// Price defines model for Price.
+// Price Price is an amount in the currency's smallest unit.
 type Price struct {
 	Amount int `json:"amount"`
 
@@ -4150,7 +4164,7 @@ type Price struct {
 	Currency string `json:"currency"`
 }
 
-// PriceInput defines model for PriceInput.
+// PriceInput Price is an amount in the currency's smallest unit.
 type PriceInput struct {
 	Amount *int `json:"amount,omitempty"`
 
@@ -4184,12 +4198,12 @@ type ProjectList struct {
 // ProjectListObject defines model for ProjectList.Object.
 type ProjectListObject string
 
-// RecoverWebhookEndpointRequest defines model for RecoverWebhookEndpointRequest.
+// RecoverWebhookEndpointRequest This say from when on failed deliveries are queued again.
 type RecoverWebhookEndpointRequest struct {
 	Since time.Time `json:"since"`
 }
 
-// Requirements defines model for Requirements.
+// Requirements Requirements says what a subscription to the plan needs: "present" or "none".
 type Requirements struct {
 	Address      RequirementsAddress      `json:"address"`
 	Device       RequirementsDevice       `json:"device"`
@@ -4209,7 +4223,7 @@ type RequirementsUserBirthday string
 // RequirementsUserFullName defines model for Requirements.UserFullName.
 type RequirementsUserFullName string
 
-// RequirementsInput defines model for RequirementsInput.
+// RequirementsInput Requirements says what a subscription to the plan needs: "present" or "none".
 type RequirementsInput struct {
 	Address      *RequirementsInputAddress      `json:"address,omitempty"`
 	Device       *RequirementsInputDevice       `json:"device,omitempty"`
@@ -4229,7 +4243,7 @@ type RequirementsInputUserBirthday string
 // RequirementsInputUserFullName defines model for RequirementsInput.UserFullName.
 type RequirementsInputUserFullName string
 
-// ResendEventRequest defines model for ResendEventRequest.
+// ResendEventRequest This name the endpoint to resend to; every matching endpoint when empty.
 type ResendEventRequest struct {
 	Endpoint *string `json:"endpoint,omitempty"`
 }
@@ -4256,7 +4270,7 @@ type ServiceProviderList struct {
 // ServiceProviderListObject defines model for ServiceProviderList.Object.
 type ServiceProviderListObject string
 
-// Sim defines model for Sim.
+// Sim Sim is a physical or embedded SIM card.
 type Sim struct {
 	CreatedAt time.Time `json:"createdAt"`
 	Iccid     string    `json:"iccid"`
@@ -4287,15 +4301,16 @@ type SimList struct {
 // SimListObject defines model for SimList.Object.
 type SimListObject string
 
-// SimulatePortingRequest defines model for SimulatePortingRequest.
+// SimulatePortingRequest This ask the simulated network provider to act on a porting.
 type SimulatePortingRequest struct {
+	// Action action is request, complete, decline or expire.
 	Action SimulatePortingRequestAction `json:"action"`
 
 	// DeclinedCode The decline code; only with the action decline.
 	DeclinedCode *SimulatePortingRequestDeclinedCode `json:"declinedCode,omitempty"`
 }
 
-// SimulatePortingRequestAction defines model for SimulatePortingRequest.Action.
+// SimulatePortingRequestAction action is request, complete, decline or expire.
 type SimulatePortingRequestAction string
 
 // SimulatePortingRequestDeclinedCode The decline code; only with the action decline.
@@ -4315,11 +4330,13 @@ type Subscription struct {
 	Object              SubscriptionObject   `json:"object"`
 
 	// PhoneNumber A phone number in E.164 format.
-	PhoneNumber *string            `json:"phoneNumber"`
-	Plan        Plan               `json:"plan"`
-	Porting     *Porting           `json:"porting"`
-	Sim         *Sim               `json:"sim"`
-	Status      SubscriptionStatus `json:"status"`
+	PhoneNumber *string `json:"phoneNumber"`
+
+	// Plan Plan is a product a subscription is for.
+	Plan    Plan               `json:"plan"`
+	Porting *Porting           `json:"porting"`
+	Sim     *Sim               `json:"sim"`
+	Status  SubscriptionStatus `json:"status"`
 
 	// User An end user of the platform's customer.
 	User User `json:"user"`
@@ -4415,11 +4432,13 @@ type SubscriptionChanges struct {
 	Object              *SubscriptionChangesObject `json:"object,omitempty"`
 
 	// PhoneNumber A phone number in E.164 format.
-	PhoneNumber *string                    `json:"phoneNumber,omitempty"`
-	Plan        *Plan                      `json:"plan,omitempty"`
-	Porting     *Porting                   `json:"porting,omitempty"`
-	Sim         *Sim                       `json:"sim,omitempty"`
-	Status      *SubscriptionChangesStatus `json:"status,omitempty"`
+	PhoneNumber *string `json:"phoneNumber,omitempty"`
+
+	// Plan Plan is a product a subscription is for.
+	Plan    *Plan                      `json:"plan,omitempty"`
+	Porting *Porting                   `json:"porting,omitempty"`
+	Sim     *Sim                       `json:"sim,omitempty"`
+	Status  *SubscriptionChangesStatus `json:"status,omitempty"`
 
 	// User An end user of the platform's customer.
 	User *User `json:"user,omitempty"`
@@ -4620,19 +4639,19 @@ type SubscriptionUpdatedEventType string
 // SubscriptionUpdatedEventVersion defines model for SubscriptionUpdatedEvent.Version.
 type SubscriptionUpdatedEventVersion string
 
-// Throttling defines model for Throttling.
+// Throttling Throttling slows the connection past a threshold.
 type Throttling struct {
 	BandwidthBitsPerSecond int `json:"bandwidthBitsPerSecond"`
 	ThresholdBytes         int `json:"thresholdBytes"`
 }
 
-// ThrottlingInput defines model for ThrottlingInput.
+// ThrottlingInput Throttling slows the connection past a threshold.
 type ThrottlingInput struct {
 	BandwidthBitsPerSecond *int `json:"bandwidthBitsPerSecond,omitempty"`
 	ThresholdBytes         *int `json:"thresholdBytes,omitempty"`
 }
 
-// UpdatePortingRequest defines model for UpdatePortingRequest.
+// UpdatePortingRequest UpdateParams are the porting details a customer may give or correct; nil means not given.
 type UpdatePortingRequest struct {
 	AccountNumber *string `json:"accountNumber,omitempty"`
 
@@ -4646,7 +4665,7 @@ type UpdatePortingRequest struct {
 	LastName              *string             `json:"lastName,omitempty"`
 }
 
-// UpdateProjectRequest defines model for UpdateProjectRequest.
+// UpdateProjectRequest UpdateParams are the fields of an update request; nil means not given.
 type UpdateProjectRequest struct {
 	// Mode May be given only with the project's mode: it never changes.
 	Mode *UpdateProjectRequestMode `json:"mode,omitempty"`
@@ -4656,7 +4675,7 @@ type UpdateProjectRequest struct {
 // UpdateProjectRequestMode May be given only with the project's mode: it never changes.
 type UpdateProjectRequestMode string
 
-// UpdateUserRequest defines model for UpdateUserRequest.
+// UpdateUserRequest Params are the fields of a create or update request; nil means not given.
 type UpdateUserRequest struct {
 	Birthday        *openapi_types.Date  `json:"birthday,omitempty"`
 	Email           *openapi_types.Email `json:"email,omitempty"`
@@ -4665,7 +4684,7 @@ type UpdateUserRequest struct {
 	PreferredLocale *string              `json:"preferredLocale,omitempty"`
 }
 
-// UpdateWebhookEndpointRequest defines model for UpdateWebhookEndpointRequest.
+// UpdateWebhookEndpointRequest Patch changes an endpoint; absent fields stay as they are.
 type UpdateWebhookEndpointRequest struct {
 	Description   *string                              `json:"description,omitempty"`
 	EnabledEvents *[]string                            `json:"enabledEvents,omitempty"`
@@ -4796,7 +4815,7 @@ type UserUpdatedEventType string
 // UserUpdatedEventVersion defines model for UserUpdatedEvent.Version.
 type UserUpdatedEventVersion string
 
-// Validity defines model for Validity.
+// Validity Validity is how long one period of a plan lasts.
 type Validity struct {
 	MinimumPeriods int          `json:"minimumPeriods"`
 	Type           ValidityType `json:"type"`
@@ -4810,7 +4829,7 @@ type ValidityType string
 // ValidityUnit defines model for Validity.Unit.
 type ValidityUnit string
 
-// ValidityInput defines model for ValidityInput.
+// ValidityInput Validity is how long one period of a plan lasts.
 type ValidityInput struct {
 	MinimumPeriods *int               `json:"minimumPeriods,omitempty"`
 	Type           *ValidityInputType `json:"type,omitempty"`
@@ -4824,16 +4843,18 @@ type ValidityInputType string
 // ValidityInputUnit defines model for ValidityInput.Unit.
 type ValidityInputUnit string
 
-// AttemptObject defines model for attemptObject.
+// AttemptObject One try: the response, or the error when none came.
 type AttemptObject struct {
-	AttemptedAt    time.Time `json:"attemptedAt"`
-	Error          *string   `json:"error"`
-	LatencyMs      int       `json:"latencyMs"`
-	ResponseBody   *string   `json:"responseBody"`
-	ResponseStatus *int      `json:"responseStatus"`
+	AttemptedAt time.Time `json:"attemptedAt"`
+	Error       *string   `json:"error"`
+	LatencyMs   int       `json:"latencyMs"`
+
+	// ResponseBody responseBody is the start of the response body (at most 1 KiB).
+	ResponseBody   *string `json:"responseBody"`
+	ResponseStatus *int    `json:"responseStatus"`
 }
 
-// ClockBody defines model for clockBody.
+// ClockBody A test clock's rendering.
 type ClockBody struct {
 	Object ClockBodyObject `json:"object"`
 
@@ -4849,24 +4870,30 @@ type ClockBody struct {
 // ClockBodyObject defines model for ClockBody.Object.
 type ClockBodyObject string
 
-// DeliveryObject defines model for deliveryObject.
+// DeliveryObject One event's delivery to one endpoint.
 type DeliveryObject struct {
-	Attempts      []AttemptObject      `json:"attempts"`
-	CreatedAt     time.Time            `json:"createdAt"`
-	Endpoint      string               `json:"endpoint"`
-	Event         string               `json:"event"`
-	Id            string               `json:"id"`
+	Attempts  []AttemptObject `json:"attempts"`
+	CreatedAt time.Time       `json:"createdAt"`
+	Endpoint  string          `json:"endpoint"`
+	Event     string          `json:"event"`
+	Id        string          `json:"id"`
+
+	// NextAttemptAt nextAttemptAt is when a pending delivery is next tried.
 	NextAttemptAt *time.Time           `json:"nextAttemptAt"`
 	Object        DeliveryObjectObject `json:"object"`
-	Paused        bool                 `json:"paused"`
-	Status        DeliveryObjectStatus `json:"status"`
-	UpdatedAt     time.Time            `json:"updatedAt"`
+
+	// Paused paused is true while the endpoint is disabled.
+	Paused bool `json:"paused"`
+
+	// Status status is pending, succeeded or failed.
+	Status    DeliveryObjectStatus `json:"status"`
+	UpdatedAt time.Time            `json:"updatedAt"`
 }
 
 // DeliveryObjectObject defines model for DeliveryObject.Object.
 type DeliveryObjectObject string
 
-// DeliveryObjectStatus defines model for DeliveryObject.Status.
+// DeliveryObjectStatus status is pending, succeeded or failed.
 type DeliveryObjectStatus string
 
 // DeliveryObjectList A page of deliveryObject items, newest first.
@@ -4921,12 +4948,14 @@ type EndpointObjectList struct {
 // EndpointObjectListObject defines model for EndpointObjectList.Object.
 type EndpointObjectListObject string
 
-// RecoveryObject defines model for recoveryObject.
+// RecoveryObject This answers a recover request.
 type RecoveryObject struct {
 	Endpoint string               `json:"endpoint"`
 	Object   RecoveryObjectObject `json:"object"`
-	Requeued int                  `json:"requeued"`
-	Since    time.Time            `json:"since"`
+
+	// Requeued requeued is how many failed deliveries were queued again.
+	Requeued int       `json:"requeued"`
+	Since    time.Time `json:"since"`
 }
 
 // RecoveryObjectObject defines model for RecoveryObject.Object.
