@@ -25,7 +25,7 @@ const typePrefix = "com.gigs."
 // type names. It encodes to JSON exactly as the embedded Event does.
 type ParsedEvent struct {
 	Event
-	// Resource is the decoded Data: a *Porting, *Subscription, *User,
+	// Resource is the decoded Data: a *Porting, *Subscription, *User, *Sim,
 	// *PortOutCredentials or *APIKey. It is nil for event types this package does not
 	// know; their data stays available, undecoded, in Event.Data.
 	Resource any `json:"-"`
@@ -34,7 +34,8 @@ type ParsedEvent struct {
 // Parse decodes a webhook body into its envelope and typed resource, chosen
 // by the resource named in the event type: com.gigs.porting.* gives a
 // *Porting, com.gigs.subscription.* a *Subscription, com.gigs.user.* a
-// *User and com.gigs.portOutCredentials.* a *PortOutCredentials.
+// *User, com.gigs.sim.* a *Sim and com.gigs.portOutCredentials.* a
+// *PortOutCredentials.
 //
 // Unknown event types are not an error, as consumers must ignore them: the
 // event parses with a nil Resource. A body that is not a JSON object with
@@ -112,6 +113,9 @@ func decodeResource(eventType string, data json.RawMessage) (any, error) {
 	case "user":
 		u := new(User)
 		res, object = u, &u.Object
+	case "sim":
+		sim := new(Sim)
+		res, object = sim, &sim.Object
 	case "portOutCredentials":
 		c := new(PortOutCredentials)
 		res, object = c, &c.Object
@@ -156,6 +160,12 @@ func (e *ParsedEvent) User() (*User, bool) {
 func (e *ParsedEvent) APIKey() (*APIKey, bool) {
 	k, ok := e.Resource.(*APIKey)
 	return k, ok
+}
+
+// Sim returns the event's SIM, and whether it carries one.
+func (e *ParsedEvent) Sim() (*Sim, bool) {
+	s, ok := e.Resource.(*Sim)
+	return s, ok
 }
 
 // PortOutCredentials returns the event's port-out credentials, and whether it

@@ -20,7 +20,10 @@ func event(typ, data string) []byte {
 }
 
 const userData = `{"object":"user","id":"usr_1","birthday":null,"email":"jerry@example.com",` +
-	`"emailVerified":false,"fullName":null,"preferredLocale":null,"createdAt":"2021-01-21T19:38:34Z"}`
+	`"emailVerified":false,"fullName":null,"preferredLocale":"en-US","createdAt":"2021-01-21T19:38:34Z"}`
+
+const simData = `{"object":"sim","id":"sim_1","iccid":"89883070000007537119","provider":"p9",` +
+	`"status":"retired","type":"eSIM","createdAt":"2021-01-21T19:38:34Z"}`
 
 func TestParseResource(t *testing.T) {
 	tests := []struct {
@@ -33,6 +36,9 @@ func TestParseResource(t *testing.T) {
 		{"port-out credentials issued", readSeed(t, "portOutCredentials.issued.json"), "portOutCredentials"},
 		{"subscription resumed", readSeed(t, "subscription.resumed.json"), "subscription"},
 		{"user created", event(switchboard.TypeUserCreated, userData), "user"},
+		{"user deleted", event(switchboard.TypeUserDeleted, userData), "user"},
+		{"sim updated", event(switchboard.TypeSimUpdated, simData), "sim"},
+		{"sim retired", event(switchboard.TypeSimRetired, simData), "sim"},
 		{"new type of a known resource", event("com.gigs.user.verified", userData), "user"},
 	}
 	for _, tt := range tests {
@@ -45,7 +51,8 @@ func TestParseResource(t *testing.T) {
 			s, okS := ev.Subscription()
 			u, okU := ev.User()
 			c, okC := ev.PortOutCredentials()
-			got := map[string]bool{"porting": okP, "subscription": okS, "user": okU, "portOutCredentials": okC}
+			sim, okSim := ev.Sim()
+			got := map[string]bool{"porting": okP, "subscription": okS, "user": okU, "portOutCredentials": okC, "sim": okSim}
 			for name, ok := range got {
 				if ok != (name == tt.want) {
 					t.Errorf("%s() ok = %v, want %v", name, ok, name == tt.want)
@@ -61,6 +68,8 @@ func TestParseResource(t *testing.T) {
 				object = u.Object
 			case "portOutCredentials":
 				object = c.Object
+			case "sim":
+				object = sim.Object
 			}
 			if object != tt.want {
 				t.Errorf("resource object = %q, want %q", object, tt.want)
@@ -169,7 +178,7 @@ func TestParseErrors(t *testing.T) {
 // TestParseKeepsEnvelope checks that a parsed event encodes back to its body,
 // actor and previousData included, and that Resource does not leak into it.
 func TestParseKeepsEnvelope(t *testing.T) {
-	body := `{"object":"event","id":"evt_1","data":` + userData + `,"actor":{"type":"apiKey","apiKey":"apk_1"},` +
+	body := `{"object":"event","id":"evt_1","actor":{"type":"apiKey","apiKey":"apk_1"},"data":` + userData + `,` +
 		`"datacontenttype":"application/json","previousData":{"email":"old@example.com"},"project":"gigs",` +
 		`"source":"https://api.gigs.com","specversion":"1.0","time":"2025-06-01T10:00:00Z",` +
 		`"type":"com.gigs.user.updated","version":"2025-05-22"}`

@@ -152,12 +152,14 @@ type Sim struct {
 
 // User is an end user of the platform's customer.
 type User struct {
-	Object          string    `json:"object"`
-	ID              string    `json:"id"`
-	Birthday        *string   `json:"birthday"`
-	Email           string    `json:"email"`
-	EmailVerified   bool      `json:"emailVerified"`
-	FullName        *string   `json:"fullName"`
-	PreferredLocale *string   `json:"preferredLocale"`
+	Object        string  `json:"object"`
+	ID            string  `json:"id"`
+	Birthday      *string `json:"birthday"`
+	Email         string  `json:"email"`
+	EmailVerified bool    `json:"emailVerified"`
+	FullName      *string `json:"fullName"`
+	// PreferredLocale is an IETF language tag, never null: the public user
+	// schema types it string, not nullable string.
+	PreferredLocale string    `json:"preferredLocale"`
 	CreatedAt       time.Time `json:"createdAt"`
 }

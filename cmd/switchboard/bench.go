@@ -57,8 +57,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&opts.CPUProfile, "cpuprofile", "", "write the server's CPU profile to this file (.N appended per server when several)")
 	serveArgs := fs.String("serve-args", "", "extra flags for the started servers' serve command, space-separated (e.g. \"--webhook-workers 64\")")
 	fs.StringVar(&opts.APIURL, "api-url", "", "drive running servers at this base URL (comma-separated for several) instead of starting one")
-	fs.StringVar(&opts.APIKey, "api-key", env("SWITCHBOARD_API_KEY", ""), "API key of --api-url's project (SWITCHBOARD_API_KEY)")
-	fs.StringVar(&opts.AdminKey, "admin-key", env("SWITCHBOARD_ADMIN_KEY", ""), "operator key of --api-url's servers, to read their /metrics (SWITCHBOARD_ADMIN_KEY)")
+	fs.StringVar(&opts.APIKey, "api-key", "", "API key of --api-url's project (SWITCHBOARD_API_KEY)")
+	fs.StringVar(&opts.AdminKey, "admin-key", "", "operator key of --api-url's servers, to read their /metrics (SWITCHBOARD_ADMIN_KEY)")
 	fs.StringVar(&opts.Project, "project", "dev", "project of the API key")
 	fs.Int64Var(&opts.VerifyEvery, "verify-every", 10, "fully verify the signature of one delivery in this many (1: all; headers are always checked)")
 	fs.DurationVar(&opts.RawDuration, "raw-duration", 0, "how long to measure the raw ceiling before the run (default 3s; negative: skip)")
@@ -71,6 +71,12 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if opts.APIKey == "" {
+		opts.APIKey = env("SWITCHBOARD_API_KEY", "") // not the flag's default: -h would print it
+	}
+	if opts.AdminKey == "" {
+		opts.AdminKey = env("SWITCHBOARD_ADMIN_KEY", "")
 	}
 	if *serveArgs != "" {
 		opts.ServeArgs = strings.Fields(*serveArgs)

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -23,9 +22,9 @@ type apiFlags struct {
 // addAPIFlags binds the API flags to fs, with their environment defaults.
 func addAPIFlags(fs *flag.FlagSet) *apiFlags {
 	f := &apiFlags{}
-	fs.StringVar(&f.url, "api-url", env("SWITCHBOARD_API_URL", client.DefaultURL), "the server's base URL (SWITCHBOARD_API_URL)")
-	fs.StringVar(&f.key, "api-key", env("SWITCHBOARD_API_KEY", ""), "the project's API key (SWITCHBOARD_API_KEY)")
-	fs.StringVar(&f.project, "project", env("SWITCHBOARD_PROJECT", client.DefaultProject), "the project (SWITCHBOARD_PROJECT)")
+	fs.StringVar(&f.url, "api-url", client.DefaultURL, "the server's base URL")
+	fs.StringVar(&f.key, "api-key", "", "the project's API key")
+	fs.StringVar(&f.project, "project", client.DefaultProject, "the project")
 	fs.BoolVar(&f.json, "json", false, "print JSON instead of a table, for scripts")
 	return f
 }
@@ -38,9 +37,13 @@ func (f *apiFlags) client() (*client.Client, error) {
 	return client.New(f.url, f.key, f.project), nil
 }
 
-// parseInterspersed parses flags that may come before, between or after the
-// positional arguments, and returns the positional arguments.
+// parseInterspersed sets the flags from their environment variables, then
+// parses flags that may come before, between or after the positional
+// arguments, and returns the positional arguments.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	if err := bindEnv(fs); err != nil {
+		return nil, err
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -103,17 +106,6 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// envDuration reads a duration environment variable, or def when it is
-// unset or invalid.
-func envDuration(name string, def time.Duration) time.Duration {
-	if v, ok := os.LookupEnv(name); ok {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
-	}
-	return def
 }
 
 // usageError reports a command used wrongly.

@@ -13,8 +13,8 @@ import (
 // function that completes cfg once the flags are parsed; shutdownGrace is
 // the whole server's, of which the dispatcher takes half.
 func deliveryFlags(cfg *delivery.Config, fs *flag.FlagSet, shutdownGrace *time.Duration) func() error {
-	allowPrivate := fs.Bool("allow-private-endpoints", envBool("SWITCHBOARD_ALLOW_PRIVATE_ENDPOINTS", true),
-		"allow webhook endpoints at loopback, private and link-local addresses (SWITCHBOARD_ALLOW_PRIVATE_ENDPOINTS)")
+	allowPrivate := fs.Bool("allow-private-endpoints", true,
+		"allow webhook endpoints at loopback, private and link-local addresses")
 	fs.DurationVar(&cfg.Timeout, "webhook-timeout", delivery.DefaultTimeout, "how long an endpoint has to answer")
 	schedule := fs.String("webhook-retry-schedule", "",
 		"comma-separated delays before each retry (default 5s,5m,30m,2h,5h,10h,10h)")

@@ -94,6 +94,7 @@ func endpointsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, "Deleted %s\n", id)
 		return nil
 	case "-h", "--help", "help":
+		bindEnv(fs) // only to name the variables
 		fs.Usage()
 		return nil
 	}

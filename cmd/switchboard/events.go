@@ -102,6 +102,7 @@ func eventsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return writeTable(stdout, []string{"DELIVERY", "ENDPOINT", "STATUS"}, rows)
 	case "-h", "--help", "help":
+		bindEnv(fs) // only to name the variables
 		fs.Usage()
 		return nil
 	}

@@ -35,8 +35,8 @@ func listen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	forwardTo := fs.String("forward-to", "", "the local URL to forward each event to, such as http://localhost:3000/webhooks (none: only print)")
 	events := fs.String("events", "*", "event types or wildcards to receive, comma-separated (com.gigs.porting.*)")
 	version := fs.String("version", "", "the API version to render events in (default the newest)")
-	secret := fs.String("secret", env("SWITCHBOARD_LISTEN_SECRET", ""),
-		"the whsec_ secret to sign forwarded events with (SWITCHBOARD_LISTEN_SECRET; default one kept in the user's config folder)")
+	secret := fs.String("secret", "",
+		"the whsec_ secret to sign forwarded events with (default one kept in the user's config folder)")
 	addr := fs.String("listen-addr", "127.0.0.1:0", "where the CLI receives the server's deliveries")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: switchboard listen [--forward-to URL] [--events T,T…] [flags]\n\nFlags:")

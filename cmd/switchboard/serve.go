@@ -21,15 +21,15 @@ func init() {
 }
 
 // serverFlags binds the flags shared by serve and the commands that start a
-// server of their own.
+// server of their own; their environment variables are in flagEnv.
 func serverFlags(cfg *server.Config, fs interface {
 	StringVar(*string, string, string, string)
 }) {
-	fs.StringVar(&cfg.Addr, "addr", env("SWITCHBOARD_ADDR", "127.0.0.1:8080"), "address to listen on (SWITCHBOARD_ADDR)")
-	fs.StringVar(&cfg.DB, "db", env("SWITCHBOARD_DB", "switchboard.db"), "SQLite file, sqlite: URL or postgres:// URL (SWITCHBOARD_DB)")
-	fs.StringVar(&cfg.Project, "project", env("SWITCHBOARD_PROJECT", "dev"), "the default project's ID (SWITCHBOARD_PROJECT)")
-	fs.StringVar(&cfg.Source, "source", env("SWITCHBOARD_SOURCE", "https://api.gigs.com"), "the events' source URI (SWITCHBOARD_SOURCE)")
-	fs.StringVar(&cfg.Simulator, "simulator", env("SWITCHBOARD_SIMULATOR", "true"), "network-provider simulator: true, false or auto (SWITCHBOARD_SIMULATOR)")
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&cfg.DB, "db", "switchboard.db", "SQLite file, sqlite: URL or postgres:// URL")
+	fs.StringVar(&cfg.Project, "project", "dev", "the default project's ID")
+	fs.StringVar(&cfg.Source, "source", "https://api.gigs.com", "the events' source URI")
+	fs.StringVar(&cfg.Simulator, "simulator", "true", "network-provider simulator: true, false or auto")
 }
 
 func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
@@ -51,18 +51,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg server.Config
 	fs := newFlags("serve", stderr)
 	serverFlags(&cfg, fs)
-	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("SWITCHBOARD_METRICS_ADDR", ""),
-		"serve /metrics, without authentication, on this address of its own; when empty /metrics is served beside the API and requires the operator key (SWITCHBOARD_METRICS_ADDR)")
-	fs.DurationVar(&cfg.SimulatorDelay, "simulator-delay", envDuration("SWITCHBOARD_SIMULATOR_DELAY", 0),
-		"how long the simulator waits before each step it takes (default 2s) (SWITCHBOARD_SIMULATOR_DELAY)")
-	fs.DurationVar(&cfg.PortingTimeout, "porting-timeout", envDuration("SWITCHBOARD_PORTING_TIMEOUT", porting.DefaultTimeout),
-		"how long an opened porting may take before it expires (SWITCHBOARD_PORTING_TIMEOUT)")
-	fs.DurationVar(&cfg.PortOutLifetime, "port-out-lifetime", envDuration("SWITCHBOARD_PORT_OUT_LIFETIME", portout.DefaultLifetime),
-		"how long issued port-out credentials stay valid (SWITCHBOARD_PORT_OUT_LIFETIME)")
-	logFormat := fs.String("log-format", env("SWITCHBOARD_LOG_FORMAT", "text"), "log format: text or json (SWITCHBOARD_LOG_FORMAT)")
-	logLevel := fs.String("log-level", env("SWITCHBOARD_LOG_LEVEL", "info"), "log level (SWITCHBOARD_LOG_LEVEL)")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "",
+		"serve /metrics, without authentication, on this address of its own; when empty /metrics is served beside the API and requires the operator key")
+	fs.DurationVar(&cfg.SimulatorDelay, "simulator-delay", 0,
+		"how long the simulator waits before each step it takes (default 2s)")
+	fs.DurationVar(&cfg.PortingTimeout, "porting-timeout", porting.DefaultTimeout,
+		"how long an opened porting may take before it expires")
+	fs.DurationVar(&cfg.PortOutLifetime, "port-out-lifetime", portout.DefaultLifetime,
+		"how long issued port-out credentials stay valid")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long shutdown waits for in-flight work")
 	finishDelivery := deliveryFlags(&cfg.Delivery, fs, grace)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: switchboard serve [flags]\n\nFlags (each also set by the environment variable it names):")
+		fs.PrintDefaults()
+		printEnvOnly(stderr, serveEnvOnly)
+	}
+	if err := bindEnv(fs); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -114,7 +122,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("migrate", stderr)
-	db := fs.String("db", env("SWITCHBOARD_DB", "switchboard.db"), "SQLite file, sqlite: URL or postgres:// URL (SWITCHBOARD_DB)")
+	db := fs.String("db", "switchboard.db", "SQLite file, sqlite: URL or postgres:// URL")
+	if err := bindEnv(fs); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -362,3 +362,39 @@ func TestListenReapsTemporaryEndpoints(t *testing.T) {
 		t.Errorf("%d endpoints after listen, want the 3 kept (listen deletes its own)", len(l.Items))
 	}
 }
+
+// TestTriggerEndCauses ends a subscription for every cause trigger knows
+// and checks the cause the subscription ended with, and that its SIM
+// retired.
+func TestTriggerEndCauses(t *testing.T) {
+	url := startServer(t)
+	api := []string{"--api-url", url, "--api-key", testKey}
+	c := client.New(url, testKey, "dev")
+	ctx := context.Background()
+	for _, cause := range endCauses {
+		t.Run(cause, func(t *testing.T) {
+			code, out, errOut := runCmd(ctx, append([]string{"trigger", switchboard.TypeSubscriptionEnded, "--cause", cause, "--json"}, api...)...)
+			if code != 0 {
+				t.Fatalf("trigger: exit %d: %s", code, errOut)
+			}
+			var res triggerResult
+			if err := json.Unmarshal([]byte(out), &res); err != nil {
+				t.Fatalf("trigger printed %q: %v", out, err)
+			}
+			sub, err := c.GetSubscription(ctx, res.Resource)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sub.Status != switchboard.SubscriptionEnded || sub.CancellationDetails == nil || sub.CancellationDetails.Cause != cause {
+				t.Fatalf("subscription %s %v, want ended with cause %s", sub.Status, sub.CancellationDetails, cause)
+			}
+			if sub.Sim == nil || sub.Sim.Status != "retired" {
+				t.Fatalf("SIM %+v, want retired", sub.Sim)
+			}
+		})
+	}
+	if code, _, errOut := runCmd(ctx, append([]string{"trigger", switchboard.TypeSubscriptionEnded, "--cause", "nope"}, api...)...); code == 0 ||
+		!strings.Contains(errOut, `unknown cause "nope"`) {
+		t.Errorf("trigger --cause nope: exit %d: %s", code, errOut)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -35,7 +36,10 @@ type scenario struct {
 var scenarios = map[string]scenario{
 	switchboard.TypeUserCreated: {"create a user", func(ctx context.Context, t *triggerRun) (string, error) {
 		u, err := t.user(ctx)
-		return u.ID, err
+		if err != nil {
+			return "", err
+		}
+		return u.ID, nil
 	}},
 	switchboard.TypeUserUpdated: {"create a user, update its name", func(ctx context.Context, t *triggerRun) (string, error) {
 		u, err := t.user(ctx)
@@ -60,7 +64,10 @@ var scenarios = map[string]scenario{
 
 	switchboard.TypePortingCreated: {"create a draft porting", func(ctx context.Context, t *triggerRun) (string, error) {
 		p, err := t.porting(ctx, true)
-		return p.ID, err
+		if err != nil {
+			return "", err
+		}
+		return p.ID, nil
 	}},
 	switchboard.TypePortingUpdated: {"create a draft porting, update its account number", func(ctx context.Context, t *triggerRun) (string, error) {
 		p, err := t.porting(ctx, true)
@@ -81,7 +88,10 @@ var scenarios = map[string]scenario{
 	}},
 	switchboard.TypePortingInformationRequired: {"subscribe with a porting that lacks its account PIN", func(ctx context.Context, t *triggerRun) (string, error) {
 		p, err := t.openPorting(ctx, false)
-		return p.ID, err
+		if err != nil {
+			return "", err
+		}
+		return p.ID, nil
 	}},
 	switchboard.TypePortingRequested: {"subscribe with a porting, simulate request", func(ctx context.Context, t *triggerRun) (string, error) {
 		p, err := t.openPorting(ctx, true)
@@ -125,15 +135,24 @@ var scenarios = map[string]scenario{
 
 	switchboard.TypeSubscriptionCreated: {"subscribe a user to a plan", func(ctx context.Context, t *triggerRun) (string, error) {
 		s, err := t.activeSubscription(ctx)
-		return s.ID, err
+		if err != nil {
+			return "", err
+		}
+		return s.ID, nil
 	}},
 	switchboard.TypeSubscriptionActivated: {"subscribe a user to a plan (activates with a new number)", func(ctx context.Context, t *triggerRun) (string, error) {
 		s, err := t.activeSubscription(ctx)
-		return s.ID, err
+		if err != nil {
+			return "", err
+		}
+		return s.ID, nil
 	}},
 	switchboard.TypeSubscriptionUpdated: {"subscribe a user to a plan (activation updates it)", func(ctx context.Context, t *triggerRun) (string, error) {
 		s, err := t.activeSubscription(ctx)
-		return s.ID, err
+		if err != nil {
+			return "", err
+		}
+		return s.ID, nil
 	}},
 	switchboard.TypeSubscriptionRenewed: {"subscribe, advance the clock past the period's end", func(ctx context.Context, t *triggerRun) (string, error) {
 		s, err := t.activeSubscription(ctx)
@@ -169,13 +188,42 @@ var scenarios = map[string]scenario{
 		_, err = t.c.ResumeSubscription(ctx, s.ID)
 		return s.ID, err
 	}},
-	switchboard.TypeSubscriptionEnded: {"subscribe, cancel immediately", func(ctx context.Context, t *triggerRun) (string, error) {
+	switchboard.TypeSubscriptionEnded: {"subscribe, end it for --cause: cancel immediately (cancellationRequested), delete the user " +
+		"(userDeleted), issue port-out credentials and simulate portOut (phoneNumberPortedOut), or simulate paymentFailed or " +
+		"paymentDisputed", func(ctx context.Context, t *triggerRun) (string, error) {
 		s, err := t.activeSubscription(ctx)
 		if err != nil {
 			return "", err
 		}
-		_, err = t.c.CancelSubscription(ctx, s.ID, client.CancelParams{Immediately: true})
-		return s.ID, err
+		return s.ID, t.end(ctx, s.ID)
+	}},
+
+	switchboard.TypeUserDeleted: {"create a user, delete it", func(ctx context.Context, t *triggerRun) (string, error) {
+		u, err := t.user(ctx)
+		if err != nil {
+			return "", err
+		}
+		_, err = t.c.DeleteUser(ctx, u.ID)
+		return u.ID, err
+	}},
+
+	switchboard.TypeSimUpdated: {"subscribe a user to a plan (its SIM activates)", func(ctx context.Context, t *triggerRun) (string, error) {
+		s, err := t.activeSubscription(ctx)
+		if err != nil {
+			return "", err
+		}
+		return simOf(s)
+	}},
+	switchboard.TypeSimRetired: {"subscribe, end the subscription as for subscription.ended (--cause)", func(ctx context.Context, t *triggerRun) (string, error) {
+		s, err := t.activeSubscription(ctx)
+		if err != nil {
+			return "", err
+		}
+		sim, err := simOf(s)
+		if err != nil {
+			return "", err
+		}
+		return sim, t.end(ctx, s.ID)
 	}},
 
 	switchboard.TypePortOutCredentialsIssued: {"subscribe, issue port-out credentials", func(ctx context.Context, t *triggerRun) (string, error) {
@@ -193,6 +241,8 @@ func trigger(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	api := addAPIFlags(fs)
 	list := fs.Bool("list", false, "list the event types trigger knows")
 	code := fs.String("code", "portingAccountPinRequiredOrInvalid", "the decline code of com.gigs.porting.declined")
+	cause := fs.String("cause", switchboard.CauseCancellationRequested, "why com.gigs.subscription.ended (and com.gigs.sim.retired) fire: "+
+		strings.Join(endCauses, ", "))
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the event")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: switchboard trigger [flags] <event type>\n       switchboard trigger --list\n\nFlags:")
@@ -216,13 +266,16 @@ func trigger(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if _, ok := porting.DeclineMessages[*code]; !ok {
 		return usageError("unknown decline code %q", *code)
 	}
+	if !slices.Contains(endCauses, *cause) {
+		return usageError("unknown cause %q; one of %s", *cause, strings.Join(endCauses, ", "))
+	}
 	c, err := api.client()
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	t := &triggerRun{c: c, declinedCode: *code}
+	t := &triggerRun{c: c, declinedCode: *code, cause: *cause}
 	res, err := runTrigger(ctx, t, typ, sc)
 	if err != nil {
 		return fmt.Errorf("%s: %w", typ, err)
@@ -319,6 +372,7 @@ func writeTriggerList(w io.Writer, asJSON bool) error {
 type triggerRun struct {
 	c            *client.Client
 	declinedCode string
+	cause        string
 	created      []created
 
 	u     *switchboard.User
@@ -435,6 +489,37 @@ func (t *triggerRun) openPorting(ctx context.Context, complete bool) (*switchboa
 		return nil, err
 	}
 	return p, nil
+}
+
+// endCauses are the causes trigger can end a subscription with.
+var endCauses = []string{switchboard.CauseCancellationRequested, switchboard.CauseUserDeleted,
+	switchboard.CausePhoneNumberPortedOut, switchboard.CausePaymentFailed, switchboard.CausePaymentDisputed}
+
+// end ends the active subscription for the run's cause.
+func (t *triggerRun) end(ctx context.Context, subID string) error {
+	var err error
+	switch t.cause {
+	case switchboard.CauseUserDeleted:
+		_, err = t.c.DeleteUser(ctx, t.u.ID)
+	case switchboard.CausePhoneNumberPortedOut:
+		var creds *switchboard.PortOutCredentials
+		if creds, err = t.c.IssuePortOutCredentials(ctx, subID); err == nil && creds.AccountPin != nil {
+			_, err = t.c.SimulateSubscription(ctx, subID, "portOut", *creds.AccountPin)
+		}
+	case switchboard.CausePaymentFailed, switchboard.CausePaymentDisputed:
+		_, err = t.c.SimulateSubscription(ctx, subID, t.cause, "")
+	default:
+		_, err = t.c.CancelSubscription(ctx, subID, client.CancelParams{Immediately: true})
+	}
+	return err
+}
+
+// simOf returns the ID of the subscription's SIM.
+func simOf(s *switchboard.Subscription) (string, error) {
+	if s.Sim == nil {
+		return "", fmt.Errorf("subscription %s has no SIM", s.ID)
+	}
+	return s.Sim.ID, nil
 }
 
 // actionStatus is the status each simulated action leads to.

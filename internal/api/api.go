@@ -60,9 +60,34 @@ func New(deps Deps) *Server {
 	}
 	s.routes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := s.allowed(r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.writeError(w, r, failure.New(failure.Malformed, "methodNotAllowed",
+				"%s %s is not allowed; the path takes %s.", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+			return
+		}
 		s.writeError(w, r, failure.New(failure.NotFound, "routeNotFound", "No route matches %s %s.", r.Method, r.URL.Path))
 	})
 	return s
+}
+
+// methods are the HTTP methods a route may take, in the order Allow names
+// them.
+var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// allowed returns the methods a route takes at the request's path, none
+// when no route has the path. The catch-all pattern "/" matches every
+// request the routes do not, so the mux itself never answers 405: ask it
+// which pattern each method would reach instead.
+func (s *Server) allowed(r *http.Request) []string {
+	var allow []string
+	for _, m := range methods {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 // ServeHTTP routes the request.
@@ -116,8 +141,9 @@ func (s *Server) handle(pattern string, operatorOnly bool, h Handler) {
 // whether they may call the route.
 func (s *Server) authenticate(r *http.Request, operatorOnly, withProject bool) (*Call, error) {
 	auth := r.Header.Get("Authorization")
-	token, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok || token == "" {
+	scheme, token, _ := strings.Cut(strings.TrimSpace(auth), " ")
+	token = strings.TrimSpace(token)
+	if !strings.EqualFold(scheme, "Bearer") || token == "" { // schemes are case-insensitive (RFC 9110 §11.1)
 		return nil, failure.New(failure.Unauthenticated, "unauthenticated", "Authenticate with an API key: Authorization: Bearer <key>.")
 	}
 	path := r.PathValue("project")
@@ -174,9 +200,9 @@ func (s *Server) idempotent(w http.ResponseWriter, c *Call, h Handler) {
 		s.writeError(w, r, failure.New(failure.Invalid, "invalidIdempotencyKey", "The idempotency key must be at most 255 characters."))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	body, err := readBody(r)
 	if err != nil {
-		s.writeError(w, r, failure.New(failure.Invalid, "requestTooLarge", "The request body exceeds %d bytes.", maxBody))
+		s.writeError(w, r, err)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))

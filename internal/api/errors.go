@@ -30,6 +30,12 @@ var statusOf = map[string]int{
 	failure.Unavailable:      http.StatusServiceUnavailable,
 }
 
+// statusOfCode are the codes whose HTTP status is not their type's.
+var statusOfCode = map[string]int{
+	"methodNotAllowed": http.StatusMethodNotAllowed,
+	"requestTooLarge":  http.StatusRequestEntityTooLarge,
+}
+
 // asFailure turns any error into the failure the API answers with: a
 // failure.Error as it is, the store's sentinels by meaning, anything else
 // as an internal error whose details stay in the log.
@@ -51,7 +57,10 @@ func asFailure(err error) *failure.Error {
 // writeError answers with the platform's error object.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	f := asFailure(err)
-	status := statusOf[f.Type]
+	status := statusOfCode[f.Code]
+	if status == 0 {
+		status = statusOf[f.Type]
+	}
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}

@@ -19,15 +19,25 @@ const maxBody = 1 << 20
 // decode reads a JSON body into v: unknown fields, trailing data, wrong
 // types and malformed JSON are errors the caller sees.
 func decode(r *http.Request, v any) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return decodeBytes(body, v)
+}
+
+// readBody reads the request body: one over maxBody is requestTooLarge
+// (413), one that cannot be read malformedBody.
+func readBody(r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return failure.New(failure.Invalid, "requestTooLarge", "The request body exceeds %d bytes.", maxBody)
+			return nil, failure.New(failure.Invalid, "requestTooLarge", "The request body exceeds %d bytes.", maxBody)
 		}
-		return failure.New(failure.Malformed, "malformedBody", "The request body could not be read.")
+		return nil, failure.New(failure.Malformed, "malformedBody", "The request body could not be read.")
 	}
-	return decodeBytes(body, v)
+	return body, nil
 }
 
 func decodeBytes(body []byte, v any) error {

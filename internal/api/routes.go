@@ -50,6 +50,8 @@ type (
 	ClockObject = clockBody
 	// SimulatePortingParams ask the simulator to act on a porting.
 	SimulatePortingParams = simulatePortingParams
+	// SimulateSubscriptionParams ask the simulator to end a subscription.
+	SimulateSubscriptionParams = simulateSubscriptionParams
 	// AdvanceClockParams move the platform clock forward.
 	AdvanceClockParams = advanceClockParams
 	// ResendParams name the endpoint an event is resent to.

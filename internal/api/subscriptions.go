@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 
+	"github.com/switchboard-dev/switchboard/internal/failure"
+	"github.com/switchboard-dev/switchboard/internal/field"
 	"github.com/switchboard-dev/switchboard/internal/subscription"
 )
 
@@ -13,6 +15,66 @@ func (s *Server) routeSubscriptions() {
 	s.Handle("POST /projects/{project}/subscriptions/{id}/cancel", s.cancelSubscription)
 	s.Handle("POST /projects/{project}/subscriptions/{id}/resume", s.resumeSubscription)
 	s.Handle("POST /projects/{project}/subscriptions/{id}/portOutCredentials", s.issuePortOutCredentials)
+	// Gated as the portings' simulate route is: served with the simulator.
+	// With project modes (test/live), it belongs to test projects only.
+	if s.deps.Simulator {
+		s.Handle("POST /projects/{project}/subscriptions/{id}/simulate", s.simulateSubscription)
+	}
+}
+
+// Subscription actions the simulator performs.
+const (
+	// actionPortOut completes a port-out of the number to another carrier,
+	// with the account PIN of the subscription's port-out credentials.
+	actionPortOut = "portOut"
+	// actionPaymentFailed and actionPaymentDisputed end the subscription
+	// as billing would.
+	actionPaymentFailed   = "paymentFailed"
+	actionPaymentDisputed = "paymentDisputed"
+)
+
+// SubscriptionActions lists the actions of a subscription's simulate route.
+var SubscriptionActions = []string{actionPortOut, actionPaymentFailed, actionPaymentDisputed}
+
+// simulateSubscriptionParams ask the simulator to end a subscription as
+// the outside world would.
+type simulateSubscriptionParams struct {
+	// Action is portOut, paymentFailed or paymentDisputed.
+	Action string `json:"action"`
+	// AccountPin is the PIN of the subscription's port-out credentials,
+	// with the action portOut; never repeated.
+	AccountPin *string `json:"accountPin"`
+}
+
+// simulateSubscription ends a subscription as the outside world would: a
+// port-out to another carrier (phoneNumberPortedOut), or a failed or
+// disputed payment. The PIN it takes is never repeated, in an answer, an
+// error or a log line.
+func (s *Server) simulateSubscription(c *Call) (int, any, error) {
+	var p simulateSubscriptionParams
+	if err := decode(c.R, &p); err != nil {
+		return 0, nil, err
+	}
+	if p.Action == "" {
+		return 0, nil, failure.New(failure.Invalid, "fieldRequired", "The field action is required.")
+	}
+	if err := field.OneOf("action", p.Action, SubscriptionActions...); err != nil {
+		return 0, nil, err
+	}
+	id := c.R.PathValue("id")
+	if p.Action != actionPortOut {
+		if p.AccountPin != nil {
+			return 0, nil, failure.New(failure.Invalid, "invalidAccountPin", "The field accountPin goes only with the action portOut.")
+		}
+		sub, err := s.deps.Subscriptions.SimulateEnd(c.Ctx, c.Project, id, p.Action)
+		return http.StatusOK, sub, err
+	}
+	pin := ""
+	if p.AccountPin != nil {
+		pin = *p.AccountPin
+	}
+	sub, err := s.deps.PortOut.PortOut(c.Ctx, c.Project, id, pin)
+	return http.StatusOK, sub, err
 }
 
 func (s *Server) createSubscription(c *Call) (int, any, error) {

@@ -373,7 +373,7 @@ func (r *runner) run(ctx context.Context) (err error) {
 // createEndpoint creates endpoint i, subscribed to every event, at the
 // receiver's path i.
 func (r *runner) createEndpoint(ctx context.Context, i int) error {
-	body := fmt.Appendf(nil, `{"url":%q,"enabledEvents":["*"],"description":"bench endpoint %d","ordered":%t}`,
+	body := fmt.Appendf(nil, `{"url":%q,"enabledEvents":["com.gigs.user.*","com.gigs.porting.*","com.gigs.subscription.*","com.gigs.portOutCredentials.*"],"description":"bench endpoint %d","ordered":%t}`,
 		r.rcv.URL(i), i, r.opts.Ordered)
 	b, _, err := r.api.call(ctx, 0, "POST", "/projects/"+r.opts.Project+"/webhookEndpoints", body, 201)
 	if err != nil {

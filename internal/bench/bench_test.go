@@ -146,7 +146,7 @@ func TestMaxScenario(t *testing.T) {
 	if res.Lifecycles != 6 || res.APIErrors != 0 {
 		t.Fatalf("%d lifecycles, %d API errors (%s)", res.Lifecycles, res.APIErrors, res.APIFirstError)
 	}
-	if want := int64(2 * (26 + 16 + 18)); res.Events != want {
+	if want := int64(2 * (31 + 16 + 19)); res.Events != want {
 		t.Errorf("events = %d, want %d", res.Events, want)
 	}
 	if res.Deliveries != res.Events || res.Missing != 0 || res.Duplicates != 0 || len(res.Unmatched) > 0 {

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -146,6 +147,10 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return fmt.Errorf("client: %s %s: %w (is the server running at %s?)", method, path, err, c.BaseURL)
+		}
 		return fmt.Errorf("client: %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
@@ -156,16 +161,21 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	if resp.StatusCode >= 300 {
 		e := &Error{Status: resp.StatusCode}
 		if json.Unmarshal(raw, e) != nil || e.Message == "" {
-			e.Message = strings.TrimSpace(string(raw))
+			*e = Error{Status: resp.StatusCode, Message: excerpt(raw)}
 			if e.Message == "" {
 				e.Message = http.StatusText(resp.StatusCode)
 			}
 		}
 		return fmt.Errorf("%s %s: %w", method, path, e)
 	}
-	switch o := out.(type) {
-	case nil:
+	if out == nil {
 		return nil
+	}
+	if !json.Valid(raw) {
+		return fmt.Errorf("client: %s %s: the answer (HTTP %d, %s) is not JSON: %q", method, path,
+			resp.StatusCode, orNone(resp.Header.Get("Content-Type")), excerpt(raw))
+	}
+	switch o := out.(type) {
 	case *[]byte:
 		*o = raw
 		return nil
@@ -177,4 +187,22 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 		return fmt.Errorf("client: %s %s: decode answer: %w", method, path, err)
 	}
 	return nil
+}
+
+// excerpt returns the start of an answer that is not the error object, on
+// one line, for an error message.
+func excerpt(raw []byte) string {
+	const max = 120
+	s := strings.Join(strings.Fields(string(raw)), " ")
+	if len(s) > max {
+		s = strings.ToValidUTF8(s[:max], "") + "…"
+	}
+	return s
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no content type"
+	}
+	return s
 }

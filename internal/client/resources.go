@@ -39,6 +39,13 @@ func (c *Client) UpdateUser(ctx context.Context, id string, p UserParams) (*swit
 	return &u, c.Do(ctx, http.MethodPatch, c.projectPath("/users/%s", id), nil, p, &u)
 }
 
+// DeleteUser deletes a user: its subscriptions end (cause userDeleted) and
+// its open portings are canceled. It returns the user as it was.
+func (c *Client) DeleteUser(ctx context.Context, id string) (*switchboard.User, error) {
+	var u switchboard.User
+	return &u, c.Do(ctx, http.MethodDelete, c.projectPath("/users/%s", id), nil, nil, &u)
+}
+
 // ListPlans returns a page of the project's plans.
 func (c *Client) ListPlans(ctx context.Context, p Page) (*List[switchboard.Plan], error) {
 	var l List[switchboard.Plan]
@@ -120,6 +127,19 @@ func (c *Client) CancelSubscription(ctx context.Context, id string, p CancelPara
 func (c *Client) ResumeSubscription(ctx context.Context, id string) (*switchboard.Subscription, error) {
 	var out switchboard.Subscription
 	return &out, c.Do(ctx, http.MethodPost, c.projectPath("/subscriptions/%s/resume", id), nil, struct{}{}, &out)
+}
+
+// SimulateSubscription performs an outside action on the subscription:
+// portOut (with the account PIN of its port-out credentials),
+// paymentFailed or paymentDisputed; each ends it with that cause. The
+// server must run its simulator.
+func (c *Client) SimulateSubscription(ctx context.Context, id, action, accountPin string) (*switchboard.Subscription, error) {
+	body := struct {
+		Action     string `json:"action"`
+		AccountPin string `json:"accountPin,omitempty"`
+	}{action, accountPin}
+	var out switchboard.Subscription
+	return &out, c.Do(ctx, http.MethodPost, c.projectPath("/subscriptions/%s/simulate", id), nil, body, &out)
 }
 
 // IssuePortOutCredentials issues port-out credentials for the subscription;
@@ -283,7 +303,10 @@ func (c *Client) GetEndpoint(ctx context.Context, id string) (*Endpoint, error) 
 
 // DeleteEndpoint deletes a webhook endpoint.
 func (c *Client) DeleteEndpoint(ctx context.Context, id string) error {
-	return c.Do(ctx, http.MethodDelete, c.projectPath("/webhookEndpoints/%s", id), nil, nil, nil)
+	// The answer is the deleted endpoint; reading it tells a deletion from
+	// something else answering 200.
+	var out Endpoint
+	return c.Do(ctx, http.MethodDelete, c.projectPath("/webhookEndpoints/%s", id), nil, nil, &out)
 }
 
 // Raw fetches path (with query) and returns the answer's body unchanged.

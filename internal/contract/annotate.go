@@ -318,6 +318,10 @@ var annotations = map[reflect.Type]map[string]note{
 		"action":       {required: true, enum: porting.Actions},
 		"declinedCode": {enum: declineCodes(), description: "The decline code; only with the action decline."},
 	},
+	reflect.TypeFor[api.SimulateSubscriptionParams](): {
+		"action":     {required: true, enum: api.SubscriptionActions},
+		"accountPin": {pattern: "^[0-9]{1,20}$"},
+	},
 	reflect.TypeFor[api.AdvanceClockParams](): {
 		"seconds": {required: true, minimum: ptr(1), maximum: ptr(10 * 365 * 24 * 3600)},
 	},

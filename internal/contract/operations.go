@@ -124,6 +124,9 @@ var Operations = []Operation{
 		Request: typeOf[user.Params](), Response: typeOf[switchboard.User](), Status: 201, Conflict: true},
 	{Method: "GET", Path: "/projects/{project}/users", ID: "listUsers", Tag: "Users", Summary: "List users",
 		Response: typeOf[switchboard.User](), List: true},
+	{Method: "DELETE", Path: "/projects/{project}/users/{id}", ID: "deleteUser", Tag: "Users", Summary: "Delete a user",
+		Description: "Ends the user's subscriptions (cause userDeleted), cancels their portings, and answers the user as it was; a deleted user is userNotFound.",
+		Response:    typeOf[switchboard.User](), Conflict: true},
 	{Method: "GET", Path: "/projects/{project}/users/{id}", ID: "getUser", Tag: "Users", Summary: "Retrieve a user",
 		Response: typeOf[switchboard.User]()},
 	{Method: "PATCH", Path: "/projects/{project}/users/{id}", ID: "updateUser", Tag: "Users", Summary: "Update a user",
@@ -172,6 +175,12 @@ var Operations = []Operation{
 		Summary:     "Issue port-out credentials",
 		Description: "The response is the only place the PIN is ever shown.",
 		Response:    typeOf[switchboard.PortOutCredentials](), Status: 201, Conflict: true, ShowsSecret: true},
+
+	{Method: "POST", Path: "/projects/{project}/subscriptions/{id}/simulate", ID: "simulateSubscription", Tag: "Simulator",
+		Summary: "Simulate the outside world ending a subscription",
+		Description: "A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials " +
+			"(cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.",
+		Request: typeOf[api.SimulateSubscriptionParams](), Response: typeOf[switchboard.Subscription](), Conflict: true},
 
 	// Catalog.
 	{Method: "GET", Path: "/serviceProviders", ID: "listServiceProviders", Tag: "Catalog", Summary: "List donor carriers",

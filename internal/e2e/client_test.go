@@ -191,6 +191,8 @@ var (
 	numberPattern = regexp.MustCompile(`"\+1415\d{7}"`)
 	iccidPattern  = regexp.MustCompile(`"iccid":"\d{19,20}"`)
 	acctPattern   = regexp.MustCompile(`"accountNumber":"\d{9}"`)
+	// tokenPattern matches a redacted API token: its random prefix varies.
+	tokenPattern = regexp.MustCompile(`"token":"(sk_(?:test|live)_)[0-9A-Za-z_-]{4}••••"`)
 )
 
 // normalizer replaces what differs from run to run — IDs, times, assigned
@@ -219,6 +221,7 @@ func (n *normalizer) normalize(b []byte) []byte {
 	b = timePattern.ReplaceAll(b, []byte(`"<time>"`))
 	b = numberPattern.ReplaceAll(b, []byte(`"<assigned number>"`))
 	b = iccidPattern.ReplaceAll(b, []byte(`"iccid":"<iccid>"`))
+	b = tokenPattern.ReplaceAll(b, []byte(`"token":"${1}<prefix>••••"`))
 	return acctPattern.ReplaceAll(b, []byte(`"accountNumber":"<account number>"`))
 }
 
@@ -244,6 +247,9 @@ func golden(t *testing.T, name string, events []event) {
 	buf.WriteString("]\n")
 	path := filepath.Join("testdata", name+".json")
 	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}

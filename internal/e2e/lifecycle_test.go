@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,33 +105,36 @@ func TestPortingDeclinedCorrectedAndCompleted(t *testing.T) {
 		}
 		step("com.gigs.porting.informationRequired", "com.gigs.porting.updated", "com.gigs.subscription.created")
 
+		// Every change of the porting the subscription embeds updates the
+		// subscription too, with the porting's previous state.
 		if got := e.json("PATCH", "/projects/dev/portings/"+id, fullDetails(pin), 200).str("status"); got != "pending" {
 			t.Fatalf("status after details %q, want pending", got)
 		}
-		step("com.gigs.porting.updated")
+		step("com.gigs.porting.updated", "com.gigs.subscription.updated")
 
 		e.simulate(id, "request")
-		step("com.gigs.porting.requested", "com.gigs.porting.updated")
+		step("com.gigs.porting.requested", "com.gigs.porting.updated", "com.gigs.subscription.updated")
 
 		declined := e.simulate(id, "decline", "declinedCode", "portingAccountPinRequiredOrInvalid")
 		if declined["declinedAttempts"] != float64(1) || declined.str("declinedCode") != "portingAccountPinRequiredOrInvalid" {
 			t.Fatalf("declined porting: attempts %v code %q", declined["declinedAttempts"], declined.str("declinedCode"))
 		}
-		step("com.gigs.porting.declined", "com.gigs.porting.updated")
+		step("com.gigs.porting.declined", "com.gigs.porting.updated", "com.gigs.subscription.updated")
 
 		if got := e.json("PATCH", "/projects/dev/portings/"+id, obj{"accountPin": correctedPin}, 200).str("status"); got != "pending" {
 			t.Fatalf("status after correction %q, want pending", got)
 		}
-		step("com.gigs.porting.updated")
+		step("com.gigs.porting.updated", "com.gigs.subscription.updated")
 
 		// A minute later, so that the second request's lastRequestedAt
 		// differs from the first's whatever second the test runs in.
 		e.advance(60)
 		e.simulate(id, "request")
-		step("com.gigs.porting.requested", "com.gigs.porting.updated")
+		step("com.gigs.porting.requested", "com.gigs.porting.updated", "com.gigs.subscription.updated")
 		e.simulate(id, "complete")
 		step("com.gigs.porting.completed", "com.gigs.porting.updated",
-			"com.gigs.subscription.activated", "com.gigs.subscription.updated")
+			"com.gigs.subscription.activated", "com.gigs.subscription.updated", "com.gigs.sim.updated")
+		assertPortingInPreviousData(t, all)
 
 		sub = e.json("GET", "/projects/dev/subscriptions/"+sub.str("id"), nil, 200)
 		if sub.str("status") != "active" || sub.str("phoneNumber") != portingNumber {
@@ -155,7 +160,8 @@ func TestPortingCanceled(t *testing.T) {
 			t.Fatalf("status after cancel %q, want canceled", got)
 		}
 		all = append(all, e.expectTypes("com.gigs.porting.canceled", "com.gigs.porting.updated",
-			"com.gigs.subscription.ended", "com.gigs.subscription.updated")...)
+			"com.gigs.subscription.ended", "com.gigs.subscription.updated", "com.gigs.sim.retired", "com.gigs.sim.updated")...)
+		assertPortingInPreviousData(t, all)
 
 		// Nothing more may happen to it, and a refusal emits nothing.
 		e.expectError("POST", "/projects/dev/portings/"+id+"/cancel", nil, 409, "conflict", "portingAlreadyCanceled")
@@ -207,7 +213,8 @@ func TestPortingExpiredEndsSubscription(t *testing.T) {
 		e.expectTypes()
 		e.advance(2 * 24 * 3600)
 		all = append(all, e.expectTypes("com.gigs.porting.expired", "com.gigs.porting.updated",
-			"com.gigs.subscription.ended", "com.gigs.subscription.updated")...)
+			"com.gigs.subscription.ended", "com.gigs.subscription.updated", "com.gigs.sim.retired", "com.gigs.sim.updated")...)
+		assertPortingInPreviousData(t, all)
 
 		ended := e.json("GET", "/projects/dev/subscriptions/"+sub, nil, 200)
 		if obj(ended["cancellationDetails"].(map[string]any)).str("cause") != "portingExpired" {
@@ -226,7 +233,8 @@ func TestSubscriptionCanceledResumedRenewedEnded(t *testing.T) {
 		if sub.str("status") != "active" {
 			t.Fatalf("subscription without porting is %s, want active", sub.str("status"))
 		}
-		all := e.expectTypes("com.gigs.subscription.created", "com.gigs.subscription.activated", "com.gigs.subscription.updated")
+		all := e.expectTypes("com.gigs.subscription.created", "com.gigs.subscription.activated", "com.gigs.subscription.updated",
+			"com.gigs.sim.updated")
 
 		canceled := e.json("POST", "/projects/dev/subscriptions/"+id+"/cancel", obj{"immediately": false, "userReason": "tooExpensive"}, 200)
 		period := obj(canceled["currentPeriod"].(map[string]any))
@@ -253,7 +261,8 @@ func TestSubscriptionCanceledResumedRenewedEnded(t *testing.T) {
 		e.json("POST", "/projects/dev/subscriptions/"+id+"/cancel", obj{"userReason": "other", "userComment": "Moving abroad"}, 200)
 		all = append(all, e.expectTypes("com.gigs.subscription.canceled", "com.gigs.subscription.updated")...)
 		e.advance(30 * 24 * 3600)
-		all = append(all, e.expectTypes("com.gigs.subscription.ended", "com.gigs.subscription.updated")...)
+		all = append(all, e.expectTypes("com.gigs.subscription.ended", "com.gigs.subscription.updated",
+			"com.gigs.sim.retired", "com.gigs.sim.updated")...)
 		if got := e.json("GET", "/projects/dev/subscriptions/"+id, nil, 200).str("status"); got != "ended" {
 			t.Fatalf("status after scheduled end %s, want ended", got)
 		}
@@ -266,7 +275,8 @@ func TestSubscriptionCanceledImmediatelyAndPortOut(t *testing.T) {
 		e := start(t, b)
 		s := e.setup()
 		id := e.json("POST", "/projects/dev/subscriptions", obj{"user": s.user, "plan": s.monthlyPlan}, 201).str("id")
-		all := e.expectTypes("com.gigs.subscription.created", "com.gigs.subscription.activated", "com.gigs.subscription.updated")
+		all := e.expectTypes("com.gigs.subscription.created", "com.gigs.subscription.activated", "com.gigs.subscription.updated",
+			"com.gigs.sim.updated")
 
 		creds := e.json("POST", "/projects/dev/subscriptions/"+id+"/portOutCredentials", nil, 201)
 		shownPin := creds.str("accountPin")
@@ -287,13 +297,72 @@ func TestSubscriptionCanceledImmediatelyAndPortOut(t *testing.T) {
 		if ended.str("status") != "ended" || ended.str("endedAt") != ended.str("canceledAt") {
 			t.Fatalf("canceled immediately: %s ended %s canceled %s", ended.str("status"), ended.str("endedAt"), ended.str("canceledAt"))
 		}
-		all = append(all, e.expectTypes("com.gigs.subscription.canceled", "com.gigs.subscription.ended", "com.gigs.subscription.updated")...)
+		all = append(all, e.expectTypes("com.gigs.subscription.canceled", "com.gigs.subscription.ended", "com.gigs.subscription.updated",
+			"com.gigs.sim.retired", "com.gigs.sim.updated")...)
 		e.expectError("POST", "/projects/dev/subscriptions/"+id+"/resume", nil, 409, "conflict", "subscriptionNotResumable")
 		e.expectError("POST", "/projects/dev/subscriptions/"+id+"/cancel", obj{"immediately": true}, 409, "conflict", "subscriptionNotCancelable")
 		e.expectError("POST", "/projects/dev/subscriptions/"+id+"/portOutCredentials", nil, 409, "conflict", "subscriptionNotActive")
 		e.expectTypes()
 		golden(t, "subscription_canceled_immediately", all)
 	})
+}
+
+// assertPortingInPreviousData checks that every subscription.updated that
+// follows a porting's change (in the same request) carries the porting's
+// previous state in previousData.porting: the status the porting had
+// before the change, read before it was saved.
+func assertPortingInPreviousData(t *testing.T, events []event) {
+	t.Helper()
+	for i, ev := range events {
+		if ev.Type != "com.gigs.subscription.updated" || i == 0 || !strings.HasPrefix(events[i-1].Type, "com.gigs.porting.") &&
+			!strings.HasPrefix(events[i-1].Type, "com.gigs.subscription.") {
+			continue
+		}
+		var body struct {
+			Data struct {
+				Porting *struct{ Status string } `json:"porting"`
+			} `json:"data"`
+			PreviousData map[string]json.RawMessage `json:"previousData"`
+		}
+		if err := json.Unmarshal(ev.Raw, &body); err != nil {
+			t.Fatal(err)
+		}
+		// Find the porting.updated of the same change: its previousData
+		// names what the porting was.
+		var portingPrev map[string]json.RawMessage
+		for j := i - 1; j >= 0 && strings.HasPrefix(events[j].Type, "com.gigs."); j-- {
+			if events[j].Type == "com.gigs.porting.updated" {
+				var p struct {
+					PreviousData map[string]json.RawMessage `json:"previousData"`
+				}
+				if err := json.Unmarshal(events[j].Raw, &p); err != nil {
+					t.Fatal(err)
+				}
+				portingPrev = p.PreviousData
+				break
+			}
+			if events[j].Type == "com.gigs.subscription.updated" {
+				break
+			}
+		}
+		if portingPrev == nil || body.Data.Porting == nil {
+			continue
+		}
+		raw, ok := body.PreviousData["porting"]
+		if !ok {
+			t.Fatalf("subscription.updated %s after a porting change lacks previousData.porting: %s", ev.ID, ev.Raw)
+		}
+		var prev struct{ Status string }
+		if err := json.Unmarshal(raw, &prev); err != nil {
+			t.Fatal(err)
+		}
+		if st, changed := portingPrev["status"]; changed && `"`+prev.Status+`"` != string(st) {
+			t.Fatalf("subscription.updated %s: previousData.porting.status %q, want %s", ev.ID, prev.Status, st)
+		}
+		if prev.Status == body.Data.Porting.Status && portingPrev["status"] != nil {
+			t.Fatalf("subscription.updated %s: previous porting status equals the new one", ev.ID)
+		}
+	}
 }
 
 // expectError checks that a request fails with the platform's error object.
@@ -320,7 +389,8 @@ func TestPortingTimeoutIsConfigurable(t *testing.T) {
 		e.advance(3600)
 		e.expectTypes()
 		e.advance(3600)
-		e.expectTypes("com.gigs.porting.expired", "com.gigs.porting.updated", "com.gigs.subscription.ended", "com.gigs.subscription.updated")
+		e.expectTypes("com.gigs.porting.expired", "com.gigs.porting.updated", "com.gigs.subscription.ended", "com.gigs.subscription.updated",
+			"com.gigs.sim.retired", "com.gigs.sim.updated")
 	})
 }
 

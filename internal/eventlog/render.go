@@ -40,8 +40,22 @@ type VersionChange struct {
 var Changes = []VersionChange{
 	{
 		Version:     switchboard.Version20250522,
-		Description: "The event envelope carries actor, naming who caused the change.",
+		Description: "The event envelope carries actor, right after id, naming who caused the change.",
 		Down:        func(e *Envelope) { e.Actor = nil },
+	},
+	{
+		// The public record, checked for this version: the platform's event
+		// schema pages rendered in 2024-12-20 (com.gigs.sim.updated,
+		// com.gigs.sim.retired, com.gigs.portOutCredentials.issued, the user
+		// schema) list the same fields for our resources as in 2024-10-28,
+		// apart from the preview field metadata, which Switchboard renders
+		// in no version; no public changelog names the version's changes.
+		// So 2024-12-20 renders as 2024-10-28 does. The property order of
+		// the examples differs between renderings of the same page (some
+		// list createdAt right after id), so the order stays the seeds'.
+		Version: switchboard.Version20241220,
+		Description: "No field differences are documented for users, portings, subscriptions, SIMs or " +
+			"port-out credentials between 2024-10-28 and 2024-12-20; both render the same fields.",
 	},
 	{
 		Version: switchboard.Version20241028,
@@ -78,12 +92,14 @@ func Render(e store.EventRow, v string) ([]byte, error) {
 func (e *Envelope) AppendJSON(buf []byte, v string) []byte {
 	buf = append(buf, `{"object":"event","id":`...)
 	buf = appendString(buf, e.ID)
-	buf = append(buf, `,"data":`...)
-	buf = append(buf, e.Data...)
 	if e.Actor != nil {
+		// 2025-05-22 envelopes read object, id, actor, data, … (the
+		// platform's event schema pages, checked for this change).
 		buf = append(buf, `,"actor":`...)
 		buf = append(buf, e.Actor...)
 	}
+	buf = append(buf, `,"data":`...)
+	buf = append(buf, e.Data...)
 	buf = append(buf, `,"datacontenttype":"application/json"`...)
 	if e.PreviousData != nil {
 		buf = append(buf, `,"previousData":`...)

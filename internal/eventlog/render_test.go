@@ -64,6 +64,7 @@ func TestRenderVersions(t *testing.T) {
 	}{
 		{switchboard.Version20240829, false},
 		{switchboard.Version20241028, false},
+		{switchboard.Version20241220, false},
 		{switchboard.Version20250522, true},
 	}
 	for _, tt := range tests {
@@ -81,6 +82,14 @@ func TestRenderVersions(t *testing.T) {
 		if string(m["previousData"]) != `{"email":"a@example.com"}` || string(m["version"]) != `"`+tt.version+`"` {
 			t.Errorf("%s: rendered %s", tt.version, b)
 		}
+	}
+	// In 2025-05-22 actor comes right after id.
+	b, err := Render(ev, switchboard.Version20250522)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"object":"event","id":"evt_1","actor":{"type":"system"},"data":{"object":"user"},`; !strings.HasPrefix(string(b), want) {
+		t.Errorf("2025-05-22 envelope begins %s, want %s", b, want)
 	}
 	if _, err := Render(ev, "2023-01-01"); err == nil {
 		t.Error("Render of an unknown version succeeded")

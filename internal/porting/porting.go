@@ -33,10 +33,12 @@ const (
 
 // Hooks let the resources a porting serves react in the same transaction.
 type Hooks struct {
-	// Completed runs when the porting completes.
-	Completed func(ctx context.Context, tx *store.Tx, project string, p *switchboard.Porting) error
-	// Ended runs when the porting is canceled or expires.
-	Ended func(ctx context.Context, tx *store.Tx, project string, p *switchboard.Porting) error
+	// Changed runs after every change of a porting that serves a
+	// subscription (but its opening, which the subscription's creation
+	// makes), with the porting before and after the change: the
+	// subscription embeds it, so it records its own update, and a
+	// completion activates it, a cancellation or expiry ends it.
+	Changed func(ctx context.Context, tx *store.Tx, project string, before, after *switchboard.Porting) error
 }
 
 // Service runs portings.
@@ -314,9 +316,10 @@ func (s *Service) List(ctx context.Context, project string, f Filter) ([]switchb
 }
 
 // transition loads a porting, changes it with fn, saves it and records its
-// events: the event of the status it entered, if any, then the update with
-// its previous data. Hooks run for completion and ends.
-func (s *Service) transition(ctx context.Context, tx *store.Tx, project, portingID string, fn func(r *record, now time.Time) error) (*record, error) {
+// events: the event of the status it entered, if any (only when the status
+// really changes), then the update with its previous data. Then, when
+// notify is set, Hooks.Changed lets its subscription follow.
+func (s *Service) transition(ctx context.Context, tx *store.Tx, project, portingID string, notify bool, fn func(r *record, now time.Time) error) (*record, error) {
 	r, err := load(ctx, tx, project, portingID)
 	if err != nil {
 		return nil, err
@@ -336,17 +339,9 @@ func (s *Service) transition(ctx context.Context, tx *store.Tx, project, porting
 	if _, err := s.Events.Record(ctx, tx, project, changes...); err != nil {
 		return nil, err
 	}
-	if r.Status != before.Status {
-		switch r.Status {
-		case switchboard.PortingCompleted:
-			if s.Hooks.Completed != nil {
-				err = s.Hooks.Completed(ctx, tx, project, &r.Porting)
-			}
-		case switchboard.PortingCanceled, switchboard.PortingExpired:
-			if s.Hooks.Ended != nil {
-				err = s.Hooks.Ended(ctx, tx, project, &r.Porting)
-			}
-		}
+	if notify && r.Subscription != nil && s.Hooks.Changed != nil {
+		after := r.Porting
+		err = s.Hooks.Changed(ctx, tx, project, &before, &after)
 	}
 	return r, err
 }
@@ -355,7 +350,7 @@ func (s *Service) transition(ctx context.Context, tx *store.Tx, project, porting
 func (s *Service) change(ctx context.Context, project, portingID string, fn func(r *record, now time.Time) error) (*switchboard.Porting, error) {
 	var r *record
 	err := s.Store.Update(ctx, func(tx *store.Tx) (err error) {
-		r, err = s.transition(ctx, tx, project, portingID, fn)
+		r, err = s.transition(ctx, tx, project, portingID, true, fn)
 		return err
 	})
 	if err != nil {
@@ -372,7 +367,7 @@ func (s *Service) Update(ctx context.Context, project, portingID string, p Updat
 	}
 	var r *record
 	err := s.Store.Update(ctx, func(tx *store.Tx) (err error) {
-		r, err = s.transition(ctx, tx, project, portingID, func(r *record, now time.Time) error {
+		r, err = s.transition(ctx, tx, project, portingID, true, func(r *record, now time.Time) error {
 			if err := r.updatable(); err != nil {
 				return err
 			}
@@ -426,7 +421,7 @@ func (s *Service) delete(ctx context.Context, tx *store.Tx, project, portingID s
 // Open takes a draft porting out of draft for the subscription: it becomes
 // pending, or informationRequired while required fields are missing.
 func (s *Service) Open(ctx context.Context, tx *store.Tx, project, portingID, userID, subscriptionID string) (*switchboard.Porting, error) {
-	r, err := s.transition(ctx, tx, project, portingID, func(r *record, now time.Time) error {
+	r, err := s.transition(ctx, tx, project, portingID, false, func(r *record, now time.Time) error {
 		if r.User != userID {
 			return failure.New(failure.Invalid, "portingUserMismatch", "The porting %s belongs to another user.", r.ID)
 		}
@@ -501,6 +496,77 @@ func (s *Service) Tick(ctx context.Context, tx *store.Tx, project, portingID str
 		_, err = s.delete(ctx, tx, project, portingID)
 		return err
 	}
-	_, err = s.transition(ctx, tx, project, portingID, (*record).expire)
+	_, err = s.transition(ctx, tx, project, portingID, true, (*record).expire)
 	return err
+}
+
+// Close cancels the open porting of a subscription that ends for another
+// reason (canceled while pending, its user deleted, a payment failed): a
+// porting for a subscription that will never activate must not complete.
+// It is the subscription's own change, so no hook runs; a porting that is
+// no longer open (completed, canceled, expired) is left alone, and nil is
+// returned for it.
+func (s *Service) Close(ctx context.Context, tx *store.Tx, project, portingID string) (*switchboard.Porting, error) {
+	r, err := load(ctx, tx, project, portingID)
+	if err != nil {
+		if failure.Is(err, failure.NotFound, "") {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if !r.open() || r.Status == switchboard.PortingDraft {
+		return nil, nil
+	}
+	r, err = s.transition(ctx, tx, project, portingID, false, func(r *record, now time.Time) error {
+		r.Status, r.CanceledAt = switchboard.PortingCanceled, &now
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &r.Porting, nil
+}
+
+// UserDeleted disposes of the portings of a deleted user that no
+// subscription closed: drafts are deleted (a draft cannot be canceled, and
+// no subscription can take it any more), open ones canceled. It runs after
+// the user's subscriptions ended, which closed the portings they waited on.
+func (s *Service) UserDeleted(ctx context.Context, tx *store.Tx, project, userID string) error {
+	var ids []string
+	after := ""
+	for {
+		items, cur, err := tx.List(ctx, store.Query{Kind: Kind, Project: project, Owner: userID, Page: store.Page{After: after, Limit: 200}})
+		if err != nil {
+			return fmt.Errorf("porting: list: %w", err)
+		}
+		for _, b := range items {
+			var r record
+			if err := json.Unmarshal(b, &r); err != nil {
+				return fmt.Errorf("porting: decode: %w", err)
+			}
+			if r.open() {
+				ids = append(ids, r.ID)
+			}
+		}
+		if cur.MoreAfter == "" {
+			break
+		}
+		after = cur.MoreAfter
+	}
+	slices.Reverse(ids) // oldest first, as they were made
+	for _, portingID := range ids {
+		r, err := load(ctx, tx, project, portingID)
+		if err != nil {
+			return err
+		}
+		if r.Status == switchboard.PortingDraft {
+			_, err = s.delete(ctx, tx, project, portingID)
+		} else {
+			_, err = s.Close(ctx, tx, project, portingID)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,22 +1,35 @@
 // Package portout issues port-out credentials: the account number and PIN a
 // customer needs to move a subscription's number to another carrier. The PIN
-// is shown once, in the response that issues it; events carry null.
+// is shown once, in the response that issues it; events carry null. It is
+// stored only as a hash, which a simulated port-out checks.
+//
+// Expiry and replacement emit no event. The public record (the platform's
+// event schema pages, checked for this change) documents one port-out
+// credentials event, com.gigs.portOutCredentials.issued, and none for
+// credentials that expire or that newer ones replace: their expiresAt tells
+// integrators when they stop working, and a new issued event for the same
+// subscription that the earlier ones are void. So credentials past their
+// expiresAt are marked expired by their timer, and issuing new ones marks
+// the earlier ones replaced, silently; neither can port a number out.
 package portout
 
 import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"regexp"
 	"time"
 
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/clock"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/failure"
+	"github.com/switchboard-dev/switchboard/internal/field"
 	"github.com/switchboard-dev/switchboard/internal/id"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/subscription"
@@ -32,6 +45,10 @@ const DefaultLifetime = 30 * 24 * time.Hour
 const (
 	Valid   = "valid"
 	Expired = "expired"
+	// Replaced credentials were superseded by newer ones.
+	Replaced = "replaced"
+	// Used credentials ported the number out.
+	Used = "used"
 )
 
 // record is credentials as stored: the PIN only as a hash.
@@ -119,17 +136,18 @@ func (s *Service) expireEarlier(ctx context.Context, tx *store.Tx, project, subI
 		if err := decode(b, &old); err != nil {
 			return err
 		}
-		if err := s.expire(ctx, tx, project, &old); err != nil {
+		if err := s.setStatus(ctx, tx, project, &old, Replaced); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Service) expire(ctx context.Context, tx *store.Tx, project string, r *record) error {
-	r.Status = Expired
+// setStatus voids credentials (expired, replaced, used); no event tells it.
+func (s *Service) setStatus(ctx context.Context, tx *store.Tx, project string, r *record, status string) error {
+	r.Status = status
 	if err := tx.Put(ctx, store.Resource{Kind: Kind, Project: project, ID: r.ID, Status: r.Status, Ref: r.Subscription, Body: r}); err != nil {
-		return fmt.Errorf("portout: expire: %w", err)
+		return fmt.Errorf("portout: mark %s: %w", status, err)
 	}
 	return nil
 }
@@ -143,7 +161,81 @@ func (s *Service) Tick(ctx context.Context, tx *store.Tx, project, credID string
 	if r.Status != Valid || r.ExpiresAt.After(s.Clock.For(project).Now()) {
 		return nil
 	}
-	return s.expire(ctx, tx, project, &r)
+	return s.setStatus(ctx, tx, project, &r, Expired)
+}
+
+// PortOut completes a port-out of the subscription's number to another
+// carrier, as the simulator of the network provider (test projects only):
+// the subscription's valid, unexpired credentials must exist and the
+// account PIN must match their stored hash. Then the credentials are used
+// up and the subscription ends with cause phoneNumberPortedOut, in one
+// transaction with its events. A wrong PIN is declined and changes nothing;
+// no error message or log line ever shows the PIN.
+func (s *Service) PortOut(ctx context.Context, project, subID, accountPin string) (*switchboard.Subscription, error) {
+	if accountPin == "" {
+		return nil, field.Required("accountPin")
+	}
+	if !pinPattern.MatchString(accountPin) {
+		return nil, failure.New(failure.Invalid, "invalidAccountPin", "The field accountPin must be 1 to 20 digits.")
+	}
+	var view *switchboard.Subscription
+	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+		r, err := s.current(ctx, tx, project, subID)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256([]byte(accountPin))
+		if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(r.PinHash)) != 1 {
+			return failure.New(failure.Invalid, "portingAccountPinRequiredOrInvalid",
+				"The account PIN does not match the subscription's port-out credentials; the port-out is declined.")
+		}
+		if err := s.setStatus(ctx, tx, project, r, Used); err != nil {
+			return err
+		}
+		view, err = s.Subscriptions.EndPortedOut(ctx, tx, project, subID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return view, nil
+}
+
+var pinPattern = regexp.MustCompile(`^[0-9]{1,20}$`)
+
+// current returns the subscription's newest credentials, locked, if they
+// are valid and unexpired: expired ones (by their timer, or past expiresAt
+// before it fired) are portOutCredentialsExpired; none, or used ones, are
+// portOutCredentialsNotFound. IDs sort by time, so the newest is first.
+func (s *Service) current(ctx context.Context, tx *store.Tx, project, subID string) (*record, error) {
+	if _, err := s.Subscriptions.Load(ctx, tx, project, subID); err != nil {
+		return nil, err
+	}
+	items, _, err := tx.List(ctx, store.Query{Kind: Kind, Project: project, Ref: subID, Page: store.Page{Limit: 1}})
+	if err != nil {
+		return nil, fmt.Errorf("portout: list: %w", err)
+	}
+	notFound := failure.New(failure.Conflict, "portOutCredentialsNotFound",
+		"The subscription has no valid port-out credentials; issue them first.")
+	if len(items) == 0 {
+		return nil, notFound
+	}
+	var listed record
+	if err := decode(items[0], &listed); err != nil {
+		return nil, err
+	}
+	var r record
+	if err := tx.GetForUpdate(ctx, Kind, project, listed.ID, &r); err != nil {
+		return nil, fmt.Errorf("portout: %w", err)
+	}
+	switch {
+	case r.Status == Expired || r.Status == Valid && !r.ExpiresAt.After(s.Clock.For(project).Now()):
+		return nil, failure.New(failure.Conflict, "portOutCredentialsExpired",
+			"The subscription's port-out credentials expired at %s; issue new ones.", r.ExpiresAt.Format(time.RFC3339))
+	case r.Status != Valid:
+		return nil, notFound
+	}
+	return &r, nil
 }
 
 func decode(b []byte, r *record) error {

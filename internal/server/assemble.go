@@ -29,11 +29,12 @@ func (s *Server) assemble(ctx context.Context, deps *api.Deps) error {
 	if err != nil {
 		return err
 	}
-	deps.Users = &user.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks}
 	portings := &porting.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks, Timeout: s.cfg.PortingTimeout}
 	subs := &subscription.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks, Portings: portings}
 	portings.Hooks = subs.Hooks()
 	deps.Portings, deps.Subscriptions = portings, subs
+	deps.Users = &user.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks,
+		Hooks: user.Hooks{Deleted: subs.UserDeleted}}
 	deps.PortOut = &portout.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks, Subscriptions: subs,
 		Lifetime: s.cfg.PortOutLifetime}
 	s.Scheduler = &scheduler.Scheduler{

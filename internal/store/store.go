@@ -107,6 +107,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 }
 
 func (s *Store) openSQLite(dsn string, opts Options) error {
+	if !sqliteBuilt {
+		return ErrSQLiteNeedsCgo
+	}
 	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:")
 	if path == "" {
 		return fmt.Errorf("store: empty SQLite path in %q", dsn)

@@ -3,8 +3,10 @@ package subscription
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"math/big"
+	"slices"
 	"time"
 
 	"github.com/switchboard-dev/switchboard"
@@ -60,7 +62,8 @@ func (s *Service) setSim(ctx context.Context, tx *store.Tx, project string, r *r
 }
 
 // end ends the subscription at the given time, for the given cause unless
-// a cancellation already named one.
+// a cancellation already named one. A porting it still waited on is
+// canceled: the number can no longer come to a subscription that ended.
 func (s *Service) end(ctx context.Context, tx *store.Tx, project string, r *record, at time.Time, cause string) error {
 	r.Status, r.EndedAt, r.CurrentPeriod = switchboard.SubscriptionEnded, &at, nil
 	if r.CancellationDetails == nil {
@@ -69,7 +72,97 @@ func (s *Service) end(ctx context.Context, tx *store.Tx, project string, r *reco
 	if r.CanceledAt == nil {
 		r.CanceledAt = &at
 	}
+	if r.Porting != nil {
+		if _, err := s.Portings.Close(ctx, tx, project, *r.Porting); err != nil {
+			return err
+		}
+	}
 	return s.setSim(ctx, tx, project, r, catalog.SimRetired)
+}
+
+// endFor ends a subscription that has not ended, now, for a cause that is
+// not the customer's request (userDeleted, phoneNumberPortedOut,
+// paymentFailed, paymentDisputed): the cause replaces a cancellation
+// scheduled for the period's end, since the subscription ends earlier and
+// for another reason; userReason is only for cancellationRequested.
+func (s *Service) endFor(ctx context.Context, tx *store.Tx, project string, r *record, now time.Time, cause string) ([]string, error) {
+	if r.Status == switchboard.SubscriptionEnded {
+		return nil, failure.New(failure.Conflict, "subscriptionNotCancelable", "The subscription has ended.")
+	}
+	r.CancellationDetails, r.CanceledAt = &switchboard.CancellationDetails{Cause: cause}, &now
+	return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, now, cause)
+}
+
+// Causes the simulator may end a subscription with (SimulateEnd).
+var simulatedCauses = []string{switchboard.CausePaymentFailed, switchboard.CausePaymentDisputed}
+
+// SimulateEnd ends a pending or active subscription now for a billing
+// cause, paymentFailed or paymentDisputed, as the billing system would
+// (test projects only: the API serves it with the simulator).
+func (s *Service) SimulateEnd(ctx context.Context, project, subID, cause string) (*switchboard.Subscription, error) {
+	if err := field.OneOf("cause", cause, simulatedCauses...); err != nil {
+		return nil, err
+	}
+	return s.updateTx(ctx, project, subID, func(tx *store.Tx, r *record, now time.Time) ([]string, error) {
+		return s.endFor(ctx, tx, project, r, now, cause)
+	})
+}
+
+// EndPortedOut ends the active subscription whose number another carrier
+// took (cause phoneNumberPortedOut), in the port-out's transaction.
+func (s *Service) EndPortedOut(ctx context.Context, tx *store.Tx, project, subID string) (*switchboard.Subscription, error) {
+	r, err := load(ctx, tx, project, subID)
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != switchboard.SubscriptionActive {
+		return nil, failure.New(failure.Conflict, "subscriptionNotActive", "Only an active subscription's number can be ported out; this one is %s.", r.Status)
+	}
+	now := s.now(project)
+	return s.change(ctx, tx, project, r, func(r *record) ([]string, error) {
+		return s.endFor(ctx, tx, project, r, now, switchboard.CausePhoneNumberPortedOut)
+	})
+}
+
+// UserDeleted ends every subscription of a deleted user that has not ended
+// (cause userDeleted; a porting one waited on is canceled), oldest first,
+// then has the user's remaining portings disposed of.
+func (s *Service) UserDeleted(ctx context.Context, tx *store.Tx, project, userID string) error {
+	var ids []string
+	after := ""
+	for {
+		items, cur, err := tx.List(ctx, store.Query{Kind: Kind, Project: project, Owner: userID, Page: store.Page{After: after, Limit: 200}})
+		if err != nil {
+			return fmt.Errorf("subscription: list: %w", err)
+		}
+		for _, b := range items {
+			var r record
+			if err := json.Unmarshal(b, &r); err != nil {
+				return fmt.Errorf("subscription: decode: %w", err)
+			}
+			if r.Status != switchboard.SubscriptionEnded {
+				ids = append(ids, r.ID)
+			}
+		}
+		if cur.MoreAfter == "" {
+			break
+		}
+		after = cur.MoreAfter
+	}
+	slices.Reverse(ids)
+	now := s.now(project)
+	for _, id := range ids {
+		r, err := load(ctx, tx, project, id)
+		if err != nil {
+			return err
+		}
+		if _, err := s.change(ctx, tx, project, r, func(r *record) ([]string, error) {
+			return s.endFor(ctx, tx, project, r, now, switchboard.CauseUserDeleted)
+		}); err != nil {
+			return err
+		}
+	}
+	return s.Portings.UserDeleted(ctx, tx, project, userID)
 }
 
 // User reasons for a requested cancellation.
@@ -200,36 +293,45 @@ func (s *Service) Tick(ctx context.Context, tx *store.Tx, project, subID string)
 	return err
 }
 
-// portingCompleted activates the porting's subscription with the number.
-func (s *Service) portingCompleted(ctx context.Context, tx *store.Tx, project string, p *switchboard.Porting) error {
-	return s.whilePending(ctx, tx, project, p, func(r *record) ([]string, error) {
-		return s.activate(ctx, tx, project, r, p.PhoneNumber, s.now(project))
-	})
-}
-
-// portingEnded ends the pending subscription of a porting that was canceled
-// or expired.
-func (s *Service) portingEnded(ctx context.Context, tx *store.Tx, project string, p *switchboard.Porting) error {
-	cause := switchboard.CausePortingExpired
-	if p.Status == switchboard.PortingCanceled {
-		cause = switchboard.CauseCancellationRequested
-	}
-	return s.whilePending(ctx, tx, project, p, func(r *record) ([]string, error) {
-		return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, s.now(project), cause)
-	})
-}
-
-// whilePending changes the porting's subscription with fn if it is still
-// pending; a subscription that moved on already is left alone.
-func (s *Service) whilePending(ctx context.Context, tx *store.Tx, project string, p *switchboard.Porting, fn func(*record) ([]string, error)) error {
-	if p.Subscription == nil {
+// portingChanged follows a change of the subscription's porting: the
+// subscription embeds it, so its update shows the porting's previous state
+// in previousData.porting, read from the porting as it was before the
+// change (the porting is saved already when this runs). While the
+// subscription is pending, the porting's completion activates it, a
+// cancellation ends it (cancellationRequested) and an expiry ends it
+// (portingExpired).
+func (s *Service) portingChanged(ctx context.Context, tx *store.Tx, project string, before, after *switchboard.Porting) error {
+	if after.Subscription == nil {
 		return nil
 	}
-	r, err := load(ctx, tx, project, *p.Subscription)
-	if err != nil || r.Status != switchboard.SubscriptionPending {
+	r, err := load(ctx, tx, project, *after.Subscription)
+	if err != nil {
 		return err
 	}
-	_, err = s.change(ctx, tx, project, r, fn)
+	prev, err := s.view(ctx, tx, project, r)
+	if err != nil {
+		return err
+	}
+	if prev.Porting != nil && prev.Porting.ID == before.ID {
+		prev.Porting = before
+	}
+	var fn func(*record) ([]string, error)
+	if r.Status == switchboard.SubscriptionPending && before.Status != after.Status {
+		now := s.now(project)
+		switch after.Status {
+		case switchboard.PortingCompleted:
+			fn = func(r *record) ([]string, error) { return s.activate(ctx, tx, project, r, after.PhoneNumber, now) }
+		case switchboard.PortingCanceled:
+			fn = func(r *record) ([]string, error) {
+				return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, now, switchboard.CauseCancellationRequested)
+			}
+		case switchboard.PortingExpired:
+			fn = func(r *record) ([]string, error) {
+				return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, now, switchboard.CausePortingExpired)
+			}
+		}
+	}
+	_, err = s.changeFrom(ctx, tx, project, r, prev, fn)
 	return err
 }
 

@@ -57,9 +57,10 @@ type Service struct {
 }
 
 // Hooks returns the porting hooks through which portings drive their
-// subscriptions: completion activates, an end (cancel, expiry) ends.
+// subscriptions: every change of the embedded porting updates the
+// subscription; completion activates it, an end (cancel, expiry) ends it.
 func (s *Service) Hooks() porting.Hooks {
-	return porting.Hooks{Completed: s.portingCompleted, Ended: s.portingEnded}
+	return porting.Hooks{Changed: s.portingChanged}
 }
 
 func (s *Service) now(project string) time.Time { return clock.Second(s.Clock.For(project).Now()) }
@@ -185,7 +186,7 @@ func (s *Service) view(ctx context.Context, tx *store.Tx, project string, r *rec
 		return nil, err
 	}
 	v.Plan = *plan
-	u, err := user.Load(ctx, tx, project, r.User)
+	u, err := user.LoadEmbedded(ctx, tx, project, r.User)
 	if err != nil {
 		return nil, err
 	}
@@ -210,12 +211,24 @@ func (s *Service) change(ctx context.Context, tx *store.Tx, project string, r *r
 	if err != nil {
 		return nil, err
 	}
-	types, err := fn(r)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.save(ctx, tx, project, r); err != nil {
-		return nil, err
+	return s.changeFrom(ctx, tx, project, r, before, fn)
+}
+
+// changeFrom is change from a given "before" view: fn (nil when only an
+// embedded object changed) changes the subscription, which is saved; its
+// events follow, then the update with the previous data, then the events
+// of its SIM if fn changed the SIM's status (com.gigs.sim.retired when it
+// retired, and com.gigs.sim.updated with the SIM's previous data).
+func (s *Service) changeFrom(ctx context.Context, tx *store.Tx, project string, r *record, before *switchboard.Subscription, fn func(*record) ([]string, error)) (*switchboard.Subscription, error) {
+	var types []string
+	if fn != nil {
+		var err error
+		if types, err = fn(r); err != nil {
+			return nil, err
+		}
+		if err := s.save(ctx, tx, project, r); err != nil {
+			return nil, err
+		}
 	}
 	after, err := s.view(ctx, tx, project, r)
 	if err != nil {
@@ -226,6 +239,12 @@ func (s *Service) change(ctx context.Context, tx *store.Tx, project string, r *r
 		changes = append(changes, eventlog.Change{Type: t, Resource: r.ID, Data: after})
 	}
 	changes = append(changes, eventlog.Change{Type: switchboard.TypeSubscriptionUpdated, Resource: r.ID, Data: after, Before: before})
+	if b, a := before.Sim, after.Sim; b != nil && a != nil && b.ID == a.ID && b.Status != a.Status {
+		if a.Status == catalog.SimRetired {
+			changes = append(changes, eventlog.Change{Type: switchboard.TypeSimRetired, Resource: a.ID, Data: a})
+		}
+		changes = append(changes, eventlog.Change{Type: switchboard.TypeSimUpdated, Resource: a.ID, Data: a, Before: b})
+	}
 	_, err = s.Events.Record(ctx, tx, project, changes...)
 	return after, err
 }

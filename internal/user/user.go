@@ -1,12 +1,25 @@
-// Package user keeps the end users of a project: created, updated, each change
-// recorded as its event.
+// Package user keeps the end users of a project: created, updated and
+// deleted, each change recorded as its event.
+//
+// Deleting a user (DELETE /projects/{p}/users/{id}) records
+// com.gigs.user.deleted and, in the same transaction, ends every subscription
+// of the user that has not ended (cause userDeleted) and cancels the user's
+// open portings (see Hooks.Deleted and subscription.Service.UserDeleted).
+// This follows the platform's help center ("Delete an end-user", checked
+// for this change): once a user is deleted, any subscriptions the user had
+// are immediately ended, resources related to the user remain, and the user
+// may sign up again with the same e-mail. So a deleted user is kept, marked
+// deleted, for the subscriptions that embed it; the API answers userNotFound
+// for it, lists no longer show it, and its e-mail is free again.
 package user
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/clock"
@@ -20,11 +33,38 @@ import (
 // Kind is the store kind of users.
 const Kind = "user"
 
-// Service creates and changes users.
+// DefaultLocale is a user's preferredLocale when none was given. The public
+// user schema types preferredLocale string (not nullable) and gives no
+// default; en-US is the example of the schema and the first locale of the
+// platform's example project, so it is our choice.
+const DefaultLocale = "en-US"
+
+// Statuses of stored users (the store's status column; not rendered).
+const (
+	Active  = "active"
+	Deleted = "deleted"
+)
+
+// Hooks let the resources of a user react in the same transaction.
+type Hooks struct {
+	// Deleted runs when the user is deleted, after its event is recorded:
+	// it ends the user's subscriptions and cancels their portings.
+	Deleted func(ctx context.Context, tx *store.Tx, project, userID string) error
+}
+
+// Service creates, changes and deletes users.
 type Service struct {
 	Store  *store.Store
 	Events *eventlog.Log
 	Clock  clock.Source
+	Hooks  Hooks
+}
+
+// stored is a user as stored: the wire object and its deletion.
+type stored struct {
+	switchboard.User
+	// DeletedAt is when the user was deleted; nil while it exists.
+	DeletedAt *time.Time `json:"deletedAt,omitempty"`
 }
 
 // Params are the fields of a create or update request; nil means not given.
@@ -74,12 +114,16 @@ func (p *Params) apply(u *switchboard.User) {
 		u.Birthday = p.Birthday
 	}
 	if p.PreferredLocale != nil {
-		u.PreferredLocale = p.PreferredLocale
+		u.PreferredLocale = *p.PreferredLocale
 	}
 }
 
-func record(project string, u *switchboard.User) store.Resource {
-	return store.Resource{Kind: Kind, Project: project, ID: u.ID, Unique: strings.ToLower(u.Email), Body: u}
+func record(project string, u *stored) store.Resource {
+	if u.DeletedAt != nil {
+		// A deleted user's e-mail is free for a new user.
+		return store.Resource{Kind: Kind, Project: project, ID: u.ID, Status: Deleted, Body: u}
+	}
+	return store.Resource{Kind: Kind, Project: project, ID: u.ID, Status: Active, Unique: strings.ToLower(u.Email), Body: u}
 }
 
 // emailTaken maps a duplicate e-mail to the API's conflict.
@@ -98,19 +142,20 @@ func (s *Service) Create(ctx context.Context, project string, p Params) (*switch
 	if err := p.validate(s.Clock.For(project)); err != nil {
 		return nil, err
 	}
-	u := &switchboard.User{Object: "user", ID: id.New(id.User), CreatedAt: clock.Second(s.Clock.For(project).Now())}
-	p.apply(u)
+	u := &stored{User: switchboard.User{Object: "user", ID: id.New(id.User), PreferredLocale: DefaultLocale,
+		CreatedAt: clock.Second(s.Clock.For(project).Now())}}
+	p.apply(&u.User)
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.Put(ctx, record(project, u)); err != nil {
 			return emailTaken(err, u.Email)
 		}
-		_, err := s.Events.Record(ctx, tx, project, eventlog.Change{Type: switchboard.TypeUserCreated, Resource: u.ID, Data: u})
+		_, err := s.Events.Record(ctx, tx, project, eventlog.Change{Type: switchboard.TypeUserCreated, Resource: u.ID, Data: &u.User})
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return u, nil
+	return &u.User, nil
 }
 
 // Update changes the given fields of a user.
@@ -118,25 +163,77 @@ func (s *Service) Update(ctx context.Context, project, userID string, p Params) 
 	if err := p.validate(s.Clock.For(project)); err != nil {
 		return nil, err
 	}
-	var u *switchboard.User
+	var u *stored
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		if u, err = fetch(ctx, tx.GetForUpdate, project, userID); err != nil {
+		if u, err = fetch(ctx, tx.GetForUpdate, project, userID, false); err != nil {
 			return err
 		}
-		before := *u
-		p.apply(u)
+		before := u.User
+		p.apply(&u.User)
 		if err := tx.Put(ctx, record(project, u)); err != nil {
 			return emailTaken(err, u.Email)
 		}
 		_, err = s.Events.Record(ctx, tx, project,
-			eventlog.Change{Type: switchboard.TypeUserUpdated, Resource: u.ID, Data: u, Before: &before})
+			eventlog.Change{Type: switchboard.TypeUserUpdated, Resource: u.ID, Data: &u.User, Before: &before})
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return u, nil
+	return &u.User, nil
+}
+
+// Delete deletes a user: com.gigs.user.deleted carries the user as it was,
+// then Hooks.Deleted ends the user's subscriptions and cancels their
+// portings, all in one transaction. A deleted user is userNotFound.
+func (s *Service) Delete(ctx context.Context, project, userID string) (*switchboard.User, error) {
+	var u *stored
+	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		if u, err = fetch(ctx, tx.GetForUpdate, project, userID, false); err != nil {
+			return err
+		}
+		now := clock.Second(s.Clock.For(project).Now())
+		u.DeletedAt = &now
+		if err := tx.Put(ctx, record(project, u)); err != nil {
+			return fmt.Errorf("user: delete: %w", err)
+		}
+		if _, err := s.Events.Record(ctx, tx, project,
+			eventlog.Change{Type: switchboard.TypeUserDeleted, Resource: u.ID, Data: &u.User}); err != nil {
+			return err
+		}
+		if s.Hooks.Deleted != nil {
+			return s.Hooks.Deleted(ctx, tx, project, u.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &u.User, nil
+}
+
+// List returns a page of the project's users that exist, newest first.
+func (s *Service) List(ctx context.Context, project string, page store.Page) ([]switchboard.User, store.Cursors, error) {
+	var out []switchboard.User
+	var cur store.Cursors
+	err := s.Store.View(ctx, func(tx *store.Tx) error {
+		items, c, err := tx.List(ctx, store.Query{Kind: Kind, Project: project, Status: Active, Page: page})
+		if err != nil {
+			return err
+		}
+		cur = c
+		for _, b := range items {
+			var u stored
+			if err := json.Unmarshal(b, &u); err != nil {
+				return fmt.Errorf("user: decode: %w", err)
+			}
+			out = append(out, normalize(&u).User)
+		}
+		return nil
+	})
+	return out, cur, err
 }
 
 // Get returns a user.
@@ -149,19 +246,49 @@ func (s *Service) Get(ctx context.Context, project, userID string) (*switchboard
 	return u, err
 }
 
-// Load reads a user in tx without locking it (to refer to it, or embed it);
-// a missing one is the API's userNotFound.
+// Load reads a user in tx without locking it, to refer to it; a missing
+// or deleted one is the API's userNotFound.
 func Load(ctx context.Context, tx *store.Tx, project, userID string) (*switchboard.User, error) {
-	return fetch(ctx, tx.Read, project, userID)
+	u, err := fetch(ctx, tx.Read, project, userID, false)
+	if err != nil {
+		return nil, err
+	}
+	return &u.User, nil
 }
 
-func fetch(ctx context.Context, get func(ctx context.Context, kind, project, id string, v any) error, project, userID string) (*switchboard.User, error) {
-	var u switchboard.User
+// LoadEmbedded reads a user in tx without locking it, to embed it in the
+// resources that keep it after it was deleted (its subscriptions).
+func LoadEmbedded(ctx context.Context, tx *store.Tx, project, userID string) (*switchboard.User, error) {
+	u, err := fetch(ctx, tx.Read, project, userID, true)
+	if err != nil {
+		return nil, err
+	}
+	return &u.User, nil
+}
+
+func fetch(ctx context.Context, get func(ctx context.Context, kind, project, id string, v any) error, project, userID string, deleted bool) (*stored, error) {
+	var u stored
 	if err := get(ctx, Kind, project, userID, &u); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, failure.New(failure.NotFound, "userNotFound", "The user %s was not found.", userID)
+			return nil, notFound(userID)
 		}
 		return nil, fmt.Errorf("user: %w", err)
 	}
-	return &u, nil
+	if u.DeletedAt != nil && !deleted {
+		return nil, notFound(userID)
+	}
+	return normalize(&u), nil
+}
+
+func notFound(userID string) error {
+	return failure.New(failure.NotFound, "userNotFound", "The user %s was not found.", userID)
+}
+
+// normalize gives a user stored before preferredLocale had a default
+// (migration 0016 fills stored ones in too) the default locale.
+func normalize(u *stored) *stored {
+	if u.PreferredLocale == "" {
+		u.PreferredLocale = DefaultLocale
+	}
+	return u
 }

@@ -182,31 +182,31 @@ func (e CancelSubscriptionRequestUserReason) Valid() bool {
 
 // Defines values for CancellationDetailsCause.
 const (
-	CancellationRequested CancellationDetailsCause = "cancellationRequested"
-	PaymentDisputed       CancellationDetailsCause = "paymentDisputed"
-	PaymentFailed         CancellationDetailsCause = "paymentFailed"
-	PhoneNumberPortedOut  CancellationDetailsCause = "phoneNumberPortedOut"
-	PortingExpired        CancellationDetailsCause = "portingExpired"
-	SubscriptionEnded     CancellationDetailsCause = "subscriptionEnded"
-	UserDeleted           CancellationDetailsCause = "userDeleted"
+	CancellationDetailsCauseCancellationRequested CancellationDetailsCause = "cancellationRequested"
+	CancellationDetailsCausePaymentDisputed       CancellationDetailsCause = "paymentDisputed"
+	CancellationDetailsCausePaymentFailed         CancellationDetailsCause = "paymentFailed"
+	CancellationDetailsCausePhoneNumberPortedOut  CancellationDetailsCause = "phoneNumberPortedOut"
+	CancellationDetailsCausePortingExpired        CancellationDetailsCause = "portingExpired"
+	CancellationDetailsCauseSubscriptionEnded     CancellationDetailsCause = "subscriptionEnded"
+	CancellationDetailsCauseUserDeleted           CancellationDetailsCause = "userDeleted"
 )
 
 // Valid indicates whether the value is a known member of the CancellationDetailsCause enum.
 func (e CancellationDetailsCause) Valid() bool {
 	switch e {
-	case CancellationRequested:
+	case CancellationDetailsCauseCancellationRequested:
 		return true
-	case PaymentDisputed:
+	case CancellationDetailsCausePaymentDisputed:
 		return true
-	case PaymentFailed:
+	case CancellationDetailsCausePaymentFailed:
 		return true
-	case PhoneNumberPortedOut:
+	case CancellationDetailsCausePhoneNumberPortedOut:
 		return true
-	case PortingExpired:
+	case CancellationDetailsCausePortingExpired:
 		return true
-	case SubscriptionEnded:
+	case CancellationDetailsCauseSubscriptionEnded:
 		return true
-	case UserDeleted:
+	case CancellationDetailsCauseUserDeleted:
 		return true
 	default:
 		return false
@@ -358,6 +358,7 @@ func (e CreateProjectRequestMode) Valid() bool {
 const (
 	CreateWebhookEndpointRequestVersionN20240829 CreateWebhookEndpointRequestVersion = "2024-08-29"
 	CreateWebhookEndpointRequestVersionN20241028 CreateWebhookEndpointRequestVersion = "2024-10-28"
+	CreateWebhookEndpointRequestVersionN20241220 CreateWebhookEndpointRequestVersion = "2024-12-20"
 	CreateWebhookEndpointRequestVersionN20250522 CreateWebhookEndpointRequestVersion = "2025-05-22"
 )
 
@@ -367,6 +368,8 @@ func (e CreateWebhookEndpointRequestVersion) Valid() bool {
 	case CreateWebhookEndpointRequestVersionN20240829:
 		return true
 	case CreateWebhookEndpointRequestVersionN20241028:
+		return true
+	case CreateWebhookEndpointRequestVersionN20241220:
 		return true
 	case CreateWebhookEndpointRequestVersionN20250522:
 		return true
@@ -481,6 +484,7 @@ func (e EventSpecversion) Valid() bool {
 const (
 	EventVersionN20240829 EventVersion = "2024-08-29"
 	EventVersionN20241028 EventVersion = "2024-10-28"
+	EventVersionN20241220 EventVersion = "2024-12-20"
 	EventVersionN20250522 EventVersion = "2025-05-22"
 )
 
@@ -490,6 +494,8 @@ func (e EventVersion) Valid() bool {
 	case EventVersionN20240829:
 		return true
 	case EventVersionN20241028:
+		return true
+	case EventVersionN20241220:
 		return true
 	case EventVersionN20250522:
 		return true
@@ -1932,6 +1938,60 @@ func (e SimType) Valid() bool {
 	}
 }
 
+// Defines values for SimChangesObject.
+const (
+	SimChangesObjectSim SimChangesObject = "sim"
+)
+
+// Valid indicates whether the value is a known member of the SimChangesObject enum.
+func (e SimChangesObject) Valid() bool {
+	switch e {
+	case SimChangesObjectSim:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimChangesStatus.
+const (
+	SimChangesStatusActive   SimChangesStatus = "active"
+	SimChangesStatusInactive SimChangesStatus = "inactive"
+	SimChangesStatusRetired  SimChangesStatus = "retired"
+)
+
+// Valid indicates whether the value is a known member of the SimChangesStatus enum.
+func (e SimChangesStatus) Valid() bool {
+	switch e {
+	case SimChangesStatusActive:
+		return true
+	case SimChangesStatusInactive:
+		return true
+	case SimChangesStatusRetired:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimChangesType.
+const (
+	SimChangesTypeESIM SimChangesType = "eSIM"
+	SimChangesTypePSIM SimChangesType = "pSIM"
+)
+
+// Valid indicates whether the value is a known member of the SimChangesType enum.
+func (e SimChangesType) Valid() bool {
+	switch e {
+	case SimChangesTypeESIM:
+		return true
+	case SimChangesTypePSIM:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SimListObject.
 const (
 	SimListObjectList SimListObject = "list"
@@ -1941,6 +2001,156 @@ const (
 func (e SimListObject) Valid() bool {
 	switch e {
 	case SimListObjectList:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimRetiredEventDatacontenttype.
+const (
+	SimRetiredEventDatacontenttypeApplicationjson SimRetiredEventDatacontenttype = "application/json"
+)
+
+// Valid indicates whether the value is a known member of the SimRetiredEventDatacontenttype enum.
+func (e SimRetiredEventDatacontenttype) Valid() bool {
+	switch e {
+	case SimRetiredEventDatacontenttypeApplicationjson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimRetiredEventObject.
+const (
+	SimRetiredEventObjectEvent SimRetiredEventObject = "event"
+)
+
+// Valid indicates whether the value is a known member of the SimRetiredEventObject enum.
+func (e SimRetiredEventObject) Valid() bool {
+	switch e {
+	case SimRetiredEventObjectEvent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimRetiredEventSpecversion.
+const (
+	SimRetiredEventSpecversionN10 SimRetiredEventSpecversion = "1.0"
+)
+
+// Valid indicates whether the value is a known member of the SimRetiredEventSpecversion enum.
+func (e SimRetiredEventSpecversion) Valid() bool {
+	switch e {
+	case SimRetiredEventSpecversionN10:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimRetiredEventType.
+const (
+	ComGigsSimRetired SimRetiredEventType = "com.gigs.sim.retired"
+)
+
+// Valid indicates whether the value is a known member of the SimRetiredEventType enum.
+func (e SimRetiredEventType) Valid() bool {
+	switch e {
+	case ComGigsSimRetired:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimRetiredEventVersion.
+const (
+	SimRetiredEventVersionN20250522 SimRetiredEventVersion = "2025-05-22"
+)
+
+// Valid indicates whether the value is a known member of the SimRetiredEventVersion enum.
+func (e SimRetiredEventVersion) Valid() bool {
+	switch e {
+	case SimRetiredEventVersionN20250522:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimUpdatedEventDatacontenttype.
+const (
+	SimUpdatedEventDatacontenttypeApplicationjson SimUpdatedEventDatacontenttype = "application/json"
+)
+
+// Valid indicates whether the value is a known member of the SimUpdatedEventDatacontenttype enum.
+func (e SimUpdatedEventDatacontenttype) Valid() bool {
+	switch e {
+	case SimUpdatedEventDatacontenttypeApplicationjson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimUpdatedEventObject.
+const (
+	SimUpdatedEventObjectEvent SimUpdatedEventObject = "event"
+)
+
+// Valid indicates whether the value is a known member of the SimUpdatedEventObject enum.
+func (e SimUpdatedEventObject) Valid() bool {
+	switch e {
+	case SimUpdatedEventObjectEvent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimUpdatedEventSpecversion.
+const (
+	SimUpdatedEventSpecversionN10 SimUpdatedEventSpecversion = "1.0"
+)
+
+// Valid indicates whether the value is a known member of the SimUpdatedEventSpecversion enum.
+func (e SimUpdatedEventSpecversion) Valid() bool {
+	switch e {
+	case SimUpdatedEventSpecversionN10:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimUpdatedEventType.
+const (
+	ComGigsSimUpdated SimUpdatedEventType = "com.gigs.sim.updated"
+)
+
+// Valid indicates whether the value is a known member of the SimUpdatedEventType enum.
+func (e SimUpdatedEventType) Valid() bool {
+	switch e {
+	case ComGigsSimUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimUpdatedEventVersion.
+const (
+	SimUpdatedEventVersionN20250522 SimUpdatedEventVersion = "2025-05-22"
+)
+
+// Valid indicates whether the value is a known member of the SimUpdatedEventVersion enum.
+func (e SimUpdatedEventVersion) Valid() bool {
+	switch e {
+	case SimUpdatedEventVersionN20250522:
 		return true
 	default:
 		return false
@@ -2028,6 +2238,27 @@ func (e SimulatePortingRequestDeclinedCode) Valid() bool {
 	case SimulatePortingRequestDeclinedCodePortingUserInformationMismatch:
 		return true
 	case SimulatePortingRequestDeclinedCodePortingZipCodeRequiredOrInvalid:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SimulateSubscriptionRequestAction.
+const (
+	SimulateSubscriptionRequestActionPaymentDisputed SimulateSubscriptionRequestAction = "paymentDisputed"
+	SimulateSubscriptionRequestActionPaymentFailed   SimulateSubscriptionRequestAction = "paymentFailed"
+	SimulateSubscriptionRequestActionPortOut         SimulateSubscriptionRequestAction = "portOut"
+)
+
+// Valid indicates whether the value is a known member of the SimulateSubscriptionRequestAction enum.
+func (e SimulateSubscriptionRequestAction) Valid() bool {
+	switch e {
+	case SimulateSubscriptionRequestActionPaymentDisputed:
+		return true
+	case SimulateSubscriptionRequestActionPaymentFailed:
+		return true
+	case SimulateSubscriptionRequestActionPortOut:
 		return true
 	default:
 		return false
@@ -2693,6 +2924,7 @@ const (
 	UpdateWebhookEndpointRequestVersionLessThannil UpdateWebhookEndpointRequestVersion = "<nil>"
 	UpdateWebhookEndpointRequestVersionN20240829   UpdateWebhookEndpointRequestVersion = "2024-08-29"
 	UpdateWebhookEndpointRequestVersionN20241028   UpdateWebhookEndpointRequestVersion = "2024-10-28"
+	UpdateWebhookEndpointRequestVersionN20241220   UpdateWebhookEndpointRequestVersion = "2024-12-20"
 	UpdateWebhookEndpointRequestVersionN20250522   UpdateWebhookEndpointRequestVersion = "2025-05-22"
 )
 
@@ -2704,6 +2936,8 @@ func (e UpdateWebhookEndpointRequestVersion) Valid() bool {
 	case UpdateWebhookEndpointRequestVersionN20240829:
 		return true
 	case UpdateWebhookEndpointRequestVersionN20241028:
+		return true
+	case UpdateWebhookEndpointRequestVersionN20241220:
 		return true
 	case UpdateWebhookEndpointRequestVersionN20250522:
 		return true
@@ -2811,6 +3045,81 @@ const (
 func (e UserCreatedEventVersion) Valid() bool {
 	switch e {
 	case UserCreatedEventVersionN20250522:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserDeletedEventDatacontenttype.
+const (
+	UserDeletedEventDatacontenttypeApplicationjson UserDeletedEventDatacontenttype = "application/json"
+)
+
+// Valid indicates whether the value is a known member of the UserDeletedEventDatacontenttype enum.
+func (e UserDeletedEventDatacontenttype) Valid() bool {
+	switch e {
+	case UserDeletedEventDatacontenttypeApplicationjson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserDeletedEventObject.
+const (
+	UserDeletedEventObjectEvent UserDeletedEventObject = "event"
+)
+
+// Valid indicates whether the value is a known member of the UserDeletedEventObject enum.
+func (e UserDeletedEventObject) Valid() bool {
+	switch e {
+	case UserDeletedEventObjectEvent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserDeletedEventSpecversion.
+const (
+	UserDeletedEventSpecversionN10 UserDeletedEventSpecversion = "1.0"
+)
+
+// Valid indicates whether the value is a known member of the UserDeletedEventSpecversion enum.
+func (e UserDeletedEventSpecversion) Valid() bool {
+	switch e {
+	case UserDeletedEventSpecversionN10:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserDeletedEventType.
+const (
+	ComGigsUserDeleted UserDeletedEventType = "com.gigs.user.deleted"
+)
+
+// Valid indicates whether the value is a known member of the UserDeletedEventType enum.
+func (e UserDeletedEventType) Valid() bool {
+	switch e {
+	case ComGigsUserDeleted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserDeletedEventVersion.
+const (
+	UserDeletedEventVersionN20250522 UserDeletedEventVersion = "2025-05-22"
+)
+
+// Valid indicates whether the value is a known member of the UserDeletedEventVersion enum.
+func (e UserDeletedEventVersion) Valid() bool {
+	switch e {
+	case UserDeletedEventVersionN20250522:
 		return true
 	default:
 		return false
@@ -3082,6 +3391,7 @@ func (e EndpointObjectStatus) Valid() bool {
 const (
 	EndpointObjectVersionN20240829 EndpointObjectVersion = "2024-08-29"
 	EndpointObjectVersionN20241028 EndpointObjectVersion = "2024-10-28"
+	EndpointObjectVersionN20241220 EndpointObjectVersion = "2024-12-20"
 	EndpointObjectVersionN20250522 EndpointObjectVersion = "2025-05-22"
 )
 
@@ -3091,6 +3401,8 @@ func (e EndpointObjectVersion) Valid() bool {
 	case EndpointObjectVersionN20240829:
 		return true
 	case EndpointObjectVersionN20241028:
+		return true
+	case EndpointObjectVersionN20241220:
 		return true
 	case EndpointObjectVersionN20250522:
 		return true
@@ -3133,6 +3445,7 @@ func (e RecoveryObjectObject) Valid() bool {
 const (
 	ListEventsParamsVersionN20240829 ListEventsParamsVersion = "2024-08-29"
 	ListEventsParamsVersionN20241028 ListEventsParamsVersion = "2024-10-28"
+	ListEventsParamsVersionN20241220 ListEventsParamsVersion = "2024-12-20"
 	ListEventsParamsVersionN20250522 ListEventsParamsVersion = "2025-05-22"
 )
 
@@ -3142,6 +3455,8 @@ func (e ListEventsParamsVersion) Valid() bool {
 	case ListEventsParamsVersionN20240829:
 		return true
 	case ListEventsParamsVersionN20241028:
+		return true
+	case ListEventsParamsVersionN20241220:
 		return true
 	case ListEventsParamsVersionN20250522:
 		return true
@@ -3154,6 +3469,7 @@ func (e ListEventsParamsVersion) Valid() bool {
 const (
 	GetEventParamsVersionN20240829 GetEventParamsVersion = "2024-08-29"
 	GetEventParamsVersionN20241028 GetEventParamsVersion = "2024-10-28"
+	GetEventParamsVersionN20241220 GetEventParamsVersion = "2024-12-20"
 	GetEventParamsVersionN20250522 GetEventParamsVersion = "2025-05-22"
 )
 
@@ -3163,6 +3479,8 @@ func (e GetEventParamsVersion) Valid() bool {
 	case GetEventParamsVersionN20240829:
 		return true
 	case GetEventParamsVersionN20241028:
+		return true
+	case GetEventParamsVersionN20241220:
 		return true
 	case GetEventParamsVersionN20250522:
 		return true
@@ -3253,6 +3571,7 @@ func (e ListSubscriptionsParamsStatus) Valid() bool {
 const (
 	GetEventSchemaParamsVersionN20240829 GetEventSchemaParamsVersion = "2024-08-29"
 	GetEventSchemaParamsVersionN20241028 GetEventSchemaParamsVersion = "2024-10-28"
+	GetEventSchemaParamsVersionN20241220 GetEventSchemaParamsVersion = "2024-12-20"
 	GetEventSchemaParamsVersionN20250522 GetEventSchemaParamsVersion = "2025-05-22"
 )
 
@@ -3262,6 +3581,8 @@ func (e GetEventSchemaParamsVersion) Valid() bool {
 	case GetEventSchemaParamsVersionN20240829:
 		return true
 	case GetEventSchemaParamsVersionN20241028:
+		return true
+	case GetEventSchemaParamsVersionN20241220:
 		return true
 	case GetEventSchemaParamsVersionN20250522:
 		return true
@@ -4290,6 +4611,26 @@ type SimStatus string
 // SimType defines model for Sim.Type.
 type SimType string
 
+// SimChanges For every top-level field of data that changed, its value before the change.
+type SimChanges struct {
+	CreatedAt *time.Time        `json:"createdAt,omitempty"`
+	Iccid     *string           `json:"iccid,omitempty"`
+	Id        *string           `json:"id,omitempty"`
+	Object    *SimChangesObject `json:"object,omitempty"`
+	Provider  *string           `json:"provider,omitempty"`
+	Status    *SimChangesStatus `json:"status,omitempty"`
+	Type      *SimChangesType   `json:"type,omitempty"`
+}
+
+// SimChangesObject defines model for SimChanges.Object.
+type SimChangesObject string
+
+// SimChangesStatus defines model for SimChanges.Status.
+type SimChangesStatus string
+
+// SimChangesType defines model for SimChanges.Type.
+type SimChangesType string
+
 // SimList A page of Sim items, newest first.
 type SimList struct {
 	Items           []Sim         `json:"items"`
@@ -4300,6 +4641,79 @@ type SimList struct {
 
 // SimListObject defines model for SimList.Object.
 type SimListObject string
+
+// SimRetiredEvent The com.gigs.sim.retired event, rendered in API version 2025-05-22.
+type SimRetiredEvent struct {
+	// Actor Who caused a change.
+	Actor Actor `json:"actor"`
+
+	// Data Sim is a physical or embedded SIM card.
+	Data            Sim                            `json:"data"`
+	Datacontenttype SimRetiredEventDatacontenttype `json:"datacontenttype"`
+	Id              string                         `json:"id"`
+	Object          SimRetiredEventObject          `json:"object"`
+
+	// Project The project where the event occurred.
+	Project     string                     `json:"project"`
+	Source      string                     `json:"source"`
+	Specversion SimRetiredEventSpecversion `json:"specversion"`
+	Time        time.Time                  `json:"time"`
+	Type        SimRetiredEventType        `json:"type"`
+	Version     SimRetiredEventVersion     `json:"version"`
+}
+
+// SimRetiredEventDatacontenttype defines model for SimRetiredEvent.Datacontenttype.
+type SimRetiredEventDatacontenttype string
+
+// SimRetiredEventObject defines model for SimRetiredEvent.Object.
+type SimRetiredEventObject string
+
+// SimRetiredEventSpecversion defines model for SimRetiredEvent.Specversion.
+type SimRetiredEventSpecversion string
+
+// SimRetiredEventType defines model for SimRetiredEvent.Type.
+type SimRetiredEventType string
+
+// SimRetiredEventVersion defines model for SimRetiredEvent.Version.
+type SimRetiredEventVersion string
+
+// SimUpdatedEvent The com.gigs.sim.updated event, rendered in API version 2025-05-22.
+type SimUpdatedEvent struct {
+	// Actor Who caused a change.
+	Actor Actor `json:"actor"`
+
+	// Data Sim is a physical or embedded SIM card.
+	Data            Sim                            `json:"data"`
+	Datacontenttype SimUpdatedEventDatacontenttype `json:"datacontenttype"`
+	Id              string                         `json:"id"`
+	Object          SimUpdatedEventObject          `json:"object"`
+
+	// PreviousData For every top-level field of data that changed, its value before the change.
+	PreviousData *SimChanges `json:"previousData,omitempty"`
+
+	// Project The project where the event occurred.
+	Project     string                     `json:"project"`
+	Source      string                     `json:"source"`
+	Specversion SimUpdatedEventSpecversion `json:"specversion"`
+	Time        time.Time                  `json:"time"`
+	Type        SimUpdatedEventType        `json:"type"`
+	Version     SimUpdatedEventVersion     `json:"version"`
+}
+
+// SimUpdatedEventDatacontenttype defines model for SimUpdatedEvent.Datacontenttype.
+type SimUpdatedEventDatacontenttype string
+
+// SimUpdatedEventObject defines model for SimUpdatedEvent.Object.
+type SimUpdatedEventObject string
+
+// SimUpdatedEventSpecversion defines model for SimUpdatedEvent.Specversion.
+type SimUpdatedEventSpecversion string
+
+// SimUpdatedEventType defines model for SimUpdatedEvent.Type.
+type SimUpdatedEventType string
+
+// SimUpdatedEventVersion defines model for SimUpdatedEvent.Version.
+type SimUpdatedEventVersion string
 
 // SimulatePortingRequest This ask the simulated network provider to act on a porting.
 type SimulatePortingRequest struct {
@@ -4315,6 +4729,18 @@ type SimulatePortingRequestAction string
 
 // SimulatePortingRequestDeclinedCode The decline code; only with the action decline.
 type SimulatePortingRequestDeclinedCode string
+
+// SimulateSubscriptionRequest This ask the simulator to end a subscription as the outside world would.
+type SimulateSubscriptionRequest struct {
+	// AccountPin accountPin is the PIN of the subscription's port-out credentials, with the action portOut; never repeated.
+	AccountPin *string `json:"accountPin,omitempty"`
+
+	// Action action is portOut, paymentFailed or paymentDisputed.
+	Action SimulateSubscriptionRequestAction `json:"action"`
+}
+
+// SimulateSubscriptionRequestAction action is portOut, paymentFailed or paymentDisputed.
+type SimulateSubscriptionRequestAction string
 
 // Subscription A user's plan on a SIM, with the objects it refers to embedded whole.
 type Subscription struct {
@@ -4703,14 +5129,16 @@ type UpdateWebhookEndpointRequestVersion string
 
 // User An end user of the platform's customer.
 type User struct {
-	Birthday        *openapi_types.Date `json:"birthday"`
-	CreatedAt       time.Time           `json:"createdAt"`
-	Email           openapi_types.Email `json:"email"`
-	EmailVerified   bool                `json:"emailVerified"`
-	FullName        *string             `json:"fullName"`
-	Id              string              `json:"id"`
-	Object          UserObject          `json:"object"`
-	PreferredLocale *string             `json:"preferredLocale"`
+	Birthday      *openapi_types.Date `json:"birthday"`
+	CreatedAt     time.Time           `json:"createdAt"`
+	Email         openapi_types.Email `json:"email"`
+	EmailVerified bool                `json:"emailVerified"`
+	FullName      *string             `json:"fullName"`
+	Id            string              `json:"id"`
+	Object        UserObject          `json:"object"`
+
+	// PreferredLocale preferredLocale is an IETF language tag, never null: the public user schema types it string, not nullable string.
+	PreferredLocale string `json:"preferredLocale"`
 }
 
 // UserObject defines model for User.Object.
@@ -4718,14 +5146,16 @@ type UserObject string
 
 // UserChanges For every top-level field of data that changed, its value before the change.
 type UserChanges struct {
-	Birthday        *openapi_types.Date  `json:"birthday,omitempty"`
-	CreatedAt       *time.Time           `json:"createdAt,omitempty"`
-	Email           *openapi_types.Email `json:"email,omitempty"`
-	EmailVerified   *bool                `json:"emailVerified,omitempty"`
-	FullName        *string              `json:"fullName,omitempty"`
-	Id              *string              `json:"id,omitempty"`
-	Object          *UserChangesObject   `json:"object,omitempty"`
-	PreferredLocale *string              `json:"preferredLocale,omitempty"`
+	Birthday      *openapi_types.Date  `json:"birthday,omitempty"`
+	CreatedAt     *time.Time           `json:"createdAt,omitempty"`
+	Email         *openapi_types.Email `json:"email,omitempty"`
+	EmailVerified *bool                `json:"emailVerified,omitempty"`
+	FullName      *string              `json:"fullName,omitempty"`
+	Id            *string              `json:"id,omitempty"`
+	Object        *UserChangesObject   `json:"object,omitempty"`
+
+	// PreferredLocale preferredLocale is an IETF language tag, never null: the public user schema types it string, not nullable string.
+	PreferredLocale *string `json:"preferredLocale,omitempty"`
 }
 
 // UserChangesObject defines model for UserChanges.Object.
@@ -4765,6 +5195,41 @@ type UserCreatedEventType string
 
 // UserCreatedEventVersion defines model for UserCreatedEvent.Version.
 type UserCreatedEventVersion string
+
+// UserDeletedEvent The com.gigs.user.deleted event, rendered in API version 2025-05-22.
+type UserDeletedEvent struct {
+	// Actor Who caused a change.
+	Actor Actor `json:"actor"`
+
+	// Data An end user of the platform's customer.
+	Data            User                            `json:"data"`
+	Datacontenttype UserDeletedEventDatacontenttype `json:"datacontenttype"`
+	Id              string                          `json:"id"`
+	Object          UserDeletedEventObject          `json:"object"`
+
+	// Project The project where the event occurred.
+	Project     string                      `json:"project"`
+	Source      string                      `json:"source"`
+	Specversion UserDeletedEventSpecversion `json:"specversion"`
+	Time        time.Time                   `json:"time"`
+	Type        UserDeletedEventType        `json:"type"`
+	Version     UserDeletedEventVersion     `json:"version"`
+}
+
+// UserDeletedEventDatacontenttype defines model for UserDeletedEvent.Datacontenttype.
+type UserDeletedEventDatacontenttype string
+
+// UserDeletedEventObject defines model for UserDeletedEvent.Object.
+type UserDeletedEventObject string
+
+// UserDeletedEventSpecversion defines model for UserDeletedEvent.Specversion.
+type UserDeletedEventSpecversion string
+
+// UserDeletedEventType defines model for UserDeletedEvent.Type.
+type UserDeletedEventType string
+
+// UserDeletedEventVersion defines model for UserDeletedEvent.Version.
+type UserDeletedEventVersion string
 
 // UserList A page of User items, newest first.
 type UserList struct {
@@ -5228,6 +5693,12 @@ type ResumeSubscriptionParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// SimulateSubscriptionParams defines parameters for SimulateSubscription.
+type SimulateSubscriptionParams struct {
+	// IdempotencyKey Makes the POST safe to retry: a retry with the same key and body gets the first response and changes nothing; another body gets 409 idempotencyKeyReused.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// After Answer the items after this ID (exclusive); not with before.
@@ -5444,6 +5915,30 @@ type OnPortingUpdatedEventParams struct {
 	WebhookSignature string `json:"webhook-signature"`
 }
 
+// OnSimRetiredEventParams defines parameters for OnSimRetiredEvent.
+type OnSimRetiredEventParams struct {
+	// WebhookId The event's ID: the same on every retry; de-duplicate on it.
+	WebhookId string `json:"webhook-id"`
+
+	// WebhookTimestamp Unix seconds; reject values more than 5 minutes off.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated v1,<base64 HMAC-SHA256> over <webhook-id>.<webhook-timestamp>.<body>.
+	WebhookSignature string `json:"webhook-signature"`
+}
+
+// OnSimUpdatedEventParams defines parameters for OnSimUpdatedEvent.
+type OnSimUpdatedEventParams struct {
+	// WebhookId The event's ID: the same on every retry; de-duplicate on it.
+	WebhookId string `json:"webhook-id"`
+
+	// WebhookTimestamp Unix seconds; reject values more than 5 minutes off.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated v1,<base64 HMAC-SHA256> over <webhook-id>.<webhook-timestamp>.<body>.
+	WebhookSignature string `json:"webhook-signature"`
+}
+
 // OnSubscriptionActivatedEventParams defines parameters for OnSubscriptionActivatedEvent.
 type OnSubscriptionActivatedEventParams struct {
 	// WebhookId The event's ID: the same on every retry; de-duplicate on it.
@@ -5540,6 +6035,18 @@ type OnUserCreatedEventParams struct {
 	WebhookSignature string `json:"webhook-signature"`
 }
 
+// OnUserDeletedEventParams defines parameters for OnUserDeletedEvent.
+type OnUserDeletedEventParams struct {
+	// WebhookId The event's ID: the same on every retry; de-duplicate on it.
+	WebhookId string `json:"webhook-id"`
+
+	// WebhookTimestamp Unix seconds; reject values more than 5 minutes off.
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature Space-separated v1,<base64 HMAC-SHA256> over <webhook-id>.<webhook-timestamp>.<body>.
+	WebhookSignature string `json:"webhook-signature"`
+}
+
 // OnUserUpdatedEventParams defines parameters for OnUserUpdatedEvent.
 type OnUserUpdatedEventParams struct {
 	// WebhookId The event's ID: the same on every retry; de-duplicate on it.
@@ -5584,6 +6091,9 @@ type CreateSubscriptionJSONRequestBody = CreateSubscriptionRequest
 
 // CancelSubscriptionJSONRequestBody defines body for CancelSubscription for application/json ContentType.
 type CancelSubscriptionJSONRequestBody = CancelSubscriptionRequest
+
+// SimulateSubscriptionJSONRequestBody defines body for SimulateSubscription for application/json ContentType.
+type SimulateSubscriptionJSONRequestBody = SimulateSubscriptionRequest
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = CreateUserRequest
@@ -5633,6 +6143,12 @@ type OnPortingRequestedEventJSONRequestBody = PortingRequestedEvent
 // OnPortingUpdatedEventJSONRequestBody defines body for OnPortingUpdatedEvent for application/json ContentType.
 type OnPortingUpdatedEventJSONRequestBody = PortingUpdatedEvent
 
+// OnSimRetiredEventJSONRequestBody defines body for OnSimRetiredEvent for application/json ContentType.
+type OnSimRetiredEventJSONRequestBody = SimRetiredEvent
+
+// OnSimUpdatedEventJSONRequestBody defines body for OnSimUpdatedEvent for application/json ContentType.
+type OnSimUpdatedEventJSONRequestBody = SimUpdatedEvent
+
 // OnSubscriptionActivatedEventJSONRequestBody defines body for OnSubscriptionActivatedEvent for application/json ContentType.
 type OnSubscriptionActivatedEventJSONRequestBody = SubscriptionActivatedEvent
 
@@ -5656,6 +6172,9 @@ type OnSubscriptionUpdatedEventJSONRequestBody = SubscriptionUpdatedEvent
 
 // OnUserCreatedEventJSONRequestBody defines body for OnUserCreatedEvent for application/json ContentType.
 type OnUserCreatedEventJSONRequestBody = UserCreatedEvent
+
+// OnUserDeletedEventJSONRequestBody defines body for OnUserDeletedEvent for application/json ContentType.
+type OnUserDeletedEventJSONRequestBody = UserDeletedEvent
 
 // OnUserUpdatedEventJSONRequestBody defines body for OnUserUpdatedEvent for application/json ContentType.
 type OnUserUpdatedEventJSONRequestBody = UserUpdatedEvent
@@ -5728,6 +6247,32 @@ func (t *Event_Data) FromPorting(v Porting) error {
 
 // MergePorting performs a merge with any union data inside the Event_Data, using the provided Porting
 func (t *Event_Data) MergePorting(v Porting) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSim returns the union data inside the Event_Data as a Sim
+func (t Event_Data) AsSim() (Sim, error) {
+	var body Sim
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSim overwrites any union data inside the Event_Data as the provided Sim
+func (t *Event_Data) FromSim(v Sim) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSim performs a merge with any union data inside the Event_Data, using the provided Sim
+func (t *Event_Data) MergeSim(v Sim) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -6208,6 +6753,24 @@ type ClientInterface interface {
 	// Corresponds with POST /projects/{project}/subscriptions/{id}/resume (the `ResumeSubscription` operationId).
 	ResumeSubscription(ctx context.Context, project ProjectID, id string, params *ResumeSubscriptionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SimulateSubscriptionWithBody Simulate the outside world ending a subscription
+	//
+	// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{project}/subscriptions/{id}/simulate (the `SimulateSubscription` operationId).
+	SimulateSubscriptionWithBody(ctx context.Context, project ProjectID, id string, params *SimulateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SimulateSubscription Simulate the outside world ending a subscription
+	//
+	// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{project}/subscriptions/{id}/simulate (the `SimulateSubscription` operationId).
+	SimulateSubscription(ctx context.Context, project ProjectID, id string, params *SimulateSubscriptionParams, body SimulateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListUsers List users
 	//
 	// Corresponds with GET /projects/{project}/users (the `ListUsers` operationId).
@@ -6226,6 +6789,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /projects/{project}/users (the `CreateUser` operationId).
 	CreateUser(ctx context.Context, project ProjectID, params *CreateUserParams, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteUser Delete a user
+	//
+	// Ends the user's subscriptions (cause userDeleted), cancels their portings, and answers the user as it was; a deleted user is userNotFound.
+	//
+	// Corresponds with DELETE /projects/{project}/users/{id} (the `DeleteUser` operationId).
+	DeleteUser(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetUser Retrieve a user
 	//
@@ -7157,6 +7727,44 @@ func (c *Client) ResumeSubscription(ctx context.Context, project ProjectID, id s
 	return c.Client.Do(req)
 }
 
+// SimulateSubscriptionWithBody Simulate the outside world ending a subscription
+//
+// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{project}/subscriptions/{id}/simulate (the `SimulateSubscription` operationId).
+func (c *Client) SimulateSubscriptionWithBody(ctx context.Context, project ProjectID, id string, params *SimulateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSimulateSubscriptionRequestWithBody(c.Server, project, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SimulateSubscription Simulate the outside world ending a subscription
+//
+// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{project}/subscriptions/{id}/simulate (the `SimulateSubscription` operationId).
+func (c *Client) SimulateSubscription(ctx context.Context, project ProjectID, id string, params *SimulateSubscriptionParams, body SimulateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSimulateSubscriptionRequest(c.Server, project, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListUsers List users
 //
 // Corresponds with GET /projects/{project}/users (the `ListUsers` operationId).
@@ -7196,6 +7804,23 @@ func (c *Client) CreateUserWithBody(ctx context.Context, project ProjectID, para
 // Corresponds with POST /projects/{project}/users (the `CreateUser` operationId).
 func (c *Client) CreateUser(ctx context.Context, project ProjectID, params *CreateUserParams, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateUserRequest(c.Server, project, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteUser Delete a user
+//
+// Ends the user's subscriptions (cause userDeleted), cancels their portings, and answers the user as it was; a deleted user is userNotFound.
+//
+// Corresponds with DELETE /projects/{project}/users/{id} (the `DeleteUser` operationId).
+func (c *Client) DeleteUser(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteUserRequest(c.Server, project, id)
 	if err != nil {
 		return nil, err
 	}
@@ -9714,6 +10339,75 @@ func NewResumeSubscriptionRequest(server string, project ProjectID, id string, p
 	return req, nil
 }
 
+// NewSimulateSubscriptionRequest calls the generic SimulateSubscription builder with application/json body
+func NewSimulateSubscriptionRequest(server string, project ProjectID, id string, params *SimulateSubscriptionParams, body SimulateSubscriptionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSimulateSubscriptionRequestWithBody(server, project, id, params, "application/json", bodyReader)
+}
+
+// NewSimulateSubscriptionRequestWithBody constructs an http.Request for the SimulateSubscription method, with any body, and a specified content type
+func NewSimulateSubscriptionRequestWithBody(server string, project ProjectID, id string, params *SimulateSubscriptionParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/subscriptions/%s/simulate", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListUsersRequest constructs an http.Request for the ListUsers method
 func NewListUsersRequest(server string, project ProjectID, params *ListUsersParams) (*http.Request, error) {
 	var err error
@@ -9856,6 +10550,47 @@ func NewCreateUserRequestWithBody(server string, project ProjectID, params *Crea
 			req.Header.Set("Idempotency-Key", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewDeleteUserRequest constructs an http.Request for the DeleteUser method
+func NewDeleteUserRequest(server string, project ProjectID, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project", project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/users/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -11064,6 +11799,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /projects/{project}/subscriptions/{id}/resume (the `ResumeSubscription` operationId).
 	ResumeSubscriptionWithResponse(ctx context.Context, project ProjectID, id string, params *ResumeSubscriptionParams, reqEditors ...RequestEditorFn) (*ResumeSubscriptionResponse, error)
 
+	// SimulateSubscriptionWithBodyWithResponse Simulate the outside world ending a subscription
+	//
+	// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project}/subscriptions/{id}/simulate (the `SimulateSubscription` operationId).
+	SimulateSubscriptionWithBodyWithResponse(ctx context.Context, project ProjectID, id string, params *SimulateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SimulateSubscriptionResponse, error)
+
+	// SimulateSubscriptionWithResponse Simulate the outside world ending a subscription
+	//
+	// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project}/subscriptions/{id}/simulate (the `SimulateSubscription` operationId).
+	SimulateSubscriptionWithResponse(ctx context.Context, project ProjectID, id string, params *SimulateSubscriptionParams, body SimulateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*SimulateSubscriptionResponse, error)
+
 	// ListUsersWithResponse List users
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -11084,6 +11837,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /projects/{project}/users (the `CreateUser` operationId).
 	CreateUserWithResponse(ctx context.Context, project ProjectID, params *CreateUserParams, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
+
+	// DeleteUserWithResponse Delete a user
+	//
+	// Ends the user's subscriptions (cause userDeleted), cancels their portings, and answers the user as it was; a deleted user is userNotFound.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{project}/users/{id} (the `DeleteUser` operationId).
+	DeleteUserWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*DeleteUserResponse, error)
 
 	// GetUserWithResponse Retrieve a user
 	//
@@ -14311,6 +15073,110 @@ func (r ResumeSubscriptionResponse) ContentType() string {
 	return ""
 }
 
+// SimulateSubscriptionResponse200Headers the declared response headers of an HTTP 200 response for SimulateSubscription
+type SimulateSubscriptionResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
+// SimulateSubscriptionResponse503Headers the declared response headers of an HTTP 503 response for SimulateSubscription
+type SimulateSubscriptionResponse503Headers struct {
+	RetryAfter *int
+}
+
+type SimulateSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Subscription
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error400
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error401
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error404
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error409
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error422
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error500
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error503
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SimulateSubscriptionResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SimulateSubscriptionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SimulateSubscriptionResponse) GetJSON200() *Subscription {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SimulateSubscriptionResponse) GetJSON400() *Error400 {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SimulateSubscriptionResponse) GetJSON401() *Error401 {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SimulateSubscriptionResponse) GetJSON404() *Error404 {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SimulateSubscriptionResponse) GetJSON409() *Error409 {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r SimulateSubscriptionResponse) GetJSON422() *Error422 {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SimulateSubscriptionResponse) GetJSON500() *Error500 {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SimulateSubscriptionResponse) GetJSON503() *Error503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SimulateSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SimulateSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SimulateSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SimulateSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListUsersResponse503Headers the declared response headers of an HTTP 503 response for ListUsers
 type ListUsersResponse503Headers struct {
 	RetryAfter *int
@@ -14492,6 +15358,89 @@ func (r CreateUserResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteUserResponse503Headers the declared response headers of an HTTP 503 response for DeleteUser
+type DeleteUserResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *User
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error401
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error404
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error409
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error500
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error503
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteUserResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteUserResponse) GetJSON200() *User {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteUserResponse) GetJSON401() *Error401 {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteUserResponse) GetJSON404() *Error404 {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteUserResponse) GetJSON409() *Error409 {
+	return r.JSON409
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteUserResponse) GetJSON500() *Error500 {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteUserResponse) GetJSON503() *Error503 {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteUserResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16223,6 +17172,36 @@ func (c *ClientWithResponses) ResumeSubscriptionWithResponse(ctx context.Context
 	return ParseResumeSubscriptionResponse(rsp)
 }
 
+// SimulateSubscriptionWithBodyWithResponse Simulate the outside world ending a subscription
+//
+// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project}/subscriptions/{id}/simulate (the `SimulateSubscription` operationId).
+func (c *ClientWithResponses) SimulateSubscriptionWithBodyWithResponse(ctx context.Context, project ProjectID, id string, params *SimulateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SimulateSubscriptionResponse, error) {
+	rsp, err := c.SimulateSubscriptionWithBody(ctx, project, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSimulateSubscriptionResponse(rsp)
+}
+
+// SimulateSubscriptionWithResponse Simulate the outside world ending a subscription
+//
+// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project}/subscriptions/{id}/simulate (the `SimulateSubscription` operationId).
+func (c *ClientWithResponses) SimulateSubscriptionWithResponse(ctx context.Context, project ProjectID, id string, params *SimulateSubscriptionParams, body SimulateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*SimulateSubscriptionResponse, error) {
+	rsp, err := c.SimulateSubscription(ctx, project, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSimulateSubscriptionResponse(rsp)
+}
+
 // ListUsersWithResponse List users
 //
 // Returns a wrapper object for the known response body format(s).
@@ -16260,6 +17239,21 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, projec
 		return nil, err
 	}
 	return ParseCreateUserResponse(rsp)
+}
+
+// DeleteUserWithResponse Delete a user
+//
+// Ends the user's subscriptions (cause userDeleted), cancels their portings, and answers the user as it was; a deleted user is userNotFound.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{project}/users/{id} (the `DeleteUser` operationId).
+func (c *ClientWithResponses) DeleteUserWithResponse(ctx context.Context, project ProjectID, id string, reqEditors ...RequestEditorFn) (*DeleteUserResponse, error) {
+	rsp, err := c.DeleteUser(ctx, project, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteUserResponse(rsp)
 }
 
 // GetUserWithResponse Retrieve a user
@@ -19259,6 +20253,104 @@ func ParseResumeSubscriptionResponse(rsp *http.Response) (*ResumeSubscriptionRes
 	return response, nil
 }
 
+// ParseSimulateSubscriptionResponse parses an HTTP response from a SimulateSubscriptionWithResponse call
+func ParseSimulateSubscriptionResponse(rsp *http.Response) (*SimulateSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SimulateSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Subscription
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error422
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SimulateSubscriptionResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers SimulateSubscriptionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListUsersResponse parses an HTTP response from a ListUsersWithResponse call
 func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -19418,6 +20510,80 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 		response.Headers201 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteUserResponse parses an HTTP response from a DeleteUserWithResponse call
+func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest User
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error401
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error404
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error409
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error500
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error503
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers DeleteUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -20480,6 +21646,16 @@ type WebhookInitiatorInterface interface {
 
 	OnPortingUpdatedEvent(ctx context.Context, targetURL string, params *OnPortingUpdatedEventParams, body OnPortingUpdatedEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// OnSimRetiredEventWithBody fires the com.gigs.sim.retired webhook with any body
+	OnSimRetiredEventWithBody(ctx context.Context, targetURL string, params *OnSimRetiredEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	OnSimRetiredEvent(ctx context.Context, targetURL string, params *OnSimRetiredEventParams, body OnSimRetiredEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OnSimUpdatedEventWithBody fires the com.gigs.sim.updated webhook with any body
+	OnSimUpdatedEventWithBody(ctx context.Context, targetURL string, params *OnSimUpdatedEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	OnSimUpdatedEvent(ctx context.Context, targetURL string, params *OnSimUpdatedEventParams, body OnSimUpdatedEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// OnSubscriptionActivatedEventWithBody fires the com.gigs.subscription.activated webhook with any body
 	OnSubscriptionActivatedEventWithBody(ctx context.Context, targetURL string, params *OnSubscriptionActivatedEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -20519,6 +21695,11 @@ type WebhookInitiatorInterface interface {
 	OnUserCreatedEventWithBody(ctx context.Context, targetURL string, params *OnUserCreatedEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	OnUserCreatedEvent(ctx context.Context, targetURL string, params *OnUserCreatedEventParams, body OnUserCreatedEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OnUserDeletedEventWithBody fires the com.gigs.user.deleted webhook with any body
+	OnUserDeletedEventWithBody(ctx context.Context, targetURL string, params *OnUserDeletedEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	OnUserDeletedEvent(ctx context.Context, targetURL string, params *OnUserDeletedEventParams, body OnUserDeletedEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// OnUserUpdatedEventWithBody fires the com.gigs.user.updated webhook with any body
 	OnUserUpdatedEventWithBody(ctx context.Context, targetURL string, params *OnUserUpdatedEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -20790,6 +21971,54 @@ func (p *WebhookInitiator) OnPortingUpdatedEvent(ctx context.Context, targetURL 
 	return p.Client.Do(req)
 }
 
+func (p *WebhookInitiator) OnSimRetiredEventWithBody(ctx context.Context, targetURL string, params *OnSimRetiredEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOnSimRetiredEventWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) OnSimRetiredEvent(ctx context.Context, targetURL string, params *OnSimRetiredEventParams, body OnSimRetiredEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOnSimRetiredEventWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) OnSimUpdatedEventWithBody(ctx context.Context, targetURL string, params *OnSimUpdatedEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOnSimUpdatedEventWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) OnSimUpdatedEvent(ctx context.Context, targetURL string, params *OnSimUpdatedEventParams, body OnSimUpdatedEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOnSimUpdatedEventWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
 func (p *WebhookInitiator) OnSubscriptionActivatedEventWithBody(ctx context.Context, targetURL string, params *OnSubscriptionActivatedEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewOnSubscriptionActivatedEventWebhookRequestWithBody(targetURL, params, contentType, body)
 	if err != nil {
@@ -20972,6 +22201,30 @@ func (p *WebhookInitiator) OnUserCreatedEventWithBody(ctx context.Context, targe
 
 func (p *WebhookInitiator) OnUserCreatedEvent(ctx context.Context, targetURL string, params *OnUserCreatedEventParams, body OnUserCreatedEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewOnUserCreatedEventWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) OnUserDeletedEventWithBody(ctx context.Context, targetURL string, params *OnUserDeletedEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOnUserDeletedEventWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) OnUserDeletedEvent(ctx context.Context, targetURL string, params *OnUserDeletedEventParams, body OnUserDeletedEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOnUserDeletedEventWebhookRequest(targetURL, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -21677,6 +22930,128 @@ func NewOnPortingUpdatedEventWebhookRequestWithBody(targetURL string, params *On
 	return req, nil
 }
 
+// NewOnSimRetiredEventWebhookRequest builds a application/json POST request for the com.gigs.sim.retired webhook
+func NewOnSimRetiredEventWebhookRequest(targetURL string, params *OnSimRetiredEventParams, body OnSimRetiredEventJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOnSimRetiredEventWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewOnSimRetiredEventWebhookRequestWithBody builds a POST request for the com.gigs.sim.retired webhook with any body
+func NewOnSimRetiredEventWebhookRequestWithBody(targetURL string, params *OnSimRetiredEventParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "webhook-id", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-id", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "webhook-timestamp", params.WebhookTimestamp, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-timestamp", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "webhook-signature", params.WebhookSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-signature", headerParam2)
+
+	}
+	return req, nil
+}
+
+// NewOnSimUpdatedEventWebhookRequest builds a application/json POST request for the com.gigs.sim.updated webhook
+func NewOnSimUpdatedEventWebhookRequest(targetURL string, params *OnSimUpdatedEventParams, body OnSimUpdatedEventJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOnSimUpdatedEventWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewOnSimUpdatedEventWebhookRequestWithBody builds a POST request for the com.gigs.sim.updated webhook with any body
+func NewOnSimUpdatedEventWebhookRequestWithBody(targetURL string, params *OnSimUpdatedEventParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "webhook-id", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-id", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "webhook-timestamp", params.WebhookTimestamp, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-timestamp", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "webhook-signature", params.WebhookSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-signature", headerParam2)
+
+	}
+	return req, nil
+}
+
 // NewOnSubscriptionActivatedEventWebhookRequest builds a application/json POST request for the com.gigs.subscription.activated webhook
 func NewOnSubscriptionActivatedEventWebhookRequest(targetURL string, params *OnSubscriptionActivatedEventParams, body OnSubscriptionActivatedEventJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -22117,6 +23492,67 @@ func NewOnUserCreatedEventWebhookRequest(targetURL string, params *OnUserCreated
 
 // NewOnUserCreatedEventWebhookRequestWithBody builds a POST request for the com.gigs.user.created webhook with any body
 func NewOnUserCreatedEventWebhookRequestWithBody(targetURL string, params *OnUserCreatedEventParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "webhook-id", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-id", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "webhook-timestamp", params.WebhookTimestamp, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-timestamp", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "webhook-signature", params.WebhookSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-signature", headerParam2)
+
+	}
+	return req, nil
+}
+
+// NewOnUserDeletedEventWebhookRequest builds a application/json POST request for the com.gigs.user.deleted webhook
+func NewOnUserDeletedEventWebhookRequest(targetURL string, params *OnUserDeletedEventParams, body OnUserDeletedEventJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOnUserDeletedEventWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewOnUserDeletedEventWebhookRequestWithBody builds a POST request for the com.gigs.user.deleted webhook with any body
+func NewOnUserDeletedEventWebhookRequestWithBody(targetURL string, params *OnUserDeletedEventParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 	_ = err
 
