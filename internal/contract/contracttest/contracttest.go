@@ -1,7 +1,10 @@
 // Package contracttest holds tests to the published contracts: a transport
 // that validates every response a test receives against the OpenAPI
-// document (kin-openapi), and a validator of rendered events against their
-// JSON Schemas (santhosh-tekuri/jsonschema, draft 2020-12).
+// document (kin-openapi finds the operation and checks the status and
+// headers; the body is validated against the response's schema with
+// santhosh-tekuri/jsonschema, as kin-openapi does for OpenAPI 3.1, but
+// compiled once), and a validator of rendered events against their JSON
+// Schemas (santhosh-tekuri/jsonschema, draft 2020-12).
 package contracttest
 
 import (
@@ -10,8 +13,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -61,6 +66,7 @@ type Transport struct {
 	// Report receives each failure; the test's Errorf by default.
 	Report func(format string, args ...any)
 	router routers.Router
+	bodies *bodySchemas
 
 	mu sync.Mutex
 	// Checked counts the validated responses by operation ID.
@@ -71,19 +77,40 @@ type Transport struct {
 // (http.DefaultTransport when nil); failures are reported with t.Errorf.
 func NewTransport(t testing.TB, base http.RoundTripper) *Transport {
 	t.Helper()
-	doc, err := LoadOpenAPI(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc.Servers = nil // match the test server's address
-	router, err := legacy.NewRouter(doc, openapi3.IsOpenAPI31OrLater())
-	if err != nil {
-		t.Fatalf("contracttest: router: %v", err)
+	shared.once.Do(func() { shared.router, shared.bodies, shared.err = load() })
+	if shared.err != nil {
+		t.Fatal(shared.err)
 	}
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return &Transport{Base: base, Report: t.Errorf, router: router, Checked: map[string]int{}}
+	return &Transport{Base: base, Report: t.Errorf, router: shared.router, bodies: shared.bodies, Checked: map[string]int{}}
+}
+
+// shared is what every transport uses, loaded once: the document's router
+// and the compiled response schemas.
+var shared struct {
+	once   sync.Once
+	router routers.Router
+	bodies *bodySchemas
+	err    error
+}
+
+func load() (routers.Router, *bodySchemas, error) {
+	doc, err := LoadOpenAPI(context.Background())
+	if err != nil {
+		return nil, nil, err
+	}
+	doc.Servers = nil // match the test server's address
+	router, err := legacy.NewRouter(doc, openapi3.IsOpenAPI31OrLater())
+	if err != nil {
+		return nil, nil, fmt.Errorf("contracttest: router: %w", err)
+	}
+	bodies, err := newBodySchemas()
+	if err != nil {
+		return nil, nil, fmt.Errorf("contracttest: %w", err)
+	}
+	return router, bodies, nil
 }
 
 // RoundTrip sends the request and validates the response.
@@ -131,11 +158,97 @@ func (tr *Transport) validate(req *http.Request, resp *http.Response, body []byt
 		Status: resp.StatusCode,
 		Header: resp.Header,
 		Options: &openapi3filter.Options{
-			IncludeResponseStatus: true, MultiError: true,
+			// kin-openapi checks the status and headers; the body is
+			// checked below against the same schema, compiled once
+			// (kin-openapi compiles a 3.1 schema on every validation).
+			IncludeResponseStatus: true, MultiError: true, ExcludeResponseBody: true,
 		},
 	}
 	in.SetBodyBytes(body)
-	return openapi3filter.ValidateResponse(req.Context(), in)
+	if err := openapi3filter.ValidateResponse(req.Context(), in); err != nil {
+		return err
+	}
+	return tr.validateBody(route, resp, body)
+}
+
+// validateBody validates the body against the schema the document gives
+// the operation's response of that status and media type.
+func (tr *Transport) validateBody(route *routers.Route, resp *http.Response, body []byte) error {
+	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil {
+		return fmt.Errorf("content type %q: %w", resp.Header.Get("Content-Type"), err)
+	}
+	ref := route.Operation.Responses.Status(resp.StatusCode)
+	if ref == nil || ref.Value == nil {
+		return fmt.Errorf("no response for status %d", resp.StatusCode)
+	}
+	if ref.Value.Content.Get(mt) == nil {
+		return fmt.Errorf("the response is %s, which the document does not give for %d", mt, resp.StatusCode)
+	}
+	base := ref.Ref
+	if base == "" {
+		base = "#/paths/" + pointerEscape(route.Path) + "/" + strings.ToLower(route.Method) + "/responses/" + strconv.Itoa(resp.StatusCode)
+	}
+	schema, err := tr.bodies.compile(base + "/content/" + pointerEscape(mt) + "/schema")
+	if err != nil {
+		return err
+	}
+	var inst any
+	if mt == "application/json" || strings.HasSuffix(mt, "+json") {
+		if inst, err = jsonschema.UnmarshalJSON(bytes.NewReader(body)); err != nil {
+			return fmt.Errorf("the body is not JSON: %w", err)
+		}
+	} else {
+		inst = string(body)
+	}
+	return schema.Validate(inst)
+}
+
+func pointerEscape(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// bodySchemas compiles the schemas of the OpenAPI document's responses on
+// first use, with santhosh-tekuri/jsonschema (draft 2020-12, formats
+// asserted), which kin-openapi uses for OpenAPI 3.1 too.
+type bodySchemas struct {
+	mu       sync.Mutex
+	compiler *jsonschema.Compiler
+	compiled map[string]*jsonschema.Schema
+}
+
+const openAPIResource = "urn:switchboard:openapi.json"
+
+func newBodySchemas() (*bodySchemas, error) {
+	files, err := contract.Files()
+	if err != nil {
+		return nil, err
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(files[contract.OpenAPIFile]))
+	if err != nil {
+		return nil, err
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	if err := c.AddResource(openAPIResource, doc); err != nil {
+		return nil, err
+	}
+	return &bodySchemas{compiler: c, compiled: map[string]*jsonschema.Schema{}}, nil
+}
+
+func (b *bodySchemas) compile(pointer string) (*jsonschema.Schema, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s, ok := b.compiled[pointer]; ok {
+		return s, nil
+	}
+	s, err := b.compiler.Compile(openAPIResource + pointer)
+	if err != nil {
+		return nil, fmt.Errorf("compile %s: %w", pointer, err)
+	}
+	b.compiled[pointer] = s
+	return s, nil
 }
 
 // Client returns an HTTP client whose every response is validated.

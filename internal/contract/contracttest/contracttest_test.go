@@ -20,22 +20,29 @@ func TestTransportRejects(t *testing.T) {
 		`"required":[],"status":"%s","subscription":null,"user":"usr_0SNlurA049MEWV4OpCwsNyC9Kn2d","canceledAt":null,` +
 		`"completedAt":null,"createdAt":"2025-01-01T00:00:00Z","expiredAt":null,"lastDeclinedAt":null,"lastRequestedAt":null}`
 	tests := []struct {
-		name   string
-		status int
-		body   string
-		ok     bool
+		name        string
+		status      int
+		body        string
+		ok          bool
+		contentType string
 	}{
-		{"valid", 200, fmt.Sprintf(porting, "draft"), true},
-		{"unknown status", 200, fmt.Sprintf(porting, "lost"), false},
-		{"undocumented status code", 418, `{"object":"error","type":"invalid","code":"teapot","message":"no"}`, false},
-		{"not the error object", 404, `{"error":"not found"}`, false},
-		{"valid error", 404, `{"object":"error","type":"notFound","code":"portingNotFound","message":"The porting was not found."}`, true},
-		{"wrong type", 200, `{"object":"porting","id":5}`, false},
+		{"text where JSON is documented", 200, "ok", false, "text/plain"},
+		{"JSON with a charset", 200, fmt.Sprintf(porting, "pending"), true, "application/json; charset=utf-8"},
+		{"valid", 200, fmt.Sprintf(porting, "draft"), true, ""},
+		{"unknown status", 200, fmt.Sprintf(porting, "lost"), false, ""},
+		{"undocumented status code", 418, `{"object":"error","type":"invalid","code":"teapot","message":"no"}`, false, ""},
+		{"not the error object", 404, `{"error":"not found"}`, false, ""},
+		{"valid error", 404, `{"object":"error","type":"notFound","code":"portingNotFound","message":"The porting was not found."}`, true, ""},
+		{"wrong type", 200, `{"object":"porting","id":5}`, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
+				ct := tt.contentType
+				if ct == "" {
+					ct = "application/json"
+				}
+				w.Header().Set("Content-Type", ct)
 				w.WriteHeader(tt.status)
 				w.Write([]byte(tt.body))
 			}))
