@@ -263,9 +263,21 @@ type Events struct {
 	schemas map[string]*jsonschema.Schema // by type + " " + version
 }
 
-// NewEvents compiles every event schema, each checked against the 2020-12
-// meta-schema as it compiles.
+// NewEvents returns the validator of every event schema, each checked
+// against the 2020-12 meta-schema as it compiles; they are compiled once
+// per process.
 func NewEvents() (*Events, error) {
+	compiledEvents.once.Do(func() { compiledEvents.ev, compiledEvents.err = compileEvents() })
+	return compiledEvents.ev, compiledEvents.err
+}
+
+var compiledEvents struct {
+	once sync.Once
+	ev   *Events
+	err  error
+}
+
+func compileEvents() (*Events, error) {
 	files, err := contract.Files()
 	if err != nil {
 		return nil, err
