@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/switchboard-dev/switchboard"
 )
 
 //go:embed docs
@@ -22,6 +24,7 @@ type (
 		Tags                        []docTag
 		Schemas                     []docSchema
 		Webhooks                    []docWebhook
+		Versions                    []string
 		CSS                         template.CSS
 	}
 	docTag struct {
@@ -84,6 +87,7 @@ func renderDocs() ([]byte, error) {
 		return nil, err
 	}
 	page.CSS = template.CSS(css)
+	page.Versions = switchboard.Versions
 	tmpl, err := template.New("page.html").Funcs(template.FuncMap{"lower": strings.ToLower}).ParseFS(docsFS, "docs/page.html")
 	if err != nil {
 		return nil, err

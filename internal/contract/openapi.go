@@ -177,7 +177,6 @@ func OpenAPI() (Schema, error) {
 				"credentials, every change recorded as a CloudEvents event and delivered to webhook endpoints " +
 				"signed per Standard Webhooks. Lists are newest first and take after or before (an ID) and limit " +
 				"(1–200). Errors are the error object and change nothing. Every POST takes an Idempotency-Key.",
-			"license": Schema{"name": "See the repository"},
 		},
 		"servers":  []any{Schema{"url": "http://127.0.0.1:8080", "description": "switchboard serve"}},
 		"security": []any{Schema{"bearerAuth": []any{}}},
@@ -260,8 +259,12 @@ func (g *generator) operation(op Operation) (Schema, error) {
 		switch m[1] {
 		case "project":
 			params = append(params, Schema{"$ref": "#/components/parameters/ProjectID"})
+		case "type":
+			params = append(params, Schema{"name": m[1], "in": "path", "required": true,
+				"description": "An event type, e.g. com.gigs.porting.declined.", "schema": Schema{"type": "string"}})
 		default:
-			params = append(params, Schema{"name": m[1], "in": "path", "required": true, "schema": Schema{"type": "string"}})
+			params = append(params, Schema{"name": m[1], "in": "path", "required": true,
+				"description": "The resource's ID.", "schema": Schema{"type": "string"}})
 		}
 	}
 	if op.List {
