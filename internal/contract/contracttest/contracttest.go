@@ -150,6 +150,7 @@ func (tr *Transport) validate(req *http.Request, resp *http.Response, body []byt
 	tr.mu.Lock()
 	tr.Checked[route.Operation.OperationID]++
 	tr.mu.Unlock()
+	exercised.Store(route.Operation.OperationID, true)
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{
 			Request: req, PathParams: params, Route: route,
@@ -249,6 +250,23 @@ func (b *bodySchemas) compile(pointer string) (*jsonschema.Schema, error) {
 	}
 	b.compiled[pointer] = s
 	return s, nil
+}
+
+// exercised are the operations any transport of the process validated a
+// response of.
+var exercised sync.Map
+
+// Unexercised lists the operations of the document no transport of this
+// process has validated a response of, sorted.
+func Unexercised() []string {
+	var out []string
+	for _, op := range contract.Operations {
+		if _, ok := exercised.Load(op.ID); !ok {
+			out = append(out, op.ID)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Client returns an HTTP client whose every response is validated.
