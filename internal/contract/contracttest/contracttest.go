@@ -115,6 +115,16 @@ func load() (routers.Router, *bodySchemas, error) {
 
 // RoundTrip sends the request and validates the response.
 func (tr *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var sent []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		sent = b
+		req.Body = io.NopCloser(bytes.NewReader(b))
+	}
 	resp, err := tr.Base.RoundTrip(req)
 	if err != nil {
 		return resp, err
@@ -129,7 +139,41 @@ func (tr *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		tr.Report("contract: %s %s answered %d, which the OpenAPI document does not allow: %v\nbody: %.600s",
 			req.Method, req.URL.RequestURI(), resp.StatusCode, err, body)
 	}
+	if resp.StatusCode < 300 && len(bytes.TrimSpace(sent)) > 0 {
+		// The server accepted the body: the document must accept it too,
+		// or a generated client could not send it.
+		if err := tr.validateRequest(req, sent); err != nil {
+			tr.Report("contract: %s %s: the server accepted a body the OpenAPI document does not allow: %v\nbody: %.600s",
+				req.Method, req.URL.RequestURI(), err, sent)
+		}
+	}
 	return resp, nil
+}
+
+// validateRequest validates a request body against the operation's
+// request body schema.
+func (tr *Transport) validateRequest(req *http.Request, body []byte) error {
+	route, _, err := tr.router.FindRoute(req)
+	if err != nil {
+		return fmt.Errorf("no operation: %w", err)
+	}
+	rb := route.Operation.RequestBody
+	if rb == nil || rb.Value == nil || rb.Value.Content.Get("application/json") == nil {
+		return fmt.Errorf("the operation takes no body")
+	}
+	base := rb.Ref
+	if base == "" {
+		base = "#/paths/" + pointerEscape(route.Path) + "/" + strings.ToLower(route.Method) + "/requestBody"
+	}
+	schema, err := tr.bodies.compile(base + "/content/application~1json/schema")
+	if err != nil {
+		return err
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("the body is not JSON: %w", err)
+	}
+	return schema.Validate(inst)
 }
 
 func (tr *Transport) validate(req *http.Request, resp *http.Response, body []byte) error {

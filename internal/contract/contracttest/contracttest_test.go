@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/switchboard-dev/switchboard/internal/contract/contracttest"
@@ -59,5 +60,36 @@ func TestTransportRejects(t *testing.T) {
 				t.Errorf("valid %v, want %v; reports %q", got, tt.ok, reports)
 			}
 		})
+	}
+}
+
+// TestTransportRejectsBodiesTheDocumentRefuses: a body the server accepted
+// but the document does not allow is reported, as a generated client could
+// not send it.
+func TestTransportRejectsBodiesTheDocumentRefuses(t *testing.T) {
+	const user = `{"object":"user","id":"usr_0SNlurA049MEWV4OpCwsNyC9Kn2d","birthday":null,"email":"a@example.com",` +
+		`"emailVerified":false,"fullName":null,"preferredLocale":"en-US","createdAt":"2025-01-01T00:00:00Z"}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(201)
+		w.Write([]byte(user))
+	}))
+	defer srv.Close()
+	for body, ok := range map[string]bool{
+		`{"email":"a@example.com"}`: true,
+		`{"email":5}`:               false,
+		`{"nickname":"a"}`:          false,
+	} {
+		tr := contracttest.NewTransport(t, nil)
+		var reports []string
+		tr.Report = func(format string, args ...any) { reports = append(reports, fmt.Sprintf(format, args...)) }
+		resp, err := (&http.Client{Transport: tr}).Post(srv.URL+"/projects/dev/users", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := len(reports) == 0; got != ok {
+			t.Errorf("%s: valid %v, want %v; reports %q", body, got, ok, reports)
+		}
 	}
 }
