@@ -119,6 +119,17 @@ func declineCodes() []string {
 var portingFields = []string{"accountNumber", "accountPin", "address", "birthday", "donorProvider",
 	"donorProviderApproval", "firstName", "lastName"}
 
+// publicNames name the schemas of the API's unexported wire types.
+var publicNames = map[reflect.Type]string{
+	reflect.TypeFor[api.ErrorObject]():    "Error",
+	reflect.TypeFor[api.EndpointObject](): "WebhookEndpoint",
+	reflect.TypeFor[api.DeliveryObject](): "WebhookDelivery",
+	reflect.TypeFor[api.AttemptObject]():  "DeliveryAttempt",
+	reflect.TypeFor[api.RecoveryObject](): "WebhookRecovery",
+	reflect.TypeFor[api.ClockObject]():    "Clock",
+	reflect.TypeFor[api.ListObject]():     "List",
+}
+
 // annotations are the notes by Go type and JSON field name.
 var annotations = map[reflect.Type]map[string]note{
 	reflect.TypeFor[switchboard.Porting](): {

@@ -94,10 +94,6 @@ var errorDescriptions = map[int]string{
 func OpenAPI() (Schema, error) {
 	g := newGenerator("#/components/schemas/")
 	g.schema(typeOf[api.ErrorObject](), response)
-	g.rename[typeOf[api.ErrorObject]()] = "Error"
-	delete(g.defs, "errorBody")
-	delete(g.named, "errorBody")
-	g.defs["Error"] = g.object(typeOf[api.ErrorObject](), response)
 
 	// The envelope of any event in any version.
 	// The resources events carry: those of the types the platform emits.

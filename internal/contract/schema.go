@@ -124,9 +124,15 @@ func (g *generator) nameOf(t reflect.Type, m mode) string {
 	if n, ok := g.rename[t]; ok {
 		return n
 	}
+	if n, ok := publicNames[t]; ok {
+		return n
+	}
 	name := t.Name()
 	if name == "" {
 		return ""
+	}
+	if name[0] < 'A' || name[0] > 'Z' {
+		panic(fmt.Sprintf("contract: the unexported type %v needs a name in publicNames", t))
 	}
 	if m == request {
 		name += "Input"

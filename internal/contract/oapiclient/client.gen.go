@@ -246,6 +246,21 @@ func (e CancellationDetailsUserReason) Valid() bool {
 	}
 }
 
+// Defines values for ClockObject.
+const (
+	ClockObjectClock ClockObject = "clock"
+)
+
+// Valid indicates whether the value is a known member of the ClockObject enum.
+func (e ClockObject) Valid() bool {
+	switch e {
+	case ClockObjectClock:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CoverageObject.
 const (
 	CoverageObjectCoverage CoverageObject = "coverage"
@@ -3288,153 +3303,138 @@ func (e ValidityInputUnit) Valid() bool {
 	}
 }
 
-// Defines values for ClockBodyObject.
+// Defines values for WebhookDeliveryObject.
 const (
-	Clock ClockBodyObject = "clock"
+	WebhookDeliveryObjectWebhookDelivery WebhookDeliveryObject = "webhookDelivery"
 )
 
-// Valid indicates whether the value is a known member of the ClockBodyObject enum.
-func (e ClockBodyObject) Valid() bool {
+// Valid indicates whether the value is a known member of the WebhookDeliveryObject enum.
+func (e WebhookDeliveryObject) Valid() bool {
 	switch e {
-	case Clock:
+	case WebhookDeliveryObjectWebhookDelivery:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for DeliveryObjectObject.
+// Defines values for WebhookDeliveryStatus.
 const (
-	WebhookDelivery DeliveryObjectObject = "webhookDelivery"
+	WebhookDeliveryStatusFailed    WebhookDeliveryStatus = "failed"
+	WebhookDeliveryStatusPending   WebhookDeliveryStatus = "pending"
+	WebhookDeliveryStatusSucceeded WebhookDeliveryStatus = "succeeded"
 )
 
-// Valid indicates whether the value is a known member of the DeliveryObjectObject enum.
-func (e DeliveryObjectObject) Valid() bool {
+// Valid indicates whether the value is a known member of the WebhookDeliveryStatus enum.
+func (e WebhookDeliveryStatus) Valid() bool {
 	switch e {
-	case WebhookDelivery:
+	case WebhookDeliveryStatusFailed:
+		return true
+	case WebhookDeliveryStatusPending:
+		return true
+	case WebhookDeliveryStatusSucceeded:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for DeliveryObjectStatus.
+// Defines values for WebhookDeliveryListObject.
 const (
-	DeliveryObjectStatusFailed    DeliveryObjectStatus = "failed"
-	DeliveryObjectStatusPending   DeliveryObjectStatus = "pending"
-	DeliveryObjectStatusSucceeded DeliveryObjectStatus = "succeeded"
+	WebhookDeliveryListObjectList WebhookDeliveryListObject = "list"
 )
 
-// Valid indicates whether the value is a known member of the DeliveryObjectStatus enum.
-func (e DeliveryObjectStatus) Valid() bool {
+// Valid indicates whether the value is a known member of the WebhookDeliveryListObject enum.
+func (e WebhookDeliveryListObject) Valid() bool {
 	switch e {
-	case DeliveryObjectStatusFailed:
-		return true
-	case DeliveryObjectStatusPending:
-		return true
-	case DeliveryObjectStatusSucceeded:
+	case WebhookDeliveryListObjectList:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for DeliveryObjectListObject.
+// Defines values for WebhookEndpointObject.
 const (
-	DeliveryObjectListObjectList DeliveryObjectListObject = "list"
+	WebhookEndpointObjectWebhookEndpoint WebhookEndpointObject = "webhookEndpoint"
 )
 
-// Valid indicates whether the value is a known member of the DeliveryObjectListObject enum.
-func (e DeliveryObjectListObject) Valid() bool {
+// Valid indicates whether the value is a known member of the WebhookEndpointObject enum.
+func (e WebhookEndpointObject) Valid() bool {
 	switch e {
-	case DeliveryObjectListObjectList:
+	case WebhookEndpointObjectWebhookEndpoint:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for EndpointObjectObject.
+// Defines values for WebhookEndpointStatus.
 const (
-	WebhookEndpoint EndpointObjectObject = "webhookEndpoint"
+	WebhookEndpointStatusDisabled WebhookEndpointStatus = "disabled"
+	WebhookEndpointStatusEnabled  WebhookEndpointStatus = "enabled"
 )
 
-// Valid indicates whether the value is a known member of the EndpointObjectObject enum.
-func (e EndpointObjectObject) Valid() bool {
+// Valid indicates whether the value is a known member of the WebhookEndpointStatus enum.
+func (e WebhookEndpointStatus) Valid() bool {
 	switch e {
-	case WebhookEndpoint:
+	case WebhookEndpointStatusDisabled:
+		return true
+	case WebhookEndpointStatusEnabled:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for EndpointObjectStatus.
+// Defines values for WebhookEndpointVersion.
 const (
-	EndpointObjectStatusDisabled EndpointObjectStatus = "disabled"
-	EndpointObjectStatusEnabled  EndpointObjectStatus = "enabled"
+	WebhookEndpointVersionN20240829 WebhookEndpointVersion = "2024-08-29"
+	WebhookEndpointVersionN20241028 WebhookEndpointVersion = "2024-10-28"
+	WebhookEndpointVersionN20241220 WebhookEndpointVersion = "2024-12-20"
+	WebhookEndpointVersionN20250522 WebhookEndpointVersion = "2025-05-22"
 )
 
-// Valid indicates whether the value is a known member of the EndpointObjectStatus enum.
-func (e EndpointObjectStatus) Valid() bool {
+// Valid indicates whether the value is a known member of the WebhookEndpointVersion enum.
+func (e WebhookEndpointVersion) Valid() bool {
 	switch e {
-	case EndpointObjectStatusDisabled:
+	case WebhookEndpointVersionN20240829:
 		return true
-	case EndpointObjectStatusEnabled:
+	case WebhookEndpointVersionN20241028:
+		return true
+	case WebhookEndpointVersionN20241220:
+		return true
+	case WebhookEndpointVersionN20250522:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for EndpointObjectVersion.
+// Defines values for WebhookEndpointListObject.
 const (
-	EndpointObjectVersionN20240829 EndpointObjectVersion = "2024-08-29"
-	EndpointObjectVersionN20241028 EndpointObjectVersion = "2024-10-28"
-	EndpointObjectVersionN20241220 EndpointObjectVersion = "2024-12-20"
-	EndpointObjectVersionN20250522 EndpointObjectVersion = "2025-05-22"
+	WebhookEndpointListObjectList WebhookEndpointListObject = "list"
 )
 
-// Valid indicates whether the value is a known member of the EndpointObjectVersion enum.
-func (e EndpointObjectVersion) Valid() bool {
+// Valid indicates whether the value is a known member of the WebhookEndpointListObject enum.
+func (e WebhookEndpointListObject) Valid() bool {
 	switch e {
-	case EndpointObjectVersionN20240829:
-		return true
-	case EndpointObjectVersionN20241028:
-		return true
-	case EndpointObjectVersionN20241220:
-		return true
-	case EndpointObjectVersionN20250522:
+	case WebhookEndpointListObjectList:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for EndpointObjectListObject.
+// Defines values for WebhookRecoveryObject.
 const (
-	EndpointObjectListObjectList EndpointObjectListObject = "list"
+	WebhookRecoveryObjectWebhookRecovery WebhookRecoveryObject = "webhookRecovery"
 )
 
-// Valid indicates whether the value is a known member of the EndpointObjectListObject enum.
-func (e EndpointObjectListObject) Valid() bool {
+// Valid indicates whether the value is a known member of the WebhookRecoveryObject enum.
+func (e WebhookRecoveryObject) Valid() bool {
 	switch e {
-	case EndpointObjectListObjectList:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for RecoveryObjectObject.
-const (
-	WebhookRecovery RecoveryObjectObject = "webhookRecovery"
-)
-
-// Valid indicates whether the value is a known member of the RecoveryObjectObject enum.
-func (e RecoveryObjectObject) Valid() bool {
-	switch e {
-	case WebhookRecovery:
+	case WebhookRecoveryObjectWebhookRecovery:
 		return true
 	default:
 		return false
@@ -3730,6 +3730,22 @@ type CancellationDetailsCause string
 // CancellationDetailsUserReason defines model for CancellationDetails.UserReason.
 type CancellationDetailsUserReason string
 
+// Clock A test clock's rendering.
+type Clock struct {
+	Object ClockObject `json:"object"`
+
+	// OffsetSeconds How far the platform clock runs ahead of the wall clock.
+	OffsetSeconds int       `json:"offsetSeconds"`
+	Project       string    `json:"project"`
+	Time          time.Time `json:"time"`
+
+	// TimersFired How many timers the advance fired.
+	TimersFired *int `json:"timersFired,omitempty"`
+}
+
+// ClockObject defines model for Clock.Object.
+type ClockObject string
+
 // Coverage Coverage names the countries a plan works in.
 type Coverage struct {
 	Countries []string       `json:"countries"`
@@ -3844,6 +3860,17 @@ type CreateWebhookEndpointRequest struct {
 
 // CreateWebhookEndpointRequestVersion defines model for CreateWebhookEndpointRequest.Version.
 type CreateWebhookEndpointRequestVersion string
+
+// DeliveryAttempt One try: the response, or the error when none came.
+type DeliveryAttempt struct {
+	AttemptedAt time.Time `json:"attemptedAt"`
+	Error       *string   `json:"error"`
+	LatencyMs   int       `json:"latencyMs"`
+
+	// ResponseBody responseBody is the start of the response body (at most 1 KiB).
+	ResponseBody   *string `json:"responseBody"`
+	ResponseStatus *int    `json:"responseStatus"`
+}
 
 // Error The platform's error object. A request that fails changes nothing.
 type Error struct {
@@ -5308,72 +5335,45 @@ type ValidityInputType string
 // ValidityInputUnit defines model for ValidityInput.Unit.
 type ValidityInputUnit string
 
-// AttemptObject One try: the response, or the error when none came.
-type AttemptObject struct {
-	AttemptedAt time.Time `json:"attemptedAt"`
-	Error       *string   `json:"error"`
-	LatencyMs   int       `json:"latencyMs"`
-
-	// ResponseBody responseBody is the start of the response body (at most 1 KiB).
-	ResponseBody   *string `json:"responseBody"`
-	ResponseStatus *int    `json:"responseStatus"`
-}
-
-// ClockBody A test clock's rendering.
-type ClockBody struct {
-	Object ClockBodyObject `json:"object"`
-
-	// OffsetSeconds How far the platform clock runs ahead of the wall clock.
-	OffsetSeconds int       `json:"offsetSeconds"`
-	Project       string    `json:"project"`
-	Time          time.Time `json:"time"`
-
-	// TimersFired How many timers the advance fired.
-	TimersFired *int `json:"timersFired,omitempty"`
-}
-
-// ClockBodyObject defines model for ClockBody.Object.
-type ClockBodyObject string
-
-// DeliveryObject One event's delivery to one endpoint.
-type DeliveryObject struct {
-	Attempts  []AttemptObject `json:"attempts"`
-	CreatedAt time.Time       `json:"createdAt"`
-	Endpoint  string          `json:"endpoint"`
-	Event     string          `json:"event"`
-	Id        string          `json:"id"`
+// WebhookDelivery One event's delivery to one endpoint.
+type WebhookDelivery struct {
+	Attempts  []DeliveryAttempt `json:"attempts"`
+	CreatedAt time.Time         `json:"createdAt"`
+	Endpoint  string            `json:"endpoint"`
+	Event     string            `json:"event"`
+	Id        string            `json:"id"`
 
 	// NextAttemptAt nextAttemptAt is when a pending delivery is next tried.
-	NextAttemptAt *time.Time           `json:"nextAttemptAt"`
-	Object        DeliveryObjectObject `json:"object"`
+	NextAttemptAt *time.Time            `json:"nextAttemptAt"`
+	Object        WebhookDeliveryObject `json:"object"`
 
 	// Paused paused is true while the endpoint is disabled.
 	Paused bool `json:"paused"`
 
 	// Status status is pending, succeeded or failed.
-	Status    DeliveryObjectStatus `json:"status"`
-	UpdatedAt time.Time            `json:"updatedAt"`
+	Status    WebhookDeliveryStatus `json:"status"`
+	UpdatedAt time.Time             `json:"updatedAt"`
 }
 
-// DeliveryObjectObject defines model for DeliveryObject.Object.
-type DeliveryObjectObject string
+// WebhookDeliveryObject defines model for WebhookDelivery.Object.
+type WebhookDeliveryObject string
 
-// DeliveryObjectStatus status is pending, succeeded or failed.
-type DeliveryObjectStatus string
+// WebhookDeliveryStatus status is pending, succeeded or failed.
+type WebhookDeliveryStatus string
 
-// DeliveryObjectList A page of deliveryObject items, newest first.
-type DeliveryObjectList struct {
-	Items           []DeliveryObject         `json:"items"`
-	MoreItemsAfter  *string                  `json:"moreItemsAfter"`
-	MoreItemsBefore *string                  `json:"moreItemsBefore"`
-	Object          DeliveryObjectListObject `json:"object"`
+// WebhookDeliveryList A page of WebhookDelivery items, newest first.
+type WebhookDeliveryList struct {
+	Items           []WebhookDelivery         `json:"items"`
+	MoreItemsAfter  *string                   `json:"moreItemsAfter"`
+	MoreItemsBefore *string                   `json:"moreItemsBefore"`
+	Object          WebhookDeliveryListObject `json:"object"`
 }
 
-// DeliveryObjectListObject defines model for DeliveryObjectList.Object.
-type DeliveryObjectListObject string
+// WebhookDeliveryListObject defines model for WebhookDeliveryList.Object.
+type WebhookDeliveryListObject string
 
-// EndpointObject A webhook endpoint. secret is shown only by the responses to create and rotateSecret.
-type EndpointObject struct {
+// WebhookEndpoint A webhook endpoint. secret is shown only by the responses to create and rotateSecret.
+type WebhookEndpoint struct {
 	CreatedAt   time.Time `json:"createdAt"`
 	Description *string   `json:"description"`
 
@@ -5381,50 +5381,50 @@ type EndpointObject struct {
 	DisabledReason *string `json:"disabledReason"`
 
 	// EnabledEvents Event types or wildcards (com.gigs.porting.*, *).
-	EnabledEvents []string              `json:"enabledEvents"`
-	Id            string                `json:"id"`
-	Object        EndpointObjectObject  `json:"object"`
-	Ordered       bool                  `json:"ordered"`
-	RateLimit     *int                  `json:"rateLimit"`
-	Secret        *string               `json:"secret,omitempty"`
-	Status        EndpointObjectStatus  `json:"status"`
-	UpdatedAt     time.Time             `json:"updatedAt"`
-	Url           string                `json:"url"`
-	Version       EndpointObjectVersion `json:"version"`
+	EnabledEvents []string               `json:"enabledEvents"`
+	Id            string                 `json:"id"`
+	Object        WebhookEndpointObject  `json:"object"`
+	Ordered       bool                   `json:"ordered"`
+	RateLimit     *int                   `json:"rateLimit"`
+	Secret        *string                `json:"secret,omitempty"`
+	Status        WebhookEndpointStatus  `json:"status"`
+	UpdatedAt     time.Time              `json:"updatedAt"`
+	Url           string                 `json:"url"`
+	Version       WebhookEndpointVersion `json:"version"`
 }
 
-// EndpointObjectObject defines model for EndpointObject.Object.
-type EndpointObjectObject string
+// WebhookEndpointObject defines model for WebhookEndpoint.Object.
+type WebhookEndpointObject string
 
-// EndpointObjectStatus defines model for EndpointObject.Status.
-type EndpointObjectStatus string
+// WebhookEndpointStatus defines model for WebhookEndpoint.Status.
+type WebhookEndpointStatus string
 
-// EndpointObjectVersion defines model for EndpointObject.Version.
-type EndpointObjectVersion string
+// WebhookEndpointVersion defines model for WebhookEndpoint.Version.
+type WebhookEndpointVersion string
 
-// EndpointObjectList A page of endpointObject items, newest first.
-type EndpointObjectList struct {
-	Items           []EndpointObject         `json:"items"`
-	MoreItemsAfter  *string                  `json:"moreItemsAfter"`
-	MoreItemsBefore *string                  `json:"moreItemsBefore"`
-	Object          EndpointObjectListObject `json:"object"`
+// WebhookEndpointList A page of WebhookEndpoint items, newest first.
+type WebhookEndpointList struct {
+	Items           []WebhookEndpoint         `json:"items"`
+	MoreItemsAfter  *string                   `json:"moreItemsAfter"`
+	MoreItemsBefore *string                   `json:"moreItemsBefore"`
+	Object          WebhookEndpointListObject `json:"object"`
 }
 
-// EndpointObjectListObject defines model for EndpointObjectList.Object.
-type EndpointObjectListObject string
+// WebhookEndpointListObject defines model for WebhookEndpointList.Object.
+type WebhookEndpointListObject string
 
-// RecoveryObject This answers a recover request.
-type RecoveryObject struct {
-	Endpoint string               `json:"endpoint"`
-	Object   RecoveryObjectObject `json:"object"`
+// WebhookRecovery This answers a recover request.
+type WebhookRecovery struct {
+	Endpoint string                `json:"endpoint"`
+	Object   WebhookRecoveryObject `json:"object"`
 
 	// Requeued requeued is how many failed deliveries were queued again.
 	Requeued int       `json:"requeued"`
 	Since    time.Time `json:"since"`
 }
 
-// RecoveryObjectObject defines model for RecoveryObject.Object.
-type RecoveryObjectObject string
+// WebhookRecoveryObject defines model for WebhookRecovery.Object.
+type WebhookRecoveryObject string
 
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
@@ -13067,7 +13067,7 @@ type ListEventDeliveriesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *DeliveryObjectList
+	JSON200 *WebhookDeliveryList
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error401
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -13083,7 +13083,7 @@ type ListEventDeliveriesResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListEventDeliveriesResponse) GetJSON200() *DeliveryObjectList {
+func (r ListEventDeliveriesResponse) GetJSON200() *WebhookDeliveryList {
 	return r.JSON200
 }
 
@@ -13155,7 +13155,7 @@ type ResendEventResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *DeliveryObjectList
+	JSON200 *WebhookDeliveryList
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error400
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -13177,7 +13177,7 @@ type ResendEventResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ResendEventResponse) GetJSON200() *DeliveryObjectList {
+func (r ResendEventResponse) GetJSON200() *WebhookDeliveryList {
 	return r.JSON200
 }
 
@@ -14327,7 +14327,7 @@ type GetSimulatorClockResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ClockBody
+	JSON200 *Clock
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error401
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -14343,7 +14343,7 @@ type GetSimulatorClockResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetSimulatorClockResponse) GetJSON200() *ClockBody {
+func (r GetSimulatorClockResponse) GetJSON200() *Clock {
 	return r.JSON200
 }
 
@@ -14415,7 +14415,7 @@ type AdvanceSimulatorClockResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ClockBody
+	JSON200 *Clock
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error400
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -14439,7 +14439,7 @@ type AdvanceSimulatorClockResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r AdvanceSimulatorClockResponse) GetJSON200() *ClockBody {
+func (r AdvanceSimulatorClockResponse) GetJSON200() *Clock {
 	return r.JSON200
 }
 
@@ -15629,7 +15629,7 @@ type ListWebhookEndpointsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *EndpointObjectList
+	JSON200 *WebhookEndpointList
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error401
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -15645,7 +15645,7 @@ type ListWebhookEndpointsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListWebhookEndpointsResponse) GetJSON200() *EndpointObjectList {
+func (r ListWebhookEndpointsResponse) GetJSON200() *WebhookEndpointList {
 	return r.JSON200
 }
 
@@ -15717,7 +15717,7 @@ type CreateWebhookEndpointResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
-	JSON201 *EndpointObject
+	JSON201 *WebhookEndpoint
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error400
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -15739,7 +15739,7 @@ type CreateWebhookEndpointResponse struct {
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
-func (r CreateWebhookEndpointResponse) GetJSON201() *EndpointObject {
+func (r CreateWebhookEndpointResponse) GetJSON201() *WebhookEndpoint {
 	return r.JSON201
 }
 
@@ -15816,7 +15816,7 @@ type DeleteWebhookEndpointResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *EndpointObject
+	JSON200 *WebhookEndpoint
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error401
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -15830,7 +15830,7 @@ type DeleteWebhookEndpointResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r DeleteWebhookEndpointResponse) GetJSON200() *EndpointObject {
+func (r DeleteWebhookEndpointResponse) GetJSON200() *WebhookEndpoint {
 	return r.JSON200
 }
 
@@ -15892,7 +15892,7 @@ type GetWebhookEndpointResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *EndpointObject
+	JSON200 *WebhookEndpoint
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error401
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -15906,7 +15906,7 @@ type GetWebhookEndpointResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetWebhookEndpointResponse) GetJSON200() *EndpointObject {
+func (r GetWebhookEndpointResponse) GetJSON200() *WebhookEndpoint {
 	return r.JSON200
 }
 
@@ -15968,7 +15968,7 @@ type UpdateWebhookEndpointResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *EndpointObject
+	JSON200 *WebhookEndpoint
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error400
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -15986,7 +15986,7 @@ type UpdateWebhookEndpointResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r UpdateWebhookEndpointResponse) GetJSON200() *EndpointObject {
+func (r UpdateWebhookEndpointResponse) GetJSON200() *WebhookEndpoint {
 	return r.JSON200
 }
 
@@ -16058,7 +16058,7 @@ type ListWebhookEndpointDeliveriesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *DeliveryObjectList
+	JSON200 *WebhookDeliveryList
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error401
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -16074,7 +16074,7 @@ type ListWebhookEndpointDeliveriesResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListWebhookEndpointDeliveriesResponse) GetJSON200() *DeliveryObjectList {
+func (r ListWebhookEndpointDeliveriesResponse) GetJSON200() *WebhookDeliveryList {
 	return r.JSON200
 }
 
@@ -16146,7 +16146,7 @@ type RecoverWebhookEndpointResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *RecoveryObject
+	JSON200 *WebhookRecovery
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error400
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -16168,7 +16168,7 @@ type RecoverWebhookEndpointResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r RecoverWebhookEndpointResponse) GetJSON200() *RecoveryObject {
+func (r RecoverWebhookEndpointResponse) GetJSON200() *WebhookRecovery {
 	return r.JSON200
 }
 
@@ -16250,7 +16250,7 @@ type RotateWebhookEndpointSecretResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *EndpointObject
+	JSON200 *WebhookEndpoint
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error401
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -16270,7 +16270,7 @@ type RotateWebhookEndpointSecretResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r RotateWebhookEndpointSecretResponse) GetJSON200() *EndpointObject {
+func (r RotateWebhookEndpointSecretResponse) GetJSON200() *WebhookEndpoint {
 	return r.JSON200
 }
 
@@ -18421,7 +18421,7 @@ func ParseListEventDeliveriesResponse(rsp *http.Response) (*ListEventDeliveriesR
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest DeliveryObjectList
+		var dest WebhookDeliveryList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18495,7 +18495,7 @@ func ParseResendEventResponse(rsp *http.Response) (*ResendEventResponse, error) 
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest DeliveryObjectList
+		var dest WebhookDeliveryList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19570,7 +19570,7 @@ func ParseGetSimulatorClockResponse(rsp *http.Response) (*GetSimulatorClockRespo
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ClockBody
+		var dest Clock
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19644,7 +19644,7 @@ func ParseAdvanceSimulatorClockResponse(rsp *http.Response) (*AdvanceSimulatorCl
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ClockBody
+		var dest Clock
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20767,7 +20767,7 @@ func ParseListWebhookEndpointsResponse(rsp *http.Response) (*ListWebhookEndpoint
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest EndpointObjectList
+		var dest WebhookEndpointList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20841,7 +20841,7 @@ func ParseCreateWebhookEndpointResponse(rsp *http.Response) (*CreateWebhookEndpo
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
-		var dest EndpointObject
+		var dest WebhookEndpoint
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20939,7 +20939,7 @@ func ParseDeleteWebhookEndpointResponse(rsp *http.Response) (*DeleteWebhookEndpo
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest EndpointObject
+		var dest WebhookEndpoint
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21006,7 +21006,7 @@ func ParseGetWebhookEndpointResponse(rsp *http.Response) (*GetWebhookEndpointRes
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest EndpointObject
+		var dest WebhookEndpoint
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21073,7 +21073,7 @@ func ParseUpdateWebhookEndpointResponse(rsp *http.Response) (*UpdateWebhookEndpo
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest EndpointObject
+		var dest WebhookEndpoint
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21154,7 +21154,7 @@ func ParseListWebhookEndpointDeliveriesResponse(rsp *http.Response) (*ListWebhoo
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest DeliveryObjectList
+		var dest WebhookDeliveryList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21228,7 +21228,7 @@ func ParseRecoverWebhookEndpointResponse(rsp *http.Response) (*RecoverWebhookEnd
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest RecoveryObject
+		var dest WebhookRecovery
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21326,7 +21326,7 @@ func ParseRotateWebhookEndpointSecretResponse(rsp *http.Response) (*RotateWebhoo
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest EndpointObject
+		var dest WebhookEndpoint
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
