@@ -250,6 +250,47 @@ func TestHandlerPassesParsedEvent(t *testing.T) {
 	}
 }
 
+// TestHandlerPassesNewResources: the SIM and user events added with the
+// domain fidelity work reach their functions with their typed resource.
+func TestHandlerPassesNewResources(t *testing.T) {
+	tests := []struct {
+		typ, data string
+		check     func(*switchboard.ParsedEvent) error
+	}{
+		{switchboard.TypeSimRetired, `{"object":"sim","id":"sim_1","iccid":"89883070000007537119","provider":"p9",` +
+			`"status":"retired","type":"eSIM","createdAt":"2025-06-01T11:00:00Z"}`, func(ev *switchboard.ParsedEvent) error {
+			if s, ok := ev.Sim(); !ok || s.Status != "retired" {
+				return fmt.Errorf("sim %+v, %v", s, ok)
+			}
+			return nil
+		}},
+		{switchboard.TypeUserDeleted, `{"object":"user","id":"usr_1","birthday":null,"email":"jerry@example.com",` +
+			`"emailVerified":false,"fullName":null,"preferredLocale":"en-US","createdAt":"2025-06-01T11:00:00Z"}`, func(ev *switchboard.ParsedEvent) error {
+			if u, ok := ev.User(); !ok || u.PreferredLocale != "en-US" {
+				return fmt.Errorf("user %+v, %v", u, ok)
+			}
+			return nil
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ, func(t *testing.T) {
+			h := newHandler(t)
+			var err error
+			called := false
+			h.On(tt.typ, func(_ context.Context, ev *switchboard.ParsedEvent) error {
+				called, err = true, tt.check(ev)
+				return nil
+			})
+			body := fmt.Appendf(nil, `{"object":"event","id":"evt_1","actor":{"type":"system"},"data":%s,`+
+				`"datacontenttype":"application/json","project":"gigs","source":"https://api.gigs.com",`+
+				`"specversion":"1.0","time":"2025-06-01T12:00:00Z","type":%q,"version":"2025-05-22"}`, tt.data, tt.typ)
+			if got := serve(h, delivery(t, testSecret, testNow, body)); got != http.StatusNoContent || !called || err != nil {
+				t.Fatalf("status %d, called %v, check %v", got, called, err)
+			}
+		})
+	}
+}
+
 func TestHandlerDedup(t *testing.T) {
 	tests := []struct {
 		name       string

@@ -47,7 +47,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			return nil, flagError(err)
 		}
 		if fs.NArg() == 0 {
 			return pos, nil
@@ -108,7 +108,21 @@ func splitList(s string) []string {
 	return out
 }
 
+// usageErr is a command used wrongly: run exits 2 for it, as the flag
+// package does.
+type usageErr struct{ msg string }
+
+func (e *usageErr) Error() string { return e.msg }
+
 // usageError reports a command used wrongly.
 func usageError(format string, args ...any) error {
-	return fmt.Errorf("%s (see -h)", fmt.Sprintf(format, args...))
+	return &usageErr{fmt.Sprintf("%s (see -h)", fmt.Sprintf(format, args...))}
+}
+
+// flagError makes a flag parsing error a usage error; -h stays flag.ErrHelp.
+func flagError(err error) error {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return &usageErr{err.Error()}
 }

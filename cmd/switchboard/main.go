@@ -63,6 +63,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		fmt.Fprintf(stderr, "switchboard %s: %v\n", args[0], err)
+		var usage *usageErr
+		if errors.As(err, &usage) {
+			return 2
+		}
 		return 1
 	}
 	return 0

@@ -109,9 +109,10 @@ func stopGroup(t *testing.T, pgid int) {
 	}
 }
 
-// TestREADMEWalkthrough runs the README's walk-through and its magic-number
-// example with bash, as a newcomer pastes them, against a server binary
-// built from this tree, and checks that they print what the README says.
+// TestREADMEWalkthrough runs the README's walk-through, its clock example
+// and its magic-number example with bash, as a newcomer pastes them,
+// against a server binary built from this tree, and checks that they print
+// what the README says.
 func TestREADMEWalkthrough(t *testing.T) {
 	requireTools(t, "bash", "curl", "jq", "go")
 	b, err := os.ReadFile("../../README.md")
@@ -120,11 +121,16 @@ func TestREADMEWalkthrough(t *testing.T) {
 	}
 	readme := string(b)
 	walk := readmeBlock(t, readme, "walkthrough")
+	// The blocks that follow it in the README use its server and helpers.
+	clock := readmeBlock(t, readme, "clock")
 	magic := readmeBlock(t, readme, "magic")
 	if strings.Count(walk, serveLine) != 1 {
 		t.Fatalf("the walk-through must start the server once with %q", serveLine)
 	}
-	want := append(expectedOutput(walk), expectedOutput(magic)...)
+	var want []string
+	for _, block := range []string{walk, clock, magic} {
+		want = append(want, expectedOutput(block)...)
+	}
 	if len(want) < 10 {
 		t.Fatalf("the README states %d outputs; it should state what each step prints", len(want))
 	}
@@ -132,7 +138,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
 	script := filepath.Join(dir, "walkthrough.sh")
-	code := strings.Replace(walk, serveLine, bin+" serve", 1) + magic
+	code := strings.Replace(walk, serveLine, bin+" serve", 1) + clock + magic
 	if err := os.WriteFile(script, []byte(code), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -153,8 +159,9 @@ func TestREADMEWalkthrough(t *testing.T) {
 	cmd := exec.CommandContext(ctx, "bash", script)
 	cmd.Dir = dir
 	// The README's defaults but the address, so that the test needs no
-	// fixed port; the simulator steps quickly so the magic number does too.
-	cmd.Env = cleanEnv("SWITCHBOARD_ADDR="+addr, "SWITCHBOARD_API_URL=http://"+addr, "SWITCHBOARD_SIMULATOR_DELAY=100ms")
+	// fixed port, and a shorter simulator delay (1 s, not 2 s): still long
+	// enough that the magic porting is seen pending before it moves.
+	cmd.Env = cleanEnv("SWITCHBOARD_ADDR="+addr, "SWITCHBOARD_API_URL=http://"+addr, "SWITCHBOARD_SIMULATOR_DELAY=1s")
 	// Files, not pipes: the server the script leaves running holds them
 	// open, and Wait would wait for it.
 	cmd.Stdout, cmd.Stderr = stdout, stderr

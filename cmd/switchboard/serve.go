@@ -72,7 +72,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected argument %q", fs.Arg(0))
 	}
 	if err := finishDelivery(); err != nil {
 		return err
@@ -127,7 +130,10 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected argument %q", fs.Arg(0))
 	}
 	st, err := store.Open(ctx, *db, store.Options{})
 	if err != nil {

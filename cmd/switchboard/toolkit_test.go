@@ -251,22 +251,29 @@ func TestUsageErrors(t *testing.T) {
 	tests := []struct {
 		args []string
 		want string
+		code int
 	}{
-		{[]string{"trigger", "--api-key", "k"}, "needs one event type"},
-		{[]string{"trigger", "com.gigs.nope", "--api-key", "k"}, `unknown event type "com.gigs.nope"`},
-		{[]string{"trigger", "com.gigs.porting.declined", "--code", "nope", "--api-key", "k"}, `unknown decline code`},
-		{[]string{"events", "get", "--api-key", "k"}, "want an event ID"},
-		{[]string{"events", "frob"}, `unknown events subcommand "frob"`},
-		{[]string{"endpoints", "create", "--api-key", "k"}, "needs --url"},
-		{[]string{"endpoints", "list", "--api-key", ""}, "no API key"},
-		{[]string{"listen", "--secret", "nope", "--api-key", "k"}, "--secret"},
+		{[]string{"trigger", "--api-key", "k"}, "needs one event type", 2},
+		{[]string{"trigger", "com.gigs.nope", "--api-key", "k"}, `unknown event type "com.gigs.nope"`, 2},
+		{[]string{"trigger", "com.gigs.porting.declined", "--code", "nope", "--api-key", "k"}, `unknown decline code`, 2},
+		{[]string{"trigger", "--frob"}, "flag provided but not defined", 2},
+		{[]string{"events", "get", "--api-key", "k"}, "want an event ID", 2},
+		{[]string{"events", "frob"}, `unknown events subcommand "frob"`, 2},
+		{[]string{"events", "list", "--limit", "many"}, `invalid value "many"`, 2},
+		{[]string{"endpoints", "create", "--api-key", "k"}, "needs --url", 2},
+		{[]string{"endpoints", "list", "--api-key", ""}, "no API key", 1},
+		{[]string{"listen", "--secret", "nope", "--api-key", "k"}, "--secret", 1},
+		{[]string{"serve", "--simulator-delay", "soon"}, `invalid value "soon"`, 2},
+		{[]string{"migrate", "--frob"}, "flag provided but not defined", 2},
+		{[]string{"migrate", "--db", "/nonexistent/dir/x.db", "extra"}, `unexpected argument "extra"`, 2},
+		{[]string{"serve", "--db", "/nonexistent/dir/x.db", "extra"}, `unexpected argument "extra"`, 2},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			t.Setenv("SWITCHBOARD_API_KEY", "")
 			code, _, errOut := runCmd(context.Background(), tt.args...)
-			if code == 0 || !strings.Contains(errOut, tt.want) {
-				t.Errorf("exit %d, stderr %q; want failure with %q", code, errOut, tt.want)
+			if code != tt.code || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d with %q", code, errOut, tt.code, tt.want)
 			}
 		})
 	}

@@ -41,7 +41,7 @@ func (s *Server) listEvents(c *Call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	q := store.EventQuery{Project: c.Project, Page: p}
+	q := store.EventQuery{Project: c.Project, Page: p, Resource: c.R.URL.Query().Get("resource")}
 	for _, t := range c.R.URL.Query()["type"] {
 		for _, part := range strings.Split(t, ",") {
 			if part = strings.TrimSpace(part); part != "" {

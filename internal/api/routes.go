@@ -1,6 +1,13 @@
 package api
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
+
+// SubscriptionActions lists the actions of a subscription's simulate
+// route, for the published contract.
+func SubscriptionActions() []string { return slices.Clone(subscriptionActions) }
 
 // Route is a registered route: a method and a path pattern in the syntax of
 // net/http's ServeMux ("/projects/{project}/portings/{id}").

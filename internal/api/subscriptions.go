@@ -15,11 +15,9 @@ func (s *Server) routeSubscriptions() {
 	s.Handle("POST /projects/{project}/subscriptions/{id}/cancel", s.cancelSubscription)
 	s.Handle("POST /projects/{project}/subscriptions/{id}/resume", s.resumeSubscription)
 	s.Handle("POST /projects/{project}/subscriptions/{id}/portOutCredentials", s.issuePortOutCredentials)
-	// Gated as the portings' simulate route is: served with the simulator.
-	// With project modes (test/live), it belongs to test projects only.
-	if s.deps.Simulator {
-		s.Handle("POST /projects/{project}/subscriptions/{id}/simulate", s.simulateSubscription)
-	}
+	// Gated as the portings' simulate route is: test projects only (403
+	// testModeOnly on a live one), and only while the simulator is on.
+	s.Handle("POST /projects/{project}/subscriptions/{id}/simulate", s.testOnly(s.simulateSubscription))
 }
 
 // Subscription actions the simulator performs.
@@ -33,8 +31,8 @@ const (
 	actionPaymentDisputed = "paymentDisputed"
 )
 
-// SubscriptionActions lists the actions of a subscription's simulate route.
-var SubscriptionActions = []string{actionPortOut, actionPaymentFailed, actionPaymentDisputed}
+// subscriptionActions lists the actions of a subscription's simulate route.
+var subscriptionActions = []string{actionPortOut, actionPaymentFailed, actionPaymentDisputed}
 
 // simulateSubscriptionParams ask the simulator to end a subscription as
 // the outside world would.
@@ -58,7 +56,7 @@ func (s *Server) simulateSubscription(c *Call) (int, any, error) {
 	if p.Action == "" {
 		return 0, nil, failure.New(failure.Invalid, "fieldRequired", "The field action is required.")
 	}
-	if err := field.OneOf("action", p.Action, SubscriptionActions...); err != nil {
+	if err := field.OneOf("action", p.Action, subscriptionActions...); err != nil {
 		return 0, nil, err
 	}
 	id := c.R.PathValue("id")

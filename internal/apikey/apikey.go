@@ -93,13 +93,14 @@ func NewToken(prefix string) (string, error) {
 	return b.String(), nil
 }
 
-// Redact returns the token's prefix (up to its last underscore) and its
-// first few characters after it, then Mask.
+// Redact returns the token's prefix (up to its last underscore) and, when
+// the rest is long enough to spare them (16 characters or more), its first
+// few characters, then Mask.
 func Redact(token string) string {
 	i := strings.LastIndexByte(token, '_') + 1
-	n := min(len(token)-i, shown)
-	if len(token)-i < 2*shown { // too short to show any of it
-		n = 0
+	n := 0
+	if len(token)-i >= 4*shown {
+		n = shown
 	}
 	return token[:i+n] + Mask
 }

@@ -330,7 +330,7 @@ var annotations = map[reflect.Type]map[string]note{
 		"declinedCode": {enum: declineCodes(), description: "The decline code; only with the action decline."},
 	},
 	reflect.TypeFor[api.SimulateSubscriptionParams](): {
-		"action":     {required: true, enum: api.SubscriptionActions},
+		"action":     {required: true, enum: api.SubscriptionActions()},
 		"accountPin": {pattern: "^[0-9]{1,20}$"},
 	},
 	reflect.TypeFor[api.AdvanceClockParams](): {

@@ -297,6 +297,7 @@ func (g *generator) operation(op Operation) (Schema, error) {
 	}
 	ok := Schema{"description": op.Summary}
 	switch {
+	case status == http.StatusSeeOther:
 	case op.Content != "" && op.ResponseSchema == "":
 		ok["content"] = Schema{op.Content: Schema{"schema": Schema{"type": "string"}}}
 	case op.ResponseSchema == "-object":
@@ -327,6 +328,11 @@ func (g *generator) operation(op Operation) (Schema, error) {
 			"schema": Schema{"type": "string", "enum": []any{"true"}}}}
 	}
 	responses := Schema{strconv.Itoa(status): ok}
+	if op.Redirects {
+		responses["303"] = Schema{"description": "See Other: where to go (the dashboard, or its sign-in page).",
+			"headers": Schema{"Location": Schema{"required": true, "schema": Schema{"type": "string"}}},
+			"content": Schema{"text/html": Schema{"schema": Schema{"type": "string"}}}}
+	}
 	for _, code := range errorStatuses(op) {
 		if op.Auth == Public && op.Content == "text/plain" {
 			responses[strconv.Itoa(code)] = Schema{"description": errorDescriptions[code], "content": Schema{"text/plain": Schema{"schema": Schema{"type": "string"}}}}

@@ -77,6 +77,19 @@ type Operation struct {
 	Simulator bool
 	// Errors are further error statuses the operation can give.
 	Errors []int
+	// Redirects says the operation can answer 303 See Other.
+	Redirects bool
+	// AnyMethod says the route is a subtree every method reaches (a
+	// method-less ServeMux pattern); the document describes its GET.
+	AnyMethod bool
+}
+
+// Route returns the ServeMux pattern of the route the operation describes.
+func (op Operation) Route() string {
+	if op.AnyMethod {
+		return op.Path
+	}
+	return op.Method + " " + op.Path
 }
 
 func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
@@ -179,8 +192,8 @@ var Operations = []Operation{
 	{Method: "POST", Path: "/projects/{project}/subscriptions/{id}/simulate", ID: "simulateSubscription", Tag: "Simulator",
 		Summary: "Simulate the outside world ending a subscription",
 		Description: "A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials " +
-			"(cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.",
-		Request: typeOf[api.SimulateSubscriptionParams](), Response: typeOf[switchboard.Subscription](), Conflict: true},
+			"(cause phoneNumberPortedOut), or a failed or disputed payment. 404 simulatorDisabled when the server runs with --simulator false.",
+		Request: typeOf[api.SimulateSubscriptionParams](), Response: typeOf[switchboard.Subscription](), Conflict: true, Simulator: true},
 
 	// Catalog.
 	{Method: "GET", Path: "/serviceProviders", ID: "listServiceProviders", Tag: "Catalog", Summary: "List donor carriers",
@@ -246,6 +259,14 @@ var Operations = []Operation{
 		Content: "text/plain", Errors: []int{http.StatusServiceUnavailable}},
 	{Method: "GET", Path: "/metrics", ID: "metrics", Tag: "Operations", Summary: "Prometheus metrics", Auth: OperatorKey, Content: "text/plain",
 		Description: "With the operator key; served here unless serve --metrics-addr puts it on a listener of its own."},
+
+	// The dashboard, for people.
+	{Method: "GET", Path: "/", ID: "root", Tag: "Operations", Summary: "Redirect to the dashboard", Auth: Public,
+		Status: 303, Redirects: true},
+	{Method: "GET", Path: "/dashboard/", ID: "dashboard", Tag: "Operations", Summary: "The dashboard", Auth: Public,
+		Content: "text/html", Redirects: true, AnyMethod: true,
+		Description: "The operator's and developers' dashboard: HTML pages and forms for people under /dashboard/, " +
+			"signed in with a key (a session cookie). It is not an API: use the operations above from code."},
 
 	// Contracts.
 	{Method: "GET", Path: "/openapi.json", ID: "getOpenAPI", Tag: "Contracts", Summary: "This OpenAPI 3.1 document", Auth: Public,

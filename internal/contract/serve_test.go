@@ -79,6 +79,21 @@ func TestServed(t *testing.T) {
 		}
 	}
 
+	// The root and the dashboard redirect (to the dashboard, to sign in),
+	// as documented.
+	_, tr := contracttest.Client(t)
+	noFollow := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, p := range []string{"/", "/dashboard/"} {
+		resp, err := noFollow.Get(srv.URL() + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", p, resp.StatusCode)
+		}
+	}
+
 	get("/healthz", 200)
 	get("/readyz", 200)
 	get("/metrics", 200, "Authorization", "Bearer "+admin)

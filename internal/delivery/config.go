@@ -51,7 +51,7 @@ type Config struct {
 	// Jitter spreads each retry delay by up to ± this fraction;
 	// DefaultJitter when zero, none when negative.
 	Jitter float64
-	// DisableAfter is how long, by the platform clock, an endpoint may fail
+	// DisableAfter is how long, by the dispatcher's clock, an endpoint may fail
 	// continuously before it is disabled.
 	DisableAfter time.Duration
 	// SlowDown is how long an endpoint that answered 429, 502, 503 or 504

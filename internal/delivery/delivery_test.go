@@ -243,6 +243,34 @@ func TestSlowDownHonoursRetryAfter(t *testing.T) {
 	})
 }
 
+// TestEnablingAgainEndsRetryAfter checks that an endpoint disabled and
+// enabled again resumes its deliveries at once, though it had asked to be
+// left alone for an hour.
+func TestEnablingAgainEndsRetryAfter(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		rc := newReceiver(t, func(r request, n int) (int, http.Header) {
+			return http.StatusServiceUnavailable, http.Header{"Retry-After": {"3600"}}
+		})
+		h := start(t, b, fast())
+		ep := h.createEndpoint(map[string]any{"url": rc.URL})
+		ids := h.record(context.Background(), switchboard.TypeUserCreated, 1)
+		await(t, 10*time.Second, "the refusal to be recorded", func() bool {
+			ds := h.deliveriesOf(path("events", ids[0], "deliveries"))
+			return len(ds[0].Attempts) == 1 && ds[0].NextAttemptAt != nil && ds[0].NextAttemptAt.After(time.Now().Add(30*time.Minute))
+		})
+		rc.setRespond(nil)
+		for _, status := range []string{"disabled", "enabled"} {
+			if code := h.call("PATCH", path("webhookEndpoints", ep.ID), map[string]any{"status": status}, nil); code != 200 {
+				t.Fatalf("PATCH status %s: %d", status, code)
+			}
+		}
+		await(t, 10*time.Second, "the delivery, long before the hour", func() bool {
+			ds := h.deliveriesOf(path("events", ids[0], "deliveries"))
+			return ds[0].Status == store.DeliverySucceeded
+		})
+	})
+}
+
 func TestSecretRotationSignsWithBoth(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		rc := newReceiver(t, nil)

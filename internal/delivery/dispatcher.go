@@ -30,8 +30,10 @@ import (
 // in flight), a pool of workers attempts them, and one recorder writes the
 // results in batches, each batch in one transaction, only where the claim
 // still holds. Every decision about time (what is due, when to retry, when
-// an endpoint has failed for too long) reads the platform clock; leases
-// read the wall clock.
+// an endpoint has failed for too long) reads the dispatcher's clock, which
+// the server gives the wall clock: no project's test clock moves delivery,
+// so one project cannot hurry another's retries or disable its endpoints.
+// Leases read the wall clock.
 type Dispatcher struct {
 	cfg    Config
 	store  *store.Store
@@ -85,7 +87,8 @@ type outcome struct {
 	defer_  time.Time // the endpoint asked to be left alone until then
 }
 
-// New returns a dispatcher over the store. Its clock is the platform clock.
+// New returns a dispatcher over the store. Its clock is the server's wall
+// clock (tests move it), never a project's test clock.
 func New(st *store.Store, clk clock.Clock, cfg Config) *Dispatcher {
 	cfg.defaults()
 	d := &Dispatcher{

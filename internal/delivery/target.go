@@ -25,8 +25,9 @@ type target struct {
 
 	mu           sync.Mutex
 	disabled     bool
-	failingSince *time.Time // platform time; nil while healthy
-	notBefore    time.Time  // platform time before which nothing is sent
+	failingSince *time.Time // the dispatcher's clock; nil while healthy
+	notBefore    time.Time  // the dispatcher's clock; nothing is sent before
+	resumedAt    *time.Time // when the endpoint was last enabled again
 }
 
 // signingKey is one secret's HMAC key; a pool of keyed hashes saves setting
@@ -43,7 +44,7 @@ func compile(body []byte) (*target, error) {
 	}
 	t := &target{
 		id: e.ID, project: e.Project, url: e.URL, version: e.Version, body: string(body),
-		disabled: e.Status != endpoint.Enabled, failingSince: e.FailingSince,
+		disabled: e.Status != endpoint.Enabled, failingSince: e.FailingSince, resumedAt: e.ResumedAt,
 	}
 	for _, s := range e.Secrets {
 		key, err := endpoint.SecretKey(s.Value)
@@ -60,15 +61,23 @@ func compile(body []byte) (*target, error) {
 	return t, nil
 }
 
-// update carries the live state of the target it replaces (a newer
-// compilation of the same endpoint) over to t.
+// inherit carries the live state of the target it replaces (a newer
+// compilation of the same endpoint) over to t. An endpoint enabled again
+// after it was disabled starts afresh, as its resumed deliveries do: the
+// Retry-After it once asked for no longer holds them back.
 func (t *target) inherit(old *target) {
 	old.mu.Lock()
 	defer old.mu.Unlock()
-	t.notBefore = old.notBefore
+	if sameTime(old.resumedAt, t.resumedAt) {
+		t.notBefore = old.notBefore
+	}
 	if old.limiter != nil && t.limiter != nil && old.limiter.rate == t.limiter.rate {
 		t.limiter = old.limiter
 	}
+}
+
+func sameTime(a, b *time.Time) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && a.Equal(*b))
 }
 
 // appendSignature appends the webhook-signature header value to dst: one

@@ -1,11 +1,16 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	projects "github.com/switchboard-dev/switchboard/internal/project"
 	"github.com/switchboard-dev/switchboard/internal/server"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 )
@@ -109,7 +114,10 @@ func TestUserDeleted(t *testing.T) {
 // with phoneNumberPortedOut and retires the SIM.
 func TestSubscriptionPortOut(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
-		e := start(t, b)
+		var logs syncBuffer // every log line the server writes, debug included
+		e := start(t, b, func(c *server.Config) {
+			c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		})
 		s := e.setup()
 		id := e.json("POST", "/projects/dev/subscriptions", obj{"user": s.user, "plan": s.monthlyPlan}, 201).str("id")
 		path := "/projects/dev/subscriptions/" + id + "/simulate"
@@ -163,6 +171,9 @@ func TestSubscriptionPortOut(t *testing.T) {
 		e.expectError("POST", path, obj{"action": "portOut", "accountPin": shown}, 409, "conflict", "portOutCredentialsNotFound")
 		e.expectError("POST", path, obj{"action": "paymentFailed"}, 409, "conflict", "subscriptionNotCancelable")
 		e.expectTypes()
+		if l := logs.String(); l == "" || strings.Contains(l, shown) || strings.Contains(l, wrong) {
+			t.Fatalf("the server's log is empty or shows a PIN:\n%s", l)
+		}
 		golden(t, "subscription_ported_out", all)
 	})
 }
@@ -235,15 +246,41 @@ func TestSubscriptionPaymentCauses(t *testing.T) {
 	})
 }
 
-// TestSubscriptionSimulateNeedsSimulator: without the simulator the route
-// does not exist.
-func TestSubscriptionSimulateNeedsSimulator(t *testing.T) {
+// TestSubscriptionSimulateIsForTestProjects: the subscription's simulate
+// route is gated as the porting's is: in a live project it is 403
+// testModeOnly, without the simulator 404 simulatorDisabled, and either
+// changes nothing.
+func TestSubscriptionSimulateIsForTestProjects(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := start(t, b)
+		ctx := context.Background()
+		if _, err := e.srv.Projects.Ensure(ctx, "shop", "Shop", projects.Live); err != nil {
+			t.Fatal(err)
+		}
+		liveKey, err := e.srv.NewAPIKey(ctx, "shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		live := &env{t: t, srv: e.srv, base: e.base, key: liveKey, seen: map[string]bool{}}
+		u := live.json("POST", "/projects/shop/users", obj{"email": "kramer@example.com"}, 201).str("id")
+		plans := live.json("GET", "/projects/shop/plans?limit=200", nil, 200)["items"].([]any)
+		if len(plans) == 0 {
+			t.Skip("a new project has no plans to subscribe to")
+		}
+		plan := obj(plans[0].(map[string]any)).str("id")
+		sub := live.json("POST", "/projects/shop/subscriptions", obj{"user": u, "plan": plan}, 201).str("id")
+		live.expectError("POST", "/projects/shop/subscriptions/"+sub+"/simulate", obj{"action": "paymentFailed"}, 403, "permissionDenied", "testModeOnly")
+		live.expectError("POST", "/projects/shop/portings/prt_nope/simulate", obj{"action": "request"}, 403, "permissionDenied", "testModeOnly")
+		if got := live.json("GET", "/projects/shop/subscriptions/"+sub, nil, 200).str("status"); got != "active" {
+			t.Fatalf("the live subscription is %s, want active", got)
+		}
+	})
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		e := start(t, b, func(c *server.Config) { c.Simulator = "off" })
 		s := e.setup()
 		id := e.json("POST", "/projects/dev/subscriptions", obj{"user": s.user, "plan": s.monthlyPlan}, 201).str("id")
 		e.newEvents()
-		e.expectError("POST", "/projects/dev/subscriptions/"+id+"/simulate", obj{"action": "paymentFailed"}, 404, "notFound", "routeNotFound")
+		e.expectError("POST", "/projects/dev/subscriptions/"+id+"/simulate", obj{"action": "paymentFailed"}, 404, "notFound", "simulatorDisabled")
 		e.expectTypes()
 	})
 }
@@ -309,4 +346,49 @@ func TestPreferredLocaleDefault(t *testing.T) {
 		}
 		e.expectTypes("com.gigs.user.updated")
 	})
+}
+
+// TestPendingSubscriptionCanceledCancelsItsPorting: a subscription canceled
+// while it waits on its porting ends, and the porting is canceled first:
+// the number can no longer arrive for it.
+func TestPendingSubscriptionCanceledCancelsItsPorting(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := start(t, b)
+		s := e.setup()
+		prt := e.draftPorting(s, portingNumber)
+		sub := e.json("POST", "/projects/dev/subscriptions", obj{"user": s.user, "plan": s.plan, "porting": prt}, 201).str("id")
+		e.simulate(prt, "request")
+		e.newEvents()
+		ended := e.json("POST", "/projects/dev/subscriptions/"+sub+"/cancel", obj{}, 200)
+		if ended.str("status") != "ended" || cause(ended) != "cancellationRequested" {
+			t.Fatalf("canceled pending subscription: %s %v", ended.str("status"), ended["cancellationDetails"])
+		}
+		all := e.expectTypes("com.gigs.porting.canceled", "com.gigs.porting.updated", "com.gigs.subscription.canceled",
+			"com.gigs.subscription.ended", "com.gigs.subscription.updated", "com.gigs.sim.retired", "com.gigs.sim.updated")
+		assertPortingInPreviousData(t, all)
+		if got := obj(ended["porting"].(map[string]any)).str("status"); got != "canceled" {
+			t.Fatalf("porting of the canceled subscription is %s, want canceled", got)
+		}
+		// The simulator can no longer complete it.
+		e.expectError("POST", "/projects/dev/portings/"+prt+"/simulate", obj{"action": "complete"}, 409, "conflict", "portingNotCompletable")
+		e.expectTypes()
+	})
+}
+
+// syncBuffer is a buffer the server logs to while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -171,6 +171,11 @@ func TestEventsVersionsAndPagination(t *testing.T) {
 		if n := len(filtered["items"].([]any)); n != 0 {
 			t.Fatalf("type filter returned %d events, want 0", n)
 		}
+		user := obj(e.json("GET", "/projects/dev/events/"+events[2].ID, nil, 200)["data"].(map[string]any)).str("id")
+		one := e.json("GET", "/projects/dev/events?resource="+user, nil, 200)["items"].([]any)
+		if len(one) != 1 || obj(one[0].(map[string]any)).str("id") != events[2].ID {
+			t.Fatalf("resource filter %s returned %v, want only %s", user, one, events[2].ID)
+		}
 	})
 }
 

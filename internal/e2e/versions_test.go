@@ -73,6 +73,13 @@ func (e *env) everyEventType() []event {
 func TestEveryEventTypeInEveryVersion(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		e := start(t, b)
+		// An endpoint may be pinned to 2024-12-20 like any version.
+		ep := e.json("POST", "/projects/dev/webhookEndpoints", obj{"url": "http://127.0.0.1:9/hooks",
+			"version": switchboard.Version20241220}, 201)
+		if ep.str("version") != switchboard.Version20241220 {
+			t.Fatalf("endpoint version %q", ep.str("version"))
+		}
+		e.expectError("GET", "/projects/dev/events?version=2024-12-21", nil, 422, "invalid", "invalidVersion")
 		first := map[string]event{}
 		for _, ev := range e.everyEventType() {
 			if _, ok := first[ev.Type]; !ok {

@@ -37,9 +37,13 @@ type Endpoint struct {
 	Secrets       []Secret   `json:"secrets"`
 	FailingSince  *time.Time `json:"failingSince"`
 	// DisabledReason says why the platform disabled the endpoint, if it did.
-	DisabledReason *string   `json:"disabledReason"`
-	CreatedAt      time.Time `json:"createdAt"`
-	UpdatedAt      time.Time `json:"updatedAt"`
+	DisabledReason *string `json:"disabledReason"`
+	// ResumedAt is when the endpoint was last enabled again after it was
+	// disabled: its deliveries resumed then, and no Retry-After it asked
+	// for before holds them back.
+	ResumedAt *time.Time `json:"resumedAt,omitempty"`
+	CreatedAt time.Time  `json:"createdAt"`
+	UpdatedAt time.Time  `json:"updatedAt"`
 }
 
 // Secret is a signing secret ("whsec_…"); a rotated-out secret keeps signing

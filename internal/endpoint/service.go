@@ -239,7 +239,7 @@ func (s *Service) validatePatch(p Patch) error {
 
 // enable turns a disabled endpoint on and resumes its deliveries.
 func (s *Service) enable(ctx context.Context, tx *store.Tx, e *Endpoint, now time.Time) error {
-	e.Status, e.FailingSince, e.DisabledReason = Enabled, nil, nil
+	e.Status, e.FailingSince, e.DisabledReason, e.ResumedAt = Enabled, nil, nil, &now
 	if err := tx.ResumeDeliveries(ctx, e.ID, now); err != nil {
 		return err
 	}

@@ -265,6 +265,17 @@ func fetch(ctx context.Context, get getter, project, portingID string) (*record,
 	return &r, nil
 }
 
+// Lock locks the porting for the rest of tx (a missing one is no error):
+// for a change of its subscription that may cancel it, taken before the
+// subscription's lock, in the order a porting's own change takes them.
+func (s *Service) Lock(ctx context.Context, tx *store.Tx, project, portingID string) error {
+	var r record
+	if err := tx.GetForUpdate(ctx, Kind, project, portingID, &r); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("porting: lock: %w", err)
+	}
+	return nil
+}
+
 // Load reads the porting in tx, without locking it (to embed it in a
 // subscription, say).
 func Load(ctx context.Context, tx *store.Tx, project, portingID string) (*switchboard.Porting, error) {

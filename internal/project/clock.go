@@ -9,6 +9,25 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
+// ClockChannel is the store channel on which a process that moved a
+// project's clock tells the others, which then reload the clocks
+// (WatchClocks).
+const ClockChannel = "projectClock"
+
+// WatchClocks reloads the clocks whenever another process moves one, until
+// ctx ends; the scheduler's reload every second stays the backstop (and
+// covers a reload that failed here).
+func (s *Service) WatchClocks(ctx context.Context) error {
+	wake, err := s.Store.Listen(ctx, ClockChannel)
+	if err != nil {
+		return fmt.Errorf("project: watch clocks: %w", err)
+	}
+	for range wake {
+		_ = s.LoadClocks(ctx) // on failure, the scheduler reloads within a second
+	}
+	return nil
+}
+
 // RequireTest returns nil for a test project, and the API's error for a
 // live one (or none): the simulator exists only in test mode.
 func (s *Service) RequireTest(ctx context.Context, id string) error {
@@ -54,7 +73,7 @@ func (s *Service) AdvanceClock(ctx context.Context, id string, d time.Duration) 
 			return err
 		}
 		tx.AfterCommit(func() { s.Clocks.Set(id, offset) })
-		return nil
+		return tx.Notify(ctx, ClockChannel)
 	})
 	if err != nil {
 		return 0, err

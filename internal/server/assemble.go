@@ -79,4 +79,9 @@ func (s *Server) startBackground(ctx context.Context) {
 	s.goBackground(func() { s.Dispatcher.Run(ctx) })
 	s.goBackground(func() { s.listenDeliveries(ctx) })
 	s.goBackground(func() { s.APIKeys.Run(ctx) })
+	s.goBackground(func() {
+		if err := s.Projects.WatchClocks(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("server: watch other processes' clocks; reloading every second only", "err", err)
+		}
+	})
 }

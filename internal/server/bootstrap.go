@@ -28,6 +28,9 @@ const (
 // databases knew only by its keys, the operator key and the default
 // project's key.
 func (s *Server) bootstrap(ctx context.Context) error {
+	if s.cfg.AdminKey != "" && s.cfg.AdminKey == s.cfg.APIKey {
+		return errors.New("server: SWITCHBOARD_ADMIN_KEY must differ from SWITCHBOARD_API_KEY")
+	}
 	if _, err := s.Projects.Ensure(ctx, s.cfg.Project, s.cfg.Project, project.Test); err != nil {
 		return err
 	}
@@ -163,8 +166,8 @@ func (s *Server) isOperator(ctx context.Context, token string) (bool, error) {
 // SWITCHBOARD_API_KEY never stays valid silently:
 //   - with SWITCHBOARD_API_KEY set, that key is stored, and the keys an
 //     earlier SWITCHBOARD_API_KEY gave the project are revoked, as are the
-//     project's keys from before keys had origins (they came from the
-//     environment or were generated at first start);
+//     key generated at first start and the project's keys from before keys
+//     had origins (they came from the environment or were generated);
 //   - without it, the keys an earlier SWITCHBOARD_API_KEY gave are revoked,
 //     and a project left without any key gets a generated one, printed
 //     once.
@@ -181,8 +184,9 @@ func (s *Server) bootstrapAPIKey(ctx context.Context) error {
 	}
 	left := 0
 	for _, k := range keys {
+		legacy := k.Origin == "" && k.Name == ""
 		stale := k.Hash != configured &&
-			(k.Origin == apikey.OriginEnv || (configured != "" && k.Origin == "" && k.Name == ""))
+			(k.Origin == apikey.OriginEnv || (configured != "" && (k.Origin == apikey.OriginGenerated || legacy)))
 		if !stale {
 			left++
 			continue
@@ -190,7 +194,8 @@ func (s *Server) bootstrapAPIKey(ctx context.Context) error {
 		if err := s.APIKeys.Revoke(ctx, s.cfg.Project, k.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		s.log.Warn("server: revoked the default project's previous SWITCHBOARD_API_KEY", "project", s.cfg.Project, "apiKey", k.ID)
+		s.log.Warn("server: revoked the default project's previous configured or generated API key",
+			"project", s.cfg.Project, "apiKey", k.ID, "origin", k.Origin)
 	}
 	if s.cfg.APIKey != "" {
 		_, err := s.APIKeys.Add(ctx, s.cfg.Project, s.cfg.APIKey, "SWITCHBOARD_API_KEY", apikey.OriginEnv)

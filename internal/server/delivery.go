@@ -94,7 +94,12 @@ func (s *Server) operatorOnly(h http.Handler) http.Handler {
 
 // writeError answers with the API's error object.
 func writeError(w http.ResponseWriter, status int, typ, code, message string) {
-	b, _ := json.Marshal(map[string]string{"object": "error", "type": typ, "code": code, "message": message})
+	b, _ := json.Marshal(struct {
+		Object  string `json:"object"`
+		Type    string `json:"type"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}{"error", typ, code, message})
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(b)

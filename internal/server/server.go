@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/catalog"
 	"github.com/switchboard-dev/switchboard/internal/clock"
 	"github.com/switchboard-dev/switchboard/internal/contract"
+	"github.com/switchboard-dev/switchboard/internal/dashboard"
 	"github.com/switchboard-dev/switchboard/internal/delivery"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/project"
@@ -115,6 +116,8 @@ type Server struct {
 	DeliveryClock *clock.Offset
 	Events        *eventlog.Log
 	API           *api.Server
+	// Dashboard is the web dashboard at /dashboard, a client of API.
+	Dashboard *dashboard.Dashboard
 	// Projects manages projects and their test clocks.
 	Projects *project.Service
 	// APIKeys manages the projects' API keys.
@@ -166,6 +169,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.API = api.New(deps)
+	s.Dashboard = dashboard.New(dashboard.Config{API: s.API, Store: st, Logger: cfg.Logger, DefaultProject: cfg.Project})
 	return s, nil
 }
 
@@ -202,6 +206,7 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.http.RegisterOnShutdown(s.Dashboard.Close) // live tails end, so that Shutdown need not wait them out
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	s.startBackground(bg)
@@ -283,6 +288,8 @@ func (s *Server) handler() (*http.ServeMux, []string) {
 		mux.Handle("GET /metrics", s.operatorOnly(s.metricsHandler()))
 	}
 	contract.Register(mux)
+	mux.Handle(dashboard.Prefix+"/", s.Dashboard)
+	mux.Handle("GET /{$}", http.RedirectHandler(dashboard.Prefix+"/", http.StatusSeeOther))
 	mux.ServeMux.Handle("/", s.API)
 	return mux.ServeMux, mux.patterns
 }

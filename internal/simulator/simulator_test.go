@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/client"
 	"github.com/switchboard-dev/switchboard/internal/field"
 	"github.com/switchboard-dev/switchboard/internal/porting"
+	"github.com/switchboard-dev/switchboard/internal/project"
 	"github.com/switchboard-dev/switchboard/internal/server"
 	"github.com/switchboard-dev/switchboard/internal/server/servertest"
 	"github.com/switchboard-dev/switchboard/internal/simulator"
@@ -172,6 +173,30 @@ func TestUnansweredAndOrdinaryNumbers(t *testing.T) {
 	awaitStatus(t, c, unanswered.ID, switchboard.PortingRequested)
 	stays(t, c, unanswered.ID, switchboard.PortingRequested)
 	stays(t, c, ordinary.ID, switchboard.PortingPending) // only auto mode drives it
+}
+
+// TestLiveProjectsAreNotSimulated runs the simulator in auto mode beside a
+// live project: a test project's portings move, the live project's magic
+// and ordinary numbers do not.
+func TestLiveProjectsAreNotSimulated(t *testing.T) {
+	b := storetest.New(t, "sqlite")
+	srv := servertest.Start(t, server.Config{DB: b.DB, APIKey: testKey, Simulator: "auto", SimulatorDelay: delay})
+	ctx := context.Background()
+	if _, err := srv.Projects.Create(ctx, project.CreateParams{ID: "prod", Name: "Prod", Mode: project.Live}); err != nil {
+		t.Fatal(err)
+	}
+	liveKey, err := srv.NewAPIKey(ctx, "prod")
+	if err != nil || !strings.HasPrefix(liveKey, "sk_live_") {
+		t.Fatalf("live key %q: %v", liveKey, err)
+	}
+	live := client.New(srv.URL(), liveKey, "prod")
+	magic, _ := fixture(t, live, "+12015550100")
+	ordinary, _ := fixture(t, live, "+14155550125")
+	test := client.New(srv.URL(), testKey, "dev")
+	moving, _ := fixture(t, test, "+12015550100")
+	awaitStatus(t, test, moving.ID, switchboard.PortingCompleted)
+	stays(t, live, magic.ID, switchboard.PortingPending)
+	stays(t, live, ordinary.ID, switchboard.PortingPending)
 }
 
 func TestAutoMode(t *testing.T) {

@@ -107,6 +107,8 @@ func (tx *Tx) GetEvent(ctx context.Context, project, id string) (EventRow, error
 type EventQuery struct {
 	Project string
 	Types   []string // filter when set
+	// Resource, when set, selects the events about that resource.
+	Resource string
 	Page
 }
 
@@ -119,6 +121,10 @@ func (tx *Tx) ListEvents(ctx context.Context, q EventQuery) ([]EventRow, Cursors
 		for _, t := range q.Types {
 			args = append(args, t)
 		}
+	}
+	if q.Resource != "" {
+		where = append(where, "resource = ?")
+		args = append(args, q.Resource)
 	}
 	return page(ctx, tx, "SELECT "+eventColumns+" FROM events", where, args, q.Page, func(rows *sql.Rows) (string, EventRow, error) {
 		ev, err := scanEvent(rows)

@@ -152,7 +152,7 @@ func (s *Service) UserDeleted(ctx context.Context, tx *store.Tx, project, userID
 	slices.Reverse(ids)
 	now := s.now(project)
 	for _, id := range ids {
-		r, err := load(ctx, tx, project, id)
+		r, err := s.loadForEnd(ctx, tx, project, id)
 		if err != nil {
 			return err
 		}
@@ -243,7 +243,7 @@ func (s *Service) Resume(ctx context.Context, project, subID string) (*switchboa
 func (s *Service) updateTx(ctx context.Context, project, subID string, fn func(*store.Tx, *record, time.Time) ([]string, error)) (*switchboard.Subscription, error) {
 	var view *switchboard.Subscription
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
-		r, err := load(ctx, tx, project, subID)
+		r, err := s.loadForEnd(ctx, tx, project, subID)
 		if err != nil {
 			return err
 		}

@@ -174,6 +174,22 @@ func load(ctx context.Context, tx *store.Tx, project, subID string) (*record, er
 	return &r, nil
 }
 
+// loadForEnd locks a subscription that may end, and first the porting it
+// may still wait on: ending cancels that porting, and a porting's change
+// locks the porting, then its subscription. Taking them in the same order
+// keeps the two from deadlocking on PostgreSQL (the store would retry, but
+// need not).
+func (s *Service) loadForEnd(ctx context.Context, tx *store.Tx, project, subID string) (*record, error) {
+	var peek record
+	if err := tx.Read(ctx, Kind, project, subID, &peek); err == nil && peek.Porting != nil &&
+		peek.Status == switchboard.SubscriptionPending {
+		if err := s.Portings.Lock(ctx, tx, project, *peek.Porting); err != nil {
+			return nil, err
+		}
+	}
+	return load(ctx, tx, project, subID)
+}
+
 // view assembles the wire subscription with its objects embedded whole.
 func (s *Service) view(ctx context.Context, tx *store.Tx, project string, r *record) (*switchboard.Subscription, error) {
 	v := &switchboard.Subscription{
@@ -219,6 +235,14 @@ func (s *Service) change(ctx context.Context, tx *store.Tx, project string, r *r
 // events follow, then the update with the previous data, then the events
 // of its SIM if fn changed the SIM's status (com.gigs.sim.retired when it
 // retired, and com.gigs.sim.updated with the SIM's previous data).
+//
+// The SIM events follow the public record, checked for this change: the
+// platform's event schema pages list com.gigs.sim.updated (with
+// previousData) and com.gigs.sim.retired (in 2024-10-28 and 2024-12-20),
+// and no com.gigs.sim.activated, so an activation emits only sim.updated.
+// The pages say nothing of their order beside the subscription's events:
+// we choose the subscription's first (it caused the change), and a
+// status event before its *.updated, as portings do.
 func (s *Service) changeFrom(ctx context.Context, tx *store.Tx, project string, r *record, before *switchboard.Subscription, fn func(*record) ([]string, error)) (*switchboard.Subscription, error) {
 	var types []string
 	if fn != nil {

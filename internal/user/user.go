@@ -39,7 +39,10 @@ const Kind = "user"
 // platform's example project, so it is our choice.
 const DefaultLocale = "en-US"
 
-// Statuses of stored users (the store's status column; not rendered).
+// Statuses of stored users (the store's status column; not rendered: the
+// newest public user schema has a status field, active, blocked or
+// deleted, which the seeds' user of 2024-10-28 lacks and no version we
+// render documents).
 const (
 	Active  = "active"
 	Deleted = "deleted"

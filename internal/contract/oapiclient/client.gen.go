@@ -6419,10 +6419,22 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// Root Redirect to the dashboard
+	//
+	// Corresponds with GET / (the `Root` operationId).
+	Root(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAsyncAPI The AsyncAPI 3.0 document of the webhooks
 	//
 	// Corresponds with GET /asyncapi.json (the `GetAsyncAPI` operationId).
 	GetAsyncAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// Dashboard The dashboard
+	//
+	// The operator's and developers' dashboard: HTML pages and forms for people under /dashboard/, signed in with a key (a session cookie). It is not an API: use the operations above from code.
+	//
+	// Corresponds with GET /dashboard/ (the `Dashboard` operationId).
+	Dashboard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetDocs The API reference, as HTML
 	//
@@ -6755,7 +6767,7 @@ type ClientInterface interface {
 
 	// SimulateSubscriptionWithBody Simulate the outside world ending a subscription
 	//
-	// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.
+	// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. 404 simulatorDisabled when the server runs with --simulator false. For test projects only: a live project answers 403 testModeOnly.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -6764,7 +6776,7 @@ type ClientInterface interface {
 
 	// SimulateSubscription Simulate the outside world ending a subscription
 	//
-	// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.
+	// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. 404 simulatorDisabled when the server runs with --simulator false. For test projects only: a live project answers 403 testModeOnly.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -6913,11 +6925,43 @@ type ClientInterface interface {
 	ListServiceProviders(ctx context.Context, params *ListServiceProvidersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
+// Root Redirect to the dashboard
+//
+// Corresponds with GET / (the `Root` operationId).
+func (c *Client) Root(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRootRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetAsyncAPI The AsyncAPI 3.0 document of the webhooks
 //
 // Corresponds with GET /asyncapi.json (the `GetAsyncAPI` operationId).
 func (c *Client) GetAsyncAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAsyncAPIRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// Dashboard The dashboard
+//
+// The operator's and developers' dashboard: HTML pages and forms for people under /dashboard/, signed in with a key (a session cookie). It is not an API: use the operations above from code.
+//
+// Corresponds with GET /dashboard/ (the `Dashboard` operationId).
+func (c *Client) Dashboard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDashboardRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -7729,7 +7773,7 @@ func (c *Client) ResumeSubscription(ctx context.Context, project ProjectID, id s
 
 // SimulateSubscriptionWithBody Simulate the outside world ending a subscription
 //
-// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.
+// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. 404 simulatorDisabled when the server runs with --simulator false. For test projects only: a live project answers 403 testModeOnly.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7748,7 +7792,7 @@ func (c *Client) SimulateSubscriptionWithBody(ctx context.Context, project Proje
 
 // SimulateSubscription Simulate the outside world ending a subscription
 //
-// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.
+// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. 404 simulatorDisabled when the server runs with --simulator false. For test projects only: a live project answers 403 testModeOnly.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -8116,6 +8160,33 @@ func (c *Client) ListServiceProviders(ctx context.Context, params *ListServicePr
 	return c.Client.Do(req)
 }
 
+// NewRootRequest constructs an http.Request for the Root method
+func NewRootRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetAsyncAPIRequest constructs an http.Request for the GetAsyncAPI method
 func NewGetAsyncAPIRequest(server string) (*http.Request, error) {
 	var err error
@@ -8126,6 +8197,33 @@ func NewGetAsyncAPIRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/asyncapi.json")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDashboardRequest constructs an http.Request for the Dashboard method
+func NewDashboardRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/dashboard/")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -11413,12 +11511,28 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// RootWithResponse Redirect to the dashboard
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET / (the `Root` operationId).
+	RootWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RootResponse, error)
+
 	// GetAsyncAPIWithResponse The AsyncAPI 3.0 document of the webhooks
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /asyncapi.json (the `GetAsyncAPI` operationId).
 	GetAsyncAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAsyncAPIResponse, error)
+
+	// DashboardWithResponse The dashboard
+	//
+	// The operator's and developers' dashboard: HTML pages and forms for people under /dashboard/, signed in with a key (a session cookie). It is not an API: use the operations above from code.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /dashboard/ (the `Dashboard` operationId).
+	DashboardWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*DashboardResponse, error)
 
 	// GetDocsWithResponse The API reference, as HTML
 	//
@@ -11801,7 +11915,7 @@ type ClientWithResponsesInterface interface {
 
 	// SimulateSubscriptionWithBodyWithResponse Simulate the outside world ending a subscription
 	//
-	// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.
+	// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. 404 simulatorDisabled when the server runs with --simulator false. For test projects only: a live project answers 403 testModeOnly.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11810,7 +11924,7 @@ type ClientWithResponsesInterface interface {
 
 	// SimulateSubscriptionWithResponse Simulate the outside world ending a subscription
 	//
-	// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.
+	// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. 404 simulatorDisabled when the server runs with --simulator false. For test projects only: a live project answers 403 testModeOnly.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11981,6 +12095,47 @@ type ClientWithResponsesInterface interface {
 	ListServiceProvidersWithResponse(ctx context.Context, params *ListServiceProvidersParams, reqEditors ...RequestEditorFn) (*ListServiceProvidersResponse, error)
 }
 
+// RootResponse303Headers the declared response headers of an HTTP 303 response for Root
+type RootResponse303Headers struct {
+	Location string
+}
+
+type RootResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers303 the parsed response headers for an HTTP 303 response
+	Headers303 *RootResponse303Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r RootResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RootResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RootResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RootResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetAsyncAPIResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12016,6 +12171,47 @@ func (r GetAsyncAPIResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetAsyncAPIResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DashboardResponse303Headers the declared response headers of an HTTP 303 response for Dashboard
+type DashboardResponse303Headers struct {
+	Location string
+}
+
+type DashboardResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers303 the parsed response headers for an HTTP 303 response
+	Headers303 *DashboardResponse303Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r DashboardResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DashboardResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DashboardResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DashboardResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15092,6 +15288,8 @@ type SimulateSubscriptionResponse struct {
 	JSON400 *Error400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error401
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error403
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -15121,6 +15319,11 @@ func (r SimulateSubscriptionResponse) GetJSON400() *Error400 {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r SimulateSubscriptionResponse) GetJSON401() *Error401 {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SimulateSubscriptionResponse) GetJSON403() *Error403 {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -16498,6 +16701,19 @@ func (r ListServiceProvidersResponse) ContentType() string {
 	return ""
 }
 
+// RootWithResponse Redirect to the dashboard
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET / (the `Root` operationId).
+func (c *ClientWithResponses) RootWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RootResponse, error) {
+	rsp, err := c.Root(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRootResponse(rsp)
+}
+
 // GetAsyncAPIWithResponse The AsyncAPI 3.0 document of the webhooks
 //
 // Returns a wrapper object for the known response body format(s).
@@ -16509,6 +16725,21 @@ func (c *ClientWithResponses) GetAsyncAPIWithResponse(ctx context.Context, reqEd
 		return nil, err
 	}
 	return ParseGetAsyncAPIResponse(rsp)
+}
+
+// DashboardWithResponse The dashboard
+//
+// The operator's and developers' dashboard: HTML pages and forms for people under /dashboard/, signed in with a key (a session cookie). It is not an API: use the operations above from code.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /dashboard/ (the `Dashboard` operationId).
+func (c *ClientWithResponses) DashboardWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*DashboardResponse, error) {
+	rsp, err := c.Dashboard(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDashboardResponse(rsp)
 }
 
 // GetDocsWithResponse The API reference, as HTML
@@ -17174,7 +17405,7 @@ func (c *ClientWithResponses) ResumeSubscriptionWithResponse(ctx context.Context
 
 // SimulateSubscriptionWithBodyWithResponse Simulate the outside world ending a subscription
 //
-// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.
+// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. 404 simulatorDisabled when the server runs with --simulator false. For test projects only: a live project answers 403 testModeOnly.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -17189,7 +17420,7 @@ func (c *ClientWithResponses) SimulateSubscriptionWithBodyWithResponse(ctx conte
 
 // SimulateSubscriptionWithResponse Simulate the outside world ending a subscription
 //
-// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. Served only when the server runs with the simulator.
+// A port-out of the number to another carrier, with the PIN of the subscription's port-out credentials (cause phoneNumberPortedOut), or a failed or disputed payment. 404 simulatorDisabled when the server runs with --simulator false. For test projects only: a live project answers 403 testModeOnly.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -17491,6 +17722,35 @@ func (c *ClientWithResponses) ListServiceProvidersWithResponse(ctx context.Conte
 	return ParseListServiceProvidersResponse(rsp)
 }
 
+// ParseRootResponse parses an HTTP response from a RootWithResponse call
+func ParseRootResponse(rsp *http.Response) (*RootResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RootResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 303:
+		var headers RootResponse303Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers303 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetAsyncAPIResponse parses an HTTP response from a GetAsyncAPIWithResponse call
 func ParseGetAsyncAPIResponse(rsp *http.Response) (*GetAsyncAPIResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -17512,6 +17772,35 @@ func ParseGetAsyncAPIResponse(rsp *http.Response) (*GetAsyncAPIResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseDashboardResponse parses an HTTP response from a DashboardWithResponse call
+func ParseDashboardResponse(rsp *http.Response) (*DashboardResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DashboardResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 303:
+		var headers DashboardResponse303Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers303 = &headers
 	}
 
 	return response, nil
@@ -20287,6 +20576,13 @@ func ParseSimulateSubscriptionResponse(rsp *http.Response) (*SimulateSubscriptio
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error403
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest Error404
