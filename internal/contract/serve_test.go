@@ -1,13 +1,17 @@
 package contract_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/contract"
@@ -189,4 +193,58 @@ func resolve(doc map[string]any, ref string) any {
 		cur = m[strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")]
 	}
 	return cur
+}
+
+// TestAsyncAPIAgainstSpecSchema validates the AsyncAPI document against the
+// AsyncAPI Initiative's JSON Schema of AsyncAPI 3.0.0 (testdata, from the
+// @asyncapi/specs package), and checks that the schema refuses a broken
+// document.
+func TestAsyncAPIAgainstSpecSchema(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "asyncapi-3.0.0.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "http://asyncapi.com/definitions/3.0.0/asyncapi.json"
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(id, spec); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := c.Compile(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := contract.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func() map[string]any {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(files[contract.AsyncAPIFile]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doc.(map[string]any)
+	}
+	if err := schema.Validate(load()); err != nil {
+		t.Fatalf("asyncapi.json is not valid AsyncAPI 3.0.0: %v", err)
+	}
+	broken := []func(doc map[string]any){
+		func(doc map[string]any) { delete(doc, "info") },
+		func(doc map[string]any) {
+			doc["operations"].(map[string]any)["deliverEvent"].(map[string]any)["action"] = "publish"
+		},
+		func(doc map[string]any) {
+			doc["channels"].(map[string]any)["webhookEndpoint"].(map[string]any)["address"] = 5
+		},
+	}
+	for i, breakIt := range broken {
+		doc := load()
+		breakIt(doc)
+		if err := schema.Validate(doc); err == nil {
+			t.Errorf("broken document %d validated", i)
+		}
+	}
 }
