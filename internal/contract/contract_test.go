@@ -1,6 +1,7 @@
 package contract_test
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/contract"
@@ -138,5 +141,55 @@ func TestCommittedFilesCurrent(t *testing.T) {
 	})
 	if err != nil {
 		t.Error(err)
+	}
+}
+
+// TestOpenAPIAgainstSpecSchema validates openapi.json against the OpenAPI
+// Initiative's JSON Schema of OpenAPI 3.1 documents (testdata), and every
+// schema in it against the JSON Schema 2020-12 meta-schema: a second lint,
+// independent of kin-openapi.
+func TestOpenAPIAgainstSpecSchema(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "openapi-3.1.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "https://spec.openapis.org/oas/3.1/schema/2021-04-15"
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(id, spec); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := c.Compile(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := c.Compile(contract.Draft202012)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := contract.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(files[contract.OpenAPIFile]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.Validate(doc); err != nil {
+		t.Fatalf("openapi.json is not a valid OpenAPI 3.1 document: %v", err)
+	}
+	components := doc.(map[string]any)["components"].(map[string]any)["schemas"].(map[string]any)
+	for name, s := range components {
+		if err := meta.Validate(s); err != nil {
+			t.Errorf("components.schemas.%s is not a valid 2020-12 schema: %v", name, err)
+		}
+	}
+	// The lint refuses a broken document.
+	doc.(map[string]any)["paths"].(map[string]any)["/healthz"].(map[string]any)["get"].(map[string]any)["responses"] = []any{}
+	if err := schema.Validate(doc); err == nil {
+		t.Error("a document whose responses are an array validated")
 	}
 }
