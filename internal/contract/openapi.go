@@ -31,9 +31,9 @@ func EventSchemaName(eventType string) string {
 }
 
 // errorStatuses returns the error statuses an operation can answer, from
-// what it takes: a key (401), a path naming something (404), a body (400,
-// 422), pagination or a version (422), POST's idempotency key (409), and
-// the store (500, 503).
+// what it takes: a key (401; 403 for the operator's), a path naming
+// something (404), a body (400, 413, 422), pagination or a version (422),
+// POST's idempotency key (409), and the store (500, 503).
 func errorStatuses(op Operation) []int {
 	var out []int
 	add := func(s ...int) {
@@ -59,7 +59,7 @@ func errorStatuses(op Operation) []int {
 		add(http.StatusNotFound)
 	}
 	if op.Request != nil {
-		add(http.StatusBadRequest, http.StatusUnprocessableEntity)
+		add(http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity)
 	}
 	if op.List || len(op.Query) > 0 {
 		add(http.StatusUnprocessableEntity)
@@ -68,7 +68,8 @@ func errorStatuses(op Operation) []int {
 		add(http.StatusConflict)
 	}
 	if op.Method == http.MethodPost {
-		add(http.StatusUnprocessableEntity) // an idempotency key too long
+		// An idempotency key too long; a body too large to keep for it.
+		add(http.StatusUnprocessableEntity, http.StatusRequestEntityTooLarge)
 	}
 	add(http.StatusInternalServerError, http.StatusServiceUnavailable)
 	slices.Sort(out)
@@ -81,7 +82,7 @@ var errorDescriptions = map[int]string{
 	403: "Permission denied: the operator key is required (operatorKeyRequired), or the project is live and the route is for test projects (testModeOnly).",
 	404: "Not found: the project is not the key's, or the resource does not exist.",
 	409: "Conflict: the resource's state does not allow it, or the idempotency key was used with another request, is in progress, or its response showed a secret.",
-	413: "The request body is too large.",
+	413: "The request body is too large (requestTooLarge).",
 	422: "Invalid: a field, parameter or value is invalid.",
 	429: "Too many requests: slow down, obeying Retry-After.",
 	500: "Internal error.",

@@ -12497,6 +12497,8 @@ type CreateProjectResponse struct {
 	JSON403 *Error403
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -12530,6 +12532,11 @@ func (r CreateProjectResponse) GetJSON403() *Error403 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r CreateProjectResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateProjectResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -12670,6 +12677,8 @@ type UpdateProjectResponse struct {
 	JSON403 *Error403
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error404
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -12703,6 +12712,11 @@ func (r UpdateProjectResponse) GetJSON403() *Error403 {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UpdateProjectResponse) GetJSON404() *Error404 {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateProjectResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -12855,6 +12869,8 @@ type CreateApiKeyResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -12890,6 +12906,11 @@ func (r CreateApiKeyResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r CreateApiKeyResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateApiKeyResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -13360,6 +13381,8 @@ type ResendEventResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -13395,6 +13418,11 @@ func (r ResendEventResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r ResendEventResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ResendEventResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -13547,6 +13575,8 @@ type CreatePlanResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -13582,6 +13612,11 @@ func (r CreatePlanResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r CreatePlanResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreatePlanResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -13810,6 +13845,8 @@ type CreatePortingResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -13845,6 +13882,11 @@ func (r CreatePortingResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r CreatePortingResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreatePortingResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -14068,6 +14110,8 @@ type UpdatePortingResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -14101,6 +14145,11 @@ func (r UpdatePortingResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r UpdatePortingResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdatePortingResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -14168,6 +14217,8 @@ type CancelPortingResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -14198,6 +14249,11 @@ func (r CancelPortingResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r CancelPortingResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CancelPortingResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -14269,6 +14325,8 @@ type SimulatePortingResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -14309,6 +14367,11 @@ func (r SimulatePortingResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r SimulatePortingResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SimulatePortingResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -14622,6 +14685,8 @@ type AdvanceSimulatorClockResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -14662,6 +14727,11 @@ func (r AdvanceSimulatorClockResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r AdvanceSimulatorClockResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AdvanceSimulatorClockResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -14814,6 +14884,8 @@ type CreateSubscriptionResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -14849,6 +14921,11 @@ func (r CreateSubscriptionResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r CreateSubscriptionResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateSubscriptionResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -14994,6 +15071,8 @@ type CancelSubscriptionResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -15029,6 +15108,11 @@ func (r CancelSubscriptionResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r CancelSubscriptionResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CancelSubscriptionResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -15096,6 +15180,8 @@ type IssuePortOutCredentialsResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -15126,6 +15212,11 @@ func (r IssuePortOutCredentialsResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r IssuePortOutCredentialsResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r IssuePortOutCredentialsResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -15193,6 +15284,8 @@ type ResumeSubscriptionResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -15223,6 +15316,11 @@ func (r ResumeSubscriptionResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r ResumeSubscriptionResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ResumeSubscriptionResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -15294,6 +15392,8 @@ type SimulateSubscriptionResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -15334,6 +15434,11 @@ func (r SimulateSubscriptionResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r SimulateSubscriptionResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SimulateSubscriptionResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -15486,6 +15591,8 @@ type CreateUserResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -15521,6 +15628,11 @@ func (r CreateUserResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r CreateUserResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateUserResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -15744,6 +15856,8 @@ type UpdateUserResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -15777,6 +15891,11 @@ func (r UpdateUserResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r UpdateUserResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateUserResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -15929,6 +16048,8 @@ type CreateWebhookEndpointResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -15964,6 +16085,11 @@ func (r CreateWebhookEndpointResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r CreateWebhookEndpointResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateWebhookEndpointResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -16178,6 +16304,8 @@ type UpdateWebhookEndpointResponse struct {
 	JSON401 *Error401
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error404
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -16206,6 +16334,11 @@ func (r UpdateWebhookEndpointResponse) GetJSON401() *Error401 {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UpdateWebhookEndpointResponse) GetJSON404() *Error404 {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateWebhookEndpointResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -16358,6 +16491,8 @@ type RecoverWebhookEndpointResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -16393,6 +16528,11 @@ func (r RecoverWebhookEndpointResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r RecoverWebhookEndpointResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RecoverWebhookEndpointResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -16460,6 +16600,8 @@ type RotateWebhookEndpointSecretResponse struct {
 	JSON404 *Error404
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error409
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error413
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Error422
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -16490,6 +16632,11 @@ func (r RotateWebhookEndpointSecretResponse) GetJSON404() *Error404 {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r RotateWebhookEndpointSecretResponse) GetJSON409() *Error409 {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON413() *Error413 {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -18047,6 +18194,13 @@ func ParseCreateProjectResponse(rsp *http.Response) (*CreateProjectResponse, err
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18201,6 +18355,13 @@ func ParseUpdateProjectResponse(rsp *http.Response) (*UpdateProjectResponse, err
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
@@ -18363,6 +18524,13 @@ func ParseCreateApiKeyResponse(rsp *http.Response) (*CreateApiKeyResponse, error
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
@@ -18818,6 +18986,13 @@ func ParseResendEventResponse(rsp *http.Response) (*ResendEventResponse, error) 
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18989,6 +19164,13 @@ func ParseCreatePlanResponse(rsp *http.Response) (*CreatePlanResponse, error) {
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
@@ -19229,6 +19411,13 @@ func ParseCreatePortingResponse(rsp *http.Response) (*CreatePortingResponse, err
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -19468,6 +19657,13 @@ func ParseUpdatePortingResponse(rsp *http.Response) (*UpdatePortingResponse, err
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -19548,6 +19744,13 @@ func ParseCancelPortingResponse(rsp *http.Response) (*CancelPortingResponse, err
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
@@ -19653,6 +19856,13 @@ func ParseSimulatePortingResponse(rsp *http.Response) (*SimulatePortingResponse,
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
@@ -19974,6 +20184,13 @@ func ParseAdvanceSimulatorClockResponse(rsp *http.Response) (*AdvanceSimulatorCl
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20146,6 +20363,13 @@ func ParseCreateSubscriptionResponse(rsp *http.Response) (*CreateSubscriptionRes
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20311,6 +20535,13 @@ func ParseCancelSubscriptionResponse(rsp *http.Response) (*CancelSubscriptionRes
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20402,6 +20633,13 @@ func ParseIssuePortOutCredentialsResponse(rsp *http.Response) (*IssuePortOutCred
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20492,6 +20730,13 @@ func ParseResumeSubscriptionResponse(rsp *http.Response) (*ResumeSubscriptionRes
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
@@ -20597,6 +20842,13 @@ func ParseSimulateSubscriptionResponse(rsp *http.Response) (*SimulateSubscriptio
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
@@ -20769,6 +21021,13 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
@@ -21009,6 +21268,13 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -21170,6 +21436,13 @@ func ParseCreateWebhookEndpointResponse(rsp *http.Response) (*CreateWebhookEndpo
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
@@ -21396,6 +21669,13 @@ func ParseUpdateWebhookEndpointResponse(rsp *http.Response) (*UpdateWebhookEndpo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -21558,6 +21838,13 @@ func ParseRecoverWebhookEndpointResponse(rsp *http.Response) (*RecoverWebhookEnd
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -21648,6 +21935,13 @@ func ParseRotateWebhookEndpointSecretResponse(rsp *http.Response) (*RotateWebhoo
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error413
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Error422
