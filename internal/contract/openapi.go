@@ -69,7 +69,9 @@ func errorStatuses(op Operation) []int {
 	}
 	if op.Method == http.MethodPost {
 		// An idempotency key too long; a body too large to keep for it.
-		add(http.StatusUnprocessableEntity, http.StatusRequestEntityTooLarge)
+		// A body, even where none is expected, is read: 400 when it is not
+		// JSON.
+		add(http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusRequestEntityTooLarge)
 	}
 	add(http.StatusInternalServerError, http.StatusServiceUnavailable)
 	slices.Sort(out)

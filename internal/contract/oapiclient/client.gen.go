@@ -14211,6 +14211,8 @@ type CancelPortingResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Porting
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error401
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -14234,6 +14236,11 @@ type CancelPortingResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r CancelPortingResponse) GetJSON200() *Porting {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CancelPortingResponse) GetJSON400() *Error400 {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -15174,6 +15181,8 @@ type IssuePortOutCredentialsResponse struct {
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *PortOutCredentials
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error401
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -15197,6 +15206,11 @@ type IssuePortOutCredentialsResponse struct {
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
 func (r IssuePortOutCredentialsResponse) GetJSON201() *PortOutCredentials {
 	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IssuePortOutCredentialsResponse) GetJSON400() *Error400 {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -15278,6 +15292,8 @@ type ResumeSubscriptionResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Subscription
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error401
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -15301,6 +15317,11 @@ type ResumeSubscriptionResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ResumeSubscriptionResponse) GetJSON200() *Subscription {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ResumeSubscriptionResponse) GetJSON400() *Error400 {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -16594,6 +16615,8 @@ type RotateWebhookEndpointSecretResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *WebhookEndpoint
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error400
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error401
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -16617,6 +16640,11 @@ type RotateWebhookEndpointSecretResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r RotateWebhookEndpointSecretResponse) GetJSON200() *WebhookEndpoint {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON400() *Error400 {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -19724,6 +19752,13 @@ func ParseCancelPortingResponse(rsp *http.Response) (*CancelPortingResponse, err
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Error401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20612,6 +20647,13 @@ func ParseIssuePortOutCredentialsResponse(rsp *http.Response) (*IssuePortOutCred
 		}
 		response.JSON201 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Error401
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20709,6 +20751,13 @@ func ParseResumeSubscriptionResponse(rsp *http.Response) (*ResumeSubscriptionRes
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Error401
@@ -21914,6 +21963,13 @@ func ParseRotateWebhookEndpointSecretResponse(rsp *http.Response) (*RotateWebhoo
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error400
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Error401
