@@ -33,7 +33,7 @@ type (
 	}
 	docOp struct {
 		ID, Method, Path, Summary, Description string
-		Public                                 bool
+		Public, Operator                       bool
 		Params                                 []docField
 		Body                                   string
 		BodyRequired                           bool
@@ -124,7 +124,11 @@ func docView(doc obj) (docPage, error) {
 			return page, fmt.Errorf("contract: docs: %s %s is not in the document", op.Method, op.Path)
 		}
 		d := docOp{ID: str(o, "operationId"), Method: op.Method, Path: op.Path, Summary: str(o, "summary"),
-			Description: str(o, "description"), Public: o["security"] != nil}
+			Description: str(o, "description")}
+		if sec, ok := o["security"].([]any); ok {
+			d.Public = len(sec) == 0
+			d.Operator = len(sec) > 0 && sec[0].(obj)["operatorKey"] != nil
+		}
 		for _, p := range asList(o["parameters"]) {
 			po := p.(obj)
 			if ref := str(po, "$ref"); ref != "" {

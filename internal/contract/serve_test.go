@@ -119,6 +119,19 @@ func TestServed(t *testing.T) {
 			t.Errorf("/docs lacks the event type %s", typ)
 		}
 	}
+	// Who may call: public routes and the operator's say so.
+	for _, want := range []string{
+		`<code>/openapi.json</code></h3>
+<p><strong>This OpenAPI 3.1 document</strong> <span class="muted">(no key needed)</span>`,
+		`<code>/projects</code></h3>
+<p><strong>Create a project</strong> <span class="muted">(the operator key only)</span>`,
+		`<code>/projects/{project}/users</code></h3>
+<p><strong>Create a user</strong></p>`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("/docs lacks %q", want)
+		}
+	}
 	// Offline: nothing is loaded from another host.
 	if m := regexp.MustCompile(`(?i)<(script|link|img)[^>]+(src|href)="(https?:)?//`).FindString(html); m != "" {
 		t.Errorf("/docs loads from the network: %s", m)
