@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	commands["bench"] = command{"measure throughput and latency under load: max, steady, fanout, drain, raw", benchCmd}
+	commands["bench"] = command{"measure throughput and latency under load: max, steady, fanout, drain, raw, noisy", benchCmd}
 }
 
 const benchUsage = `Usage: switchboard bench <scenario> [flags]
@@ -26,6 +26,9 @@ Scenarios:
   fanout   every event to many endpoints (--endpoints, default 50): deliveries/s
   drain    the receiver down (503) while a backlog builds (--deliveries), then up
   raw      the receiver alone, hit by an HTTP client set up as the dispatcher's
+  noisy    endpoints that hang (or answer slowly) with a backlog (--noisy-endpoints,
+           --noisy-backlog, --noisy-mode), beside one endpoint at a steady rate
+           (--rate, default 200, --duration): that endpoint's latency
 
 The harness starts its own server as a child process ("switchboard serve" on
 127.0.0.1, a fresh SQLite file, or a fresh schema with --db postgres://…)
@@ -45,7 +48,12 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage, "\nFlags:\n"); fs.PrintDefaults() }
 	fs.IntVar(&opts.Lifecycles, "lifecycles", 0, "lifecycles to run (max default 2000, fanout 150; drain: as many as --deliveries needs)")
 	fs.IntVar(&opts.Workers, "workers", 32, "lifecycles run at once (concurrent API clients)")
-	fs.Float64Var(&opts.Rate, "rate", 1000, "steady: target events per second")
+	fs.Float64Var(&opts.Rate, "rate", 0, "steady, noisy: target events per second (steady default 1000, noisy 200)")
+	fs.IntVar(&opts.NoisyEndpoints, "noisy-endpoints", 10, "noisy: endpoints that hang or answer slowly")
+	fs.IntVar(&opts.NoisyBacklog, "noisy-backlog", 1000, "noisy: deliveries queued to each noisy endpoint before the measurement")
+	fs.StringVar(&opts.NoisyMode, "noisy-mode", bench.NoisyHang, "noisy: hang (never answer) or slow (answer after --noisy-delay)")
+	fs.BoolVar(&opts.NoisySameProject, "noisy-same-project", false, "noisy: the noisy endpoints in the measured project, not a project of their own")
+	fs.DurationVar(&opts.NoisyDelay, "noisy-delay", 0, "noisy, slow mode: how long each answer takes (default 2s)")
 	fs.DurationVar(&opts.Duration, "duration", 0, "steady: how long to issue calls (default 30s); raw: how long to send (default 5s)")
 	fs.IntVar(&opts.Endpoints, "endpoints", 0, "webhook endpoints receiving every event (fanout default 50, otherwise 1)")
 	fs.BoolVar(&opts.Ordered, "ordered", false, "make the endpoints ordered (deliveries strictly in log order)")
@@ -55,6 +63,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&opts.KeepSchema, "keep-schema", false, "keep the PostgreSQL schema afterwards")
 	fs.IntVar(&opts.Servers, "servers", 1, "server processes to start (more than one needs --db postgres://…); the API load is split")
 	fs.StringVar(&opts.CPUProfile, "cpuprofile", "", "write the server's CPU profile to this file (.N appended per server when several)")
+	fs.StringVar(&opts.Exe, "exe", "", "the switchboard binary to start as the servers (default: this one), e.g. another build to compare")
 	serveArgs := fs.String("serve-args", "", "extra flags for the started servers' serve command, space-separated (e.g. \"--webhook-workers 64\")")
 	fs.StringVar(&opts.APIURL, "api-url", "", "drive running servers at this base URL (comma-separated for several) instead of starting one")
 	fs.StringVar(&opts.APIKey, "api-key", "", "API key of --api-url's project (SWITCHBOARD_API_KEY)")

@@ -1,6 +1,3 @@
-// Package api is the platform's REST API: authentication, request decoding
-// and validation, idempotency keys, pagination and the error object, in the
-// platform's conventions, over the services that do the work.
 package api
 
 import (
@@ -137,13 +134,19 @@ func (s *Server) handle(pattern string, operatorOnly bool, h Handler) {
 	})
 }
 
+// BearerToken returns the request's bearer token; ok is false when it has
+// none. The scheme is matched case-insensitively (RFC 9110 §11.1).
+func BearerToken(r *http.Request) (token string, ok bool) {
+	scheme, token, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	token = strings.TrimSpace(token)
+	return token, strings.EqualFold(scheme, "Bearer") && token != ""
+}
+
 // authenticate finds who calls — a project key, or the operator key — and
 // whether they may call the route.
 func (s *Server) authenticate(r *http.Request, operatorOnly, withProject bool) (*Call, error) {
-	auth := r.Header.Get("Authorization")
-	scheme, token, _ := strings.Cut(strings.TrimSpace(auth), " ")
-	token = strings.TrimSpace(token)
-	if !strings.EqualFold(scheme, "Bearer") || token == "" { // schemes are case-insensitive (RFC 9110 §11.1)
+	token, ok := BearerToken(r)
+	if !ok {
 		return nil, failure.New(failure.Unauthenticated, "unauthenticated", "Authenticate with an API key: Authorization: Bearer <key>.")
 	}
 	path := r.PathValue("project")

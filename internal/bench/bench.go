@@ -1,14 +1,3 @@
-// Package bench is Switchboard's load harness: it starts servers (or uses
-// running ones), a webhook receiver of its own, and drives realistic work
-// through the public REST API — users, portings and subscriptions through
-// their lifecycles, so that every event type flows — measuring API
-// throughput and latency, events committed and delivered per second,
-// commit-to-receipt latency, the servers' peak RSS and CPU time, and the
-// backlog left. Every figure is printed beside the ceiling the machine
-// allows: the receiver alone, hit by an HTTP client set up as the
-// dispatcher's (the raw scenario).
-//
-// Loops are bounded in count and time, and everything runs on 127.0.0.1.
 package bench
 
 import (
@@ -32,10 +21,11 @@ const (
 	Fanout = "fanout"
 	Drain  = "drain"
 	Raw    = "raw"
+	Noisy  = "noisy"
 )
 
 // Scenarios lists the scenarios.
-var Scenarios = []string{Max, Steady, Fanout, Drain, Raw}
+var Scenarios = []string{Max, Steady, Fanout, Drain, Raw, Noisy}
 
 // Options configure a run. Zero fields take the defaults of Defaults.
 type Options struct {
@@ -59,6 +49,17 @@ type Options struct {
 	Deliveries int
 	// DrainTimeout bounds the wait for the deliveries after the calls end.
 	DrainTimeout time.Duration
+	// NoisyEndpoints is how many endpoints of the noisy scenario hang or
+	// answer slowly (10); NoisyBacklog how many deliveries each has queued
+	// before the measurement (1,000); NoisyMode "hang" (the default) or
+	// "slow", answering after NoisyDelay (2 s).
+	NoisyEndpoints int
+	NoisyBacklog   int
+	NoisyMode      string
+	NoisyDelay     time.Duration
+	// NoisySameProject puts the noisy endpoints in the measured project
+	// instead of a project of their own.
+	NoisySameProject bool
 
 	// DB is the servers' database: "" for a fresh SQLite file in TempDir,
 	// or a postgres:// URL, in which a fresh schema is made (and dropped
@@ -125,9 +126,27 @@ func (o *Options) Defaults() {
 	}
 	if o.Rate <= 0 {
 		o.Rate = 1000
+		if o.Scenario == Noisy {
+			o.Rate = 200
+		}
+	}
+	if o.NoisyEndpoints <= 0 {
+		o.NoisyEndpoints = 10
+	}
+	if o.NoisyBacklog <= 0 {
+		o.NoisyBacklog = 1000
+	}
+	if o.NoisyMode == "" {
+		o.NoisyMode = NoisyHang
+	}
+	if o.NoisyDelay <= 0 {
+		o.NoisyDelay = 2 * time.Second
 	}
 	if o.Duration <= 0 {
 		o.Duration = 30 * time.Second
+		if o.Scenario == Noisy {
+			o.Duration = 20 * time.Second
+		}
 		if o.Scenario == Raw {
 			o.Duration = 5 * time.Second
 		}
@@ -208,6 +227,12 @@ type Result struct {
 	LatencyP95 float64 `json:"latency_p95_ms"`
 	LatencyP99 float64 `json:"latency_p99_ms"`
 	LatencyMax float64 `json:"latency_max_ms"`
+	// Request-to-receipt latency, what a user sees: from sending the API
+	// call that caused the event to the receipt of the delivery (a
+	// delivery before the answer counts for its true time, not 0).
+	SendLatencyP50 float64 `json:"send_latency_p50_ms"`
+	SendLatencyP99 float64 `json:"send_latency_p99_ms"`
+	SendLatencyMax float64 `json:"send_latency_max_ms"`
 	// BeforeAnswer counts deliveries received before the call that caused
 	// them had answered (counted as latency 0).
 	BeforeAnswer int64 `json:"deliveries_before_answer"`
@@ -226,14 +251,29 @@ type Result struct {
 	DrainBacklog int64   `json:"drain_backlog,omitempty"`
 	DrainSec     float64 `json:"drain_sec,omitempty"`
 
+	// The noisy scenario: the endpoints beside the measured one, the
+	// backlog each had at the start, and the requests they received.
+	NoisyEndpoints int    `json:"noisy_endpoints,omitempty"`
+	NoisyBacklog   int    `json:"noisy_backlog,omitempty"`
+	NoisyMode      string `json:"noisy_mode,omitempty"`
+	NoisyProject   string `json:"noisy_project,omitempty"`
+	NoisyRequests  int64  `json:"noisy_requests,omitempty"`
+
 	PeakRSS     int64   `json:"peak_rss_bytes"`
 	CPUSeconds  float64 `json:"cpu_seconds"`
 	UsageSource string  `json:"usage_source"`
 	// HarnessCPUSeconds is the harness's own CPU time (API clients,
 	// receiver, raw measurement), when the servers are child processes.
-	HarnessCPUSeconds float64     `json:"harness_cpu_seconds,omitempty"`
-	Processes         []procUsage `json:"processes,omitempty"`
-	Backlog           int64       `json:"backlog"`
+	HarnessCPUSeconds float64 `json:"harness_cpu_seconds,omitempty"`
+	// PGCPUSeconds is the CPU time the PostgreSQL backends serving the
+	// servers used during the measured phase (PGBackends of them; backends
+	// that exited meanwhile are not counted). CPUPerEventMs is the
+	// servers' CPU, PostgreSQL's included, per event committed.
+	PGCPUSeconds  float64     `json:"pg_cpu_seconds,omitempty"`
+	PGBackends    int         `json:"pg_backends,omitempty"`
+	CPUPerEventMs float64     `json:"cpu_per_event_ms,omitempty"`
+	Processes     []procUsage `json:"processes,omitempty"`
+	Backlog       int64       `json:"backlog"`
 
 	RawRequestsPerSec float64 `json:"raw_requests_per_sec"`
 	RawP50            float64 `json:"raw_p50_ms"`
@@ -249,7 +289,7 @@ type Result struct {
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	opts.Defaults()
 	switch opts.Scenario {
-	case Max, Steady, Fanout, Drain, Raw:
+	case Max, Steady, Fanout, Drain, Raw, Noisy:
 	default:
 		return nil, fmt.Errorf("bench: unknown scenario %q; want one of %v", opts.Scenario, Scenarios)
 	}
@@ -282,8 +322,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return res, nil
 		}
 	}
-	if opts.Scenario == Steady {
+	if opts.Scenario == Steady || opts.Scenario == Noisy {
 		res.Rate = opts.Rate
+	}
+	if opts.Scenario == Noisy && opts.NoisyMode != NoisyHang && opts.NoisyMode != NoisySlow {
+		return nil, fmt.Errorf("bench: unknown noisy mode %q; want hang or slow", opts.NoisyMode)
 	}
 	r := &runner{opts: opts, res: res}
 	err := r.run(ctx)
@@ -309,6 +352,8 @@ type runner struct {
 	trk  *tracker
 	api  *apiClient
 	cat  catalogIDs
+
+	pgStart map[int]float64 // the PostgreSQL backends' CPU before the measured phase
 
 	lifecycles atomic.Int64 // completed
 	failed     atomic.Int64 // abandoned after a failed call
@@ -346,6 +391,14 @@ func (r *runner) run(ctx context.Context) (err error) {
 	if o.APIURL != "" {
 		defer r.deleteEndpoints()
 	}
+	if o.Scenario == Noisy {
+		nr, err := r.noisySetup(ctx)
+		if err != nil {
+			return err
+		}
+		defer func() { r.res.NoisyRequests = nr.hits.Load() }()
+		defer nr.Close()
+	}
 	for i := range o.Endpoints {
 		if err := r.createEndpoint(ctx, i); err != nil {
 			return err
@@ -354,13 +407,14 @@ func (r *runner) run(ctx context.Context) (err error) {
 	// The setup calls are not part of the figures.
 	r.api.lat.take()
 	r.api.calls.Store(0)
+	r.pgStart = r.srv.pgCPU(ctx)
 
 	stopProgress := r.progress(ctx)
 	defer stopProgress()
 	switch o.Scenario {
 	case Max, Fanout:
 		err = r.drive(ctx, o.Lifecycles, time.Time{}, nil)
-	case Steady:
+	case Steady, Noisy:
 		err = r.drive(ctx, 1<<30, time.Now().Add(o.Duration), &pacer{rate: o.Rate})
 	case Drain:
 		n := int(float64(o.Deliveries)/float64(o.Endpoints)/EventsPerLifecycle) + 1

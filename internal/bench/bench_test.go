@@ -85,9 +85,9 @@ func TestTrackerMatchesEarlyAndLateDeliveries(t *testing.T) {
 	t0 := time.Now()
 	// Endpoint 0 receives the first porting.updated before its call answers.
 	tr.receipt(0, "evt_1", "prt_1", "u", t0.Add(time.Millisecond))
-	tr.committed("prt_1", "u", t0.Add(2*time.Millisecond))
+	tr.committed("prt_1", "u", t0, t0.Add(2*time.Millisecond))
 	tr.receipt(1, "evt_1", "prt_1", "u", t0.Add(7*time.Millisecond))
-	tr.committed("prt_1", "u", t0.Add(10*time.Millisecond))
+	tr.committed("prt_1", "u", t0.Add(8*time.Millisecond), t0.Add(10*time.Millisecond))
 	tr.receipt(0, "evt_2", "prt_1", "u", t0.Add(13*time.Millisecond))
 	tr.receipt(0, "evt_2", "prt_1", "u", t0.Add(14*time.Millisecond)) // a duplicate
 	tr.receipt(0, "evt_3", "prt_2", "x", t0)                          // never caused
@@ -98,6 +98,12 @@ func TestTrackerMatchesEarlyAndLateDeliveries(t *testing.T) {
 	got := Summarize(st.Latency)
 	if got.Max != 5*time.Millisecond || got.P50 != 3*time.Millisecond {
 		t.Errorf("latencies %v, want 0, 5ms and 3ms", st.Latency)
+	}
+	// From each call's sending: 1 ms (the early one, at its true time),
+	// 7 ms and 5 ms.
+	sent := Summarize(st.FromSend)
+	if len(st.FromSend) != 3 || sent.Max != 7*time.Millisecond || sent.P50 != 5*time.Millisecond {
+		t.Errorf("request→receipt latencies %v, want 1ms, 7ms and 5ms", st.FromSend)
 	}
 }
 

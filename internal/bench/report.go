@@ -59,6 +59,13 @@ func (r *Result) WriteTable(w io.Writer) error {
 			label = "request latency p50/p95/p99/max"
 		}
 		row(label, fmt.Sprintf("%.1f / %.1f / %.1f / %.1f ms", r.LatencyP50, r.LatencyP95, r.LatencyP99, r.LatencyMax), "")
+		if r.Scenario != Raw {
+			row("request→receipt latency p50/p99/max", fmt.Sprintf("%.1f / %.1f / %.1f ms", r.SendLatencyP50, r.SendLatencyP99, r.SendLatencyMax), "what a user sees")
+		}
+	}
+	if r.Scenario == Noisy {
+		row("noisy endpoints (mode, backlog each, project)", fmt.Sprintf("%d (%s, %d, %s)", r.NoisyEndpoints, r.NoisyMode, r.NoisyBacklog, r.NoisyProject), "")
+		row("requests to the noisy endpoints", fmt.Sprint(r.NoisyRequests), "")
 	}
 	if r.Scenario != Raw {
 		row("delivered before the API answered", fmt.Sprint(r.BeforeAnswer), "")
@@ -66,6 +73,12 @@ func (r *Result) WriteTable(w io.Writer) error {
 		row("signatures verified / bad", fmt.Sprintf("%d / %d", r.Verified, r.BadSignatures), "")
 		row("server peak RSS", fmt.Sprintf("%.1f MB", float64(r.PeakRSS)/(1<<20)), "")
 		row("server CPU (harness CPU)", fmt.Sprintf("%.2f s (%.2f s)", r.CPUSeconds, r.HarnessCPUSeconds), "")
+		if r.PGBackends > 0 {
+			row("PostgreSQL backends' CPU", fmt.Sprintf("%.2f s (%d backends)", r.PGCPUSeconds, r.PGBackends), "")
+		}
+		if r.CPUPerEventMs > 0 {
+			row("CPU per event (servers + PostgreSQL)", fmt.Sprintf("%.3f ms", r.CPUPerEventMs), "")
+		}
 		row("backlog at the end", fmt.Sprint(r.Backlog), "")
 	}
 	row("raw ceiling (receiver alone)", fmt.Sprintf("%.0f req/s, p50 %.2f ms, p99 %.2f ms, %d senders", r.RawRequestsPerSec, r.RawP50, r.RawP99, r.RawConcurrency), "")

@@ -118,6 +118,12 @@ func (r *runner) finish(ctx context.Context) {
 	if o.Scenario != Drain {
 		r.waitDelivered(ctx, o.DrainTimeout)
 	}
+	if pg := r.srv.pgCPU(ctx); pg != nil {
+		for pid, cpu := range pg {
+			res.PGCPUSeconds += cpu - r.pgStart[pid]
+		}
+		res.PGBackends = len(pg)
+	}
 	u := r.srv.usage()
 	res.PeakRSS, res.CPUSeconds, res.Processes = u.peakRSS, u.cpu.Seconds(), u.perProc
 	var ru syscall.Rusage
@@ -165,6 +171,11 @@ func (r *runner) finish(ctx context.Context) {
 	if o.Scenario != Drain {
 		lat := Summarize(st.Latency)
 		res.LatencyP50, res.LatencyP95, res.LatencyP99, res.LatencyMax = ms(lat.P50), ms(lat.P95), ms(lat.P99), ms(lat.Max)
+		sent := Summarize(st.FromSend)
+		res.SendLatencyP50, res.SendLatencyP99, res.SendLatencyMax = ms(sent.P50), ms(sent.P99), ms(sent.Max)
+		if st.Expected > 0 {
+			res.CPUPerEventMs = (res.CPUSeconds + res.PGCPUSeconds) * 1000 / float64(st.Expected)
+		}
 		delivered := float64(st.Matched) / float64(o.Endpoints) // events delivered to every endpoint
 		res.EventsPerSec = delivered / res.DurationSec
 		res.DeliveriesPerSec = float64(res.Deliveries) / res.DurationSec

@@ -35,6 +35,10 @@ type servers struct {
 	backend  string
 	source   string // where the resource figures come from
 
+	// pgDSN and pgApp, with PostgreSQL, find the servers' backends: their
+	// connections carry application_name pgApp.
+	pgDSN, pgApp string
+
 	procs   []*exec.Cmd
 	inproc  *server.Server
 	logs    []string // the children's log files
@@ -80,6 +84,8 @@ func startServers(ctx context.Context, opts *Options) (*servers, error) {
 		}
 		q := u.Query()
 		q.Set("search_path", schema)
+		s.pgDSN, s.pgApp = opts.DB, "switchboard-"+schema
+		q.Set("application_name", s.pgApp)
 		u.RawQuery = q.Encode()
 		db = u.String()
 		if !opts.KeepSchema {
@@ -377,4 +383,34 @@ func (s *servers) backlog(ctx context.Context) int64 {
 		}
 	}
 	return -1
+}
+
+// pgCPU returns the CPU time so far of each PostgreSQL backend serving the
+// servers (by pid; from pg_stat_activity and /proc, so PostgreSQL must run
+// on this machine), or nil without PostgreSQL. A backend that exits during
+// a run takes its CPU time with it: the figure is a floor.
+func (s *servers) pgCPU(ctx context.Context) map[int]float64 {
+	if s.pgApp == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, s.pgDSN)
+	if err != nil {
+		return nil
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, s.pgApp)
+	if err != nil {
+		return nil
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return nil
+	}
+	out := make(map[int]float64, len(pids))
+	for _, pid := range pids {
+		out[int(pid)] = readProc(int(pid)).CPU
+	}
+	return out
 }

@@ -20,13 +20,16 @@ import (
 // it belongs to the n-th step that caused it; should two be delivered out of
 // order their latencies swap, which leaves the distribution unchanged. A
 // delivery that arrives before its call has returned counts as latency 0
-// (and is counted as early).
+// (and is counted as early). Beside it the tracker measures what a user
+// sees: from the moment the call was sent to the receipt (never negative,
+// and no delivery counts as 0).
 type tracker struct {
 	endpoints int
 
 	mu        sync.Mutex
 	slots     map[string]*slot
 	lat       []time.Duration
+	sent      []time.Duration // request sent → receipt
 	early     int64
 	expected  int64 // events the calls caused
 	matched   int64 // deliveries matched to a call
@@ -36,9 +39,10 @@ type tracker struct {
 }
 
 type slot struct {
-	ends  []time.Time
-	next  []int32       // per endpoint: the next end to consume
-	early [][]time.Time // per endpoint: receipts before their call returned
+	ends   []time.Time
+	starts []time.Time   // when each call of ends was sent
+	next   []int32       // per endpoint: the next end to consume
+	early  [][]time.Time // per endpoint: receipts before their call returned
 }
 
 func newTracker(endpoints int) *tracker {
@@ -60,13 +64,15 @@ func (t *tracker) slot(resource, typ string) *slot {
 	return s
 }
 
-// committed notes that a call that returned at end caused an event.
-func (t *tracker) committed(resource, typ string, end time.Time) {
+// committed notes that a call sent at start that returned at end caused an
+// event.
+func (t *tracker) committed(resource, typ string, start, end time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.expected++
 	s := t.slot(resource, typ)
 	s.ends = append(s.ends, end)
+	s.starts = append(s.starts, start)
 	if s.early == nil {
 		return
 	}
@@ -77,6 +83,7 @@ func (t *tracker) committed(resource, typ string, end time.Time) {
 		s.early[ep] = pending[1:]
 		s.next[ep]++
 		t.lat = append(t.lat, max(pending[0].Sub(end), 0))
+		t.sent = append(t.sent, max(pending[0].Sub(start), 0))
 		t.early++
 		t.matched++
 	}
@@ -99,6 +106,7 @@ func (t *tracker) receipt(ep int, eventID, resource, typ string, at time.Time) {
 	if i := int(s.next[ep]); i < len(s.ends) {
 		s.next[ep]++
 		t.lat = append(t.lat, max(at.Sub(s.ends[i]), 0))
+		t.sent = append(t.sent, max(at.Sub(s.starts[i]), 0))
 		t.matched++
 		return
 	}
@@ -111,6 +119,7 @@ func (t *tracker) receipt(ep int, eventID, resource, typ string, at time.Time) {
 // trackerStats is what the tracker learned.
 type trackerStats struct {
 	Latency   []time.Duration
+	FromSend  []time.Duration // request sent → receipt
 	Expected  int64
 	Matched   int64
 	Early     int64
@@ -121,7 +130,7 @@ type trackerStats struct {
 func (t *tracker) stats() trackerStats {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	st := trackerStats{Latency: append([]time.Duration(nil), t.lat...), Expected: t.expected, Matched: t.matched,
+	st := trackerStats{Latency: append([]time.Duration(nil), t.lat...), FromSend: append([]time.Duration(nil), t.sent...), Expected: t.expected, Matched: t.matched,
 		Early: t.early, Dupes: t.dupes, Unmatched: map[string]int{}}
 	for k, n := range t.unmatched {
 		st.Unmatched[k] = n

@@ -57,39 +57,45 @@ func (e *apiError) Error() string {
 // call sends one request to server srv and returns the answer's body and
 // the moment the answer was read.
 func (c *apiClient) call(ctx context.Context, srv int, method, path string, body []byte, want int) ([]byte, time.Time, error) {
+	out, _, end, err := c.timedCall(ctx, srv, method, path, body, want)
+	return out, end, err
+}
+
+// timedCall is call, also returning the moment the request was sent.
+func (c *apiClient) timedCall(ctx context.Context, srv int, method, path string, body []byte, want int) (out []byte, start, end time.Time, err error) {
 	var r io.Reader
 	if body != nil {
 		r = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.bases[srv%len(c.bases)]+path, r)
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("bench: %s %s: %w", method, path, err)
+		return nil, time.Time{}, time.Time{}, fmt.Errorf("bench: %s %s: %w", method, path, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.key)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	start := time.Now()
+	start = time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		c.fail(err)
-		return nil, time.Time{}, fmt.Errorf("bench: %s %s: %w", method, path, err)
+		return nil, time.Time{}, time.Time{}, fmt.Errorf("bench: %s %s: %w", method, path, err)
 	}
-	out, err := io.ReadAll(resp.Body)
+	out, err = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	end := time.Now()
+	end = time.Now()
 	c.calls.Add(1)
 	c.lat.add(end.Sub(start))
 	if err != nil {
 		c.fail(err)
-		return nil, end, fmt.Errorf("bench: %s %s: read answer: %w", method, path, err)
+		return nil, start, end, fmt.Errorf("bench: %s %s: read answer: %w", method, path, err)
 	}
 	if resp.StatusCode != want {
 		err := &apiError{method: method, path: path, status: resp.StatusCode, body: string(out)}
 		c.fail(err)
-		return out, end, err
+		return out, start, end, err
 	}
-	return out, end, nil
+	return out, start, end, nil
 }
 
 func (c *apiClient) fail(err error) {
@@ -215,7 +221,7 @@ func (l *lifecycle) step(ctx context.Context, method, path string, body any, wan
 	if err := l.p.wait(ctx, expect); err != nil {
 		return nil, err
 	}
-	resp, end, err := l.c.call(ctx, l.srv, method, l.path+path, raw, want)
+	resp, start, end, err := l.c.timedCall(ctx, l.srv, method, l.path+path, raw, want)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +230,7 @@ func (l *lifecycle) step(ctx context.Context, method, path string, body any, wan
 		return nil, err
 	}
 	for _, e := range evs {
-		l.t.committed(e.resource, e.typ, end)
+		l.t.committed(e.resource, e.typ, start, end)
 	}
 	return resp, nil
 }

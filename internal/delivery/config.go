@@ -1,9 +1,3 @@
-// Package delivery sends the event log to the customers' webhook endpoints:
-// a dispatcher claims due deliveries in batches under a lease, renders each
-// event in its endpoint's version, signs it per Standard Webhooks, POSTs it,
-// and records the attempts in batches — retrying on a schedule, slowing
-// down when an endpoint asks, and disabling an endpoint that keeps failing.
-// A Queue lets operators see deliveries and send them again.
 package delivery
 
 import (
@@ -33,6 +27,14 @@ const (
 	DefaultMaxHold       = time.Second
 	DefaultClaimDelay    = 2 * time.Millisecond
 	DefaultRecordDelay   = 5 * time.Millisecond
+	DefaultBodyTimeout   = time.Second
+	// DefaultPostgresRecorders is how many recorders run on PostgreSQL.
+	DefaultPostgresRecorders = 4
+	// DefaultEndpointConcurrency is an endpoint's first concurrency limit.
+	DefaultEndpointConcurrency = 8
+	// DefaultBreakerThreshold is how many attempts in a row must fail
+	// before an endpoint is probed one request at a time.
+	DefaultBreakerThreshold = 5
 	// MaxResponseBody bounds the response body kept with an attempt.
 	MaxResponseBody = 1024
 )
@@ -44,8 +46,13 @@ type Config struct {
 	// BatchSize bounds the deliveries claimed, and the results recorded, in
 	// one transaction.
 	BatchSize int
-	// Timeout bounds one attempt, from connecting to the response headers.
+	// Timeout bounds one attempt, from connecting to the response headers
+	// and the body read after them.
 	Timeout time.Duration
+	// BodyTimeout bounds reading a response body after its headers (never
+	// past Timeout); what came by then is kept, and the status decides
+	// the outcome. DefaultBodyTimeout when zero.
+	BodyTimeout time.Duration
 	// Schedule is the delay before each retry; DefaultSchedule when nil.
 	Schedule []time.Duration
 	// Jitter spreads each retry delay by up to ± this fraction;
@@ -80,6 +87,26 @@ type Config struct {
 	// recording frees. It delays no delivery, only the bookkeeping after
 	// it. DefaultRecordDelay when zero; none when negative.
 	RecordDelay time.Duration
+	// EndpointConcurrency is the concurrency limit an endpoint starts
+	// with; it then adapts (see fair.go), never above the endpoint's fair
+	// share of the workers. DefaultEndpointConcurrency when zero.
+	EndpointConcurrency int
+	// BreakerThreshold is how many attempts to an endpoint must fail in a
+	// row to open its circuit breaker: its deliveries wait out a cool-down,
+	// then one probe goes out. DefaultBreakerThreshold when zero; never
+	// when negative.
+	BreakerThreshold int
+	// BreakerCooldown is the breaker's first cool-down, doubled after each
+	// failed probe up to 32 times; the schedule's first delay when zero.
+	BreakerCooldown time.Duration
+	// Process names the serving process: its claims' IDs begin with it, so
+	// that its leases can be taken back when it is gone (see
+	// store.ReclaimDead). Unnamed when empty.
+	Process string
+	// Recorders is how many goroutines record results, each a batch per
+	// transaction: 1 on SQLite, DefaultPostgresRecorders on PostgreSQL
+	// when zero.
+	Recorders int
 	// ShutdownGrace is how long a stopping dispatcher lets attempts in
 	// flight finish before it cancels them and releases their deliveries.
 	ShutdownGrace time.Duration
@@ -108,6 +135,9 @@ func (c *Config) defaults() {
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = DefaultBodyTimeout
+	}
 	if c.Schedule == nil {
 		c.Schedule = DefaultSchedule
 	}
@@ -121,6 +151,21 @@ func (c *Config) defaults() {
 		c.SlowDown = DefaultSchedule[0]
 		if len(c.Schedule) > 0 {
 			c.SlowDown = c.Schedule[0]
+		}
+	}
+	if c.Recorders <= 0 {
+		c.Recorders = 1
+	}
+	if c.EndpointConcurrency <= 0 {
+		c.EndpointConcurrency = DefaultEndpointConcurrency
+	}
+	if c.BreakerThreshold == 0 {
+		c.BreakerThreshold = DefaultBreakerThreshold
+	}
+	if c.BreakerCooldown <= 0 {
+		c.BreakerCooldown = c.SlowDown
+		if len(c.Schedule) > 0 {
+			c.BreakerCooldown = c.Schedule[0]
 		}
 	}
 	if c.MaxRetryAfter <= 0 {

@@ -45,7 +45,7 @@ type Dispatcher struct {
 	maxInFlight int
 	inflight    atomic.Int64 // claimed and not yet recorded
 	wake        chan struct{}
-	jobs        chan *job
+	fair        *fairness // the jobs, per endpoint, on their way to the workers
 	results     chan *outcome
 	// urgent, set before a wake, says to claim at once: room was made
 	// while due deliveries waited, or an ordered endpoint may have a new
@@ -90,6 +90,9 @@ type outcome struct {
 // New returns a dispatcher over the store. Its clock is the server's wall
 // clock (tests move it), never a project's test clock.
 func New(st *store.Store, clk clock.Clock, cfg Config) *Dispatcher {
+	if cfg.Recorders <= 0 && st.Backend() == store.Postgres {
+		cfg.Recorders = DefaultPostgresRecorders
+	}
 	cfg.defaults()
 	d := &Dispatcher{
 		cfg: cfg, store: st, clock: clk, log: cfg.Logger, client: newClient(cfg),
@@ -99,7 +102,7 @@ func New(st *store.Store, clk clock.Clock, cfg Config) *Dispatcher {
 		targets:     map[string]*target{},
 		stopping:    make(chan struct{}),
 	}
-	d.jobs = make(chan *job, d.maxInFlight)
+	d.fair = newFairness(cfg, clk.Now)
 	d.results = make(chan *outcome, d.maxInFlight)
 	d.sendCtx, d.cancelSend = context.WithCancel(context.Background())
 	d.m = newMetrics(cfg.Registerer, d)
@@ -131,11 +134,13 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	for range d.cfg.Workers {
 		workers.Go(d.work)
 	}
-	recorded := make(chan struct{})
-	go func() {
-		defer close(recorded)
-		d.record()
-	}()
+	// One recorder on SQLite, whose single writer batches anyway; several
+	// on PostgreSQL, so that results are recorded while other batches
+	// commit.
+	var recorders sync.WaitGroup
+	for range d.cfg.Recorders {
+		recorders.Go(d.record)
+	}
 	poll := time.NewTicker(d.cfg.PollInterval)
 	defer poll.Stop()
 	settle := time.NewTimer(time.Hour)
@@ -184,11 +189,11 @@ loop:
 	close(d.stopping)
 	grace := time.AfterFunc(d.cfg.ShutdownGrace, d.cancelSend)
 	defer grace.Stop()
-	close(d.jobs)
+	d.fair.close()
 	workers.Wait()
 	d.releaseHanded()
 	close(d.results)
-	<-recorded
+	recorders.Wait()
 	d.cancelSend()
 	d.log.Info("delivery: stopped")
 	return nil
@@ -204,8 +209,9 @@ func (d *Dispatcher) claim(ctx context.Context) {
 		if free <= 0 {
 			return
 		}
-		want := min(free, d.cfg.BatchSize)
-		got, err := d.claimBatch(ctx, want)
+		skip, room := d.fair.claimable()
+		want := min(free, d.cfg.BatchSize, room)
+		got, err := d.claimBatch(ctx, want, skip)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Error("delivery: claim", "err", err)
@@ -215,22 +221,35 @@ func (d *Dispatcher) claim(ctx context.Context) {
 		if got < want {
 			return
 		}
+		if want == room && room < min(free, d.cfg.BatchSize) {
+			// The endpoints' lanes are full, not the dispatcher: claim
+			// again as soon as results make room in them.
+			d.starved.Store(true)
+			return
+		}
 	}
 }
 
-func newClaimID() string {
+// newClaimID returns a fresh claim ID, which begins with the process's
+// prefix (store.ProcessClaimPrefix) when the configuration names the
+// process.
+func (d *Dispatcher) newClaimID() string {
 	b := make([]byte, 12)
 	rand.Read(b)
-	return hex.EncodeToString(b)
+	if d.cfg.Process == "" {
+		return hex.EncodeToString(b)
+	}
+	return store.ProcessClaimPrefix(d.cfg.Process) + hex.EncodeToString(b)
 }
 
-// claimBatch claims up to n due deliveries, loads their events and
+// claimBatch claims up to n due deliveries, passing over the endpoints in
+// skip, loads their events and
 // endpoints in one read, renders each event once per version, and hands
 // the jobs to the workers.
-func (d *Dispatcher) claimBatch(ctx context.Context, n int) (int, error) {
-	claim := store.Claim{ID: newClaimID(), Now: d.clock.Now(), Wall: time.Now(), Lease: d.cfg.Lease, Limit: n}
+func (d *Dispatcher) claimBatch(ctx context.Context, n int, skip []string) (int, error) {
+	claim := store.Claim{ID: d.newClaimID(), Now: d.clock.Now(), Wall: time.Now(), Lease: d.cfg.Lease, Limit: n, Skip: skip}
 	var ds []store.DeliveryRow
-	err := d.store.Update(ctx, func(tx *store.Tx) error {
+	err := d.store.UpdateLazy(ctx, func(tx *store.Tx) error {
 		var err error
 		ds, err = tx.ClaimDeliveries(ctx, claim)
 		return err
@@ -303,7 +322,10 @@ func (d *Dispatcher) dispatch(ctx context.Context, ds []store.DeliveryRow, known
 			}
 			renders[key] = body
 		}
-		d.jobs <- &job{d: dl, t: t, body: body}
+		j := &job{d: dl, t: t, body: body}
+		if ok, next := d.fair.push(j); !ok {
+			d.results <- release(j, next)
+		}
 	}
 	return nil
 }
@@ -332,10 +354,21 @@ func (d *Dispatcher) target(endpointID string, body []byte) *target {
 	return t
 }
 
-// work attempts jobs until the claim loop stops handing them out.
+// work attempts jobs, as the scheduler hands them out, until the dispatcher
+// stops.
 func (d *Dispatcher) work() {
-	for j := range d.jobs {
-		d.results <- d.handle(j)
+	for {
+		j, ok := d.fair.next()
+		if !ok {
+			return
+		}
+		started := time.Now()
+		o := d.handle(j)
+		dropped, next := d.fair.done(j, o, started)
+		d.results <- o
+		for _, dj := range dropped {
+			d.results <- release(dj, later(dj.d.NextAttemptAt, next))
+		}
 	}
 }
 
@@ -351,6 +384,12 @@ func (d *Dispatcher) handle(j *job) *outcome {
 	case <-d.stopping:
 		return release(j, j.d.NextAttemptAt)
 	default:
+	}
+	// A job that waited so long in its lane that its lease would end
+	// before the attempt could finish goes back: another claim could take
+	// it meanwhile.
+	if !j.d.LeaseUntil.IsZero() && j.d.LeaseUntil.Before(time.Now().Add(d.cfg.Timeout)) {
+		return release(j, j.d.NextAttemptAt)
 	}
 	t := j.t
 	now := d.clock.Now()
@@ -408,8 +447,8 @@ func (d *Dispatcher) attempt(j *job) *outcome {
 	*bp = sig
 	bufPool.Put(bp)
 	resp, err := d.client.Do(req)
-	latency := time.Since(start)
 	if err != nil {
+		latency := time.Since(start)
 		if d.sendCtx.Err() != nil { // cut short by shutdown: not the endpoint's fault
 			return release(j, j.d.NextAttemptAt)
 		}
@@ -419,8 +458,14 @@ func (d *Dispatcher) attempt(j *job) *outcome {
 		}
 		return d.failed(j, 0, "", msg, latency, nil)
 	}
+	// The body is read within BodyTimeout (and the attempt's timeout), and
+	// the latency includes it: a slow body holds a worker as a slow answer
+	// does.
+	cut := time.AfterFunc(d.cfg.BodyTimeout, cancel)
 	body := readBody(resp.Body)
+	cut.Stop()
 	resp.Body.Close()
+	latency := time.Since(start)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return &outcome{j: j, success: true, res: store.Result{
 			DeliveryID: j.d.ID, ClaimID: j.d.ClaimID, Status: store.DeliverySucceeded, NextAttemptAt: d.clock.Now(),
@@ -435,8 +480,10 @@ func (d *Dispatcher) attempt(j *job) *outcome {
 }
 
 // readBody returns the first MaxResponseBody bytes of a response body as
-// valid UTF-8 text, and drains a little more so the connection can be
-// reused.
+// valid UTF-8 text, and drains up to 64 KiB more so the connection can be
+// reused (a longer body, or one cut off by the body timeout, closes it). A
+// body cut short changes nothing of the verdict: the status decides, so a
+// 2xx whose body is too long or too slow is a success.
 func readBody(r io.Reader) string {
 	var buf [MaxResponseBody]byte
 	n, _ := io.ReadFull(r, buf[:])

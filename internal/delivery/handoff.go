@@ -27,7 +27,7 @@ func (d *Dispatcher) Lease(n int) (claimID string, until time.Time, ok bool) {
 	if d.InFlight()+waiting+n > d.maxInFlight {
 		return "", time.Time{}, false
 	}
-	return newClaimID(), time.Now().Add(d.cfg.Lease), true
+	return d.newClaimID(), time.Now().Add(d.cfg.Lease), true
 }
 
 // handedDelivery is a delivery handed over with its event, which its

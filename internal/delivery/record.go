@@ -68,7 +68,9 @@ func (d *Dispatcher) pressed(batch []*outcome) bool {
 func (d *Dispatcher) flush(batch []*outcome) {
 	ctx := context.Background()
 	for try := 1; ; try++ {
-		err := d.store.Update(ctx, func(tx *store.Tx) error { return d.write(ctx, tx, batch) })
+		// Lazily committed: a result lost in a crash of PostgreSQL means
+		// the delivery is sent again (store.UpdateLazy).
+		err := d.store.UpdateLazy(ctx, func(tx *store.Tx) error { return d.write(ctx, tx, batch) })
 		if err == nil {
 			break
 		}
@@ -137,16 +139,24 @@ type health struct {
 func (d *Dispatcher) write(ctx context.Context, tx *store.Tx, batch []*outcome) error {
 	applied := make([]bool, len(batch))
 	results := make([]store.Result, 0, len(batch))
+	var releases []store.Release
+	var released []int // their indexes in batch
 	for i, o := range batch {
 		if !o.release {
 			results = append(results, o.res)
 			continue
 		}
-		ok, err := tx.ReleaseDelivery(ctx, o.j.d.ID, o.j.d.ClaimID, o.next)
+		releases = append(releases, store.Release{DeliveryID: o.j.d.ID, ClaimID: o.j.d.ClaimID, NextAttemptAt: o.next})
+		released = append(released, i)
+	}
+	if len(releases) > 0 {
+		ok, err := tx.ReleaseDeliveries(ctx, releases)
 		if err != nil {
 			return err
 		}
-		applied[i] = ok
+		for k, i := range released {
+			applied[i] = ok[k]
+		}
 	}
 	recorded, err := tx.RecordResults(ctx, results)
 	if err != nil {

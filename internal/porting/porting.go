@@ -419,8 +419,8 @@ func (s *Service) delete(ctx context.Context, tx *store.Tx, project, portingID s
 	if err != nil {
 		return nil, err
 	}
-	if r.Status != switchboard.PortingDraft {
-		return nil, conflict("portingNotDeletable", "Only a draft porting can be deleted; this one is %s.", r.Status)
+	if err := r.deletable(); err != nil {
+		return nil, err
 	}
 	if err := tx.Delete(ctx, Kind, project, portingID); err != nil {
 		return nil, fmt.Errorf("porting: delete: %w", err)
@@ -436,12 +436,7 @@ func (s *Service) Open(ctx context.Context, tx *store.Tx, project, portingID, us
 		if r.User != userID {
 			return failure.New(failure.Invalid, "portingUserMismatch", "The porting %s belongs to another user.", r.ID)
 		}
-		if r.Status != switchboard.PortingDraft || r.Subscription != nil {
-			return conflict("subscriptionPortingAlreadyOpen", "The porting %s is used by a subscription already.", r.ID)
-		}
-		r.Subscription, r.OpenedAt = &subscriptionID, &now
-		r.settle()
-		return nil
+		return r.take(subscriptionID, now)
 	})
 	if err != nil {
 		return nil, err
@@ -528,10 +523,7 @@ func (s *Service) Close(ctx context.Context, tx *store.Tx, project, portingID st
 	if !r.open() || r.Status == switchboard.PortingDraft {
 		return nil, nil
 	}
-	r, err = s.transition(ctx, tx, project, portingID, false, func(r *record, now time.Time) error {
-		r.Status, r.CanceledAt = switchboard.PortingCanceled, &now
-		return nil
-	})
+	r, err = s.transition(ctx, tx, project, portingID, false, (*record).close)
 	if err != nil {
 		return nil, err
 	}

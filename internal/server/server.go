@@ -1,6 +1,3 @@
-// Package server assembles Switchboard: the store, the services, the API,
-// the scheduler and the dispatcher, listening on one address. The binary and
-// the end-to-end tests start it the same way.
 package server
 
 import (
@@ -16,7 +13,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/api"
 	"github.com/switchboard-dev/switchboard/internal/apikey"
 	"github.com/switchboard-dev/switchboard/internal/catalog"
@@ -122,7 +118,7 @@ type Server struct {
 	Projects *project.Service
 	// APIKeys manages the projects' API keys.
 	APIKeys *apikey.Service
-	// Scheduler fires the clock's timers.
+	// Scheduler fires each project's timers by that project's clock.
 	Scheduler *scheduler.Scheduler
 	// Simulator drives portings as the network provider would; nil when
 	// the simulator is off.
@@ -132,6 +128,7 @@ type Server struct {
 	// Metrics is the registry /metrics serves.
 	Metrics *prometheus.Registry
 
+	process  string // this process's ID (process.go)
 	http     *http.Server
 	listener net.Listener
 	metrics  *http.Server
@@ -144,12 +141,20 @@ type Server struct {
 // New opens the store, migrates and seeds it, and assembles the services.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.defaults()
-	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: cfg.Logger, Schema: cfg.Schema})
+	// Exclusive: on SQLite a second process fails here, before it has
+	// read or written anything.
+	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: cfg.Logger, Schema: cfg.Schema, Exclusive: true})
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, Clocks: &clock.Projects{}, DeliveryClock: &clock.Offset{}}
-	s.Events = &eventlog.Log{Source: cfg.Source, Clock: s.Clocks, Delivery: s.DeliveryClock}
+	cfg.Delivery.Process = newProcessID()
+	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, Clocks: &clock.Projects{}, DeliveryClock: &clock.Offset{},
+		process: cfg.Delivery.Process}
+	if err := s.takeOverLeases(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.assembleDelivery()
 	s.Projects = &project.Service{Store: st, Clock: clock.Wall{}, Clocks: s.Clocks,
 		Seed: func(ctx context.Context, tx *store.Tx, p *project.Project) error {
 			return catalog.SeedPlans(ctx, tx, p.ID, p.CreatedAt)
@@ -159,12 +164,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	deps := api.Deps{
-		Store: st, Clock: s.Clocks, Wall: s.DeliveryClock, Events: s.Events, Logger: cfg.Logger,
-		DefaultVersion: switchboard.LatestVersion,
-		Projects:       s.Projects, APIKeys: s.APIKeys, Operator: s.isOperator,
-	}
-	if err := s.assemble(ctx, &deps); err != nil {
+	deps, err := s.assemble(ctx)
+	if err != nil {
 		st.Close()
 		return nil, err
 	}

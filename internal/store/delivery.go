@@ -132,6 +132,10 @@ type Claim struct {
 	Lease time.Duration
 	// Limit bounds the batch.
 	Limit int
+	// Skip names endpoints whose unordered deliveries are not to be
+	// claimed now (the dispatcher holds as many of theirs as it will).
+	// IDs must not contain commas.
+	Skip []string
 }
 
 // claimPick picks a batch of due, unpaused, unleased pending deliveries:
@@ -142,7 +146,8 @@ type Claim struct {
 // ordered endpoints with pending deliveries, and deliveries_pending gives
 // each one's head. The cost is O(log n) per unordered row and per ordered
 // endpoint, whatever the endpoints' backlogs (the former NOT EXISTS probe
-// walked an ordered endpoint's whole backlog on every claim).
+// walked an ordered endpoint's whole backlog on every claim). Unordered rows
+// of the endpoints in @skip (a comma-separated list) are passed over.
 //
 // On PostgreSQL it locks the rows it picks, skipping those another claimer
 // holds; SQLite has a single writer, so q() drops the lock clauses there.
@@ -152,6 +157,9 @@ type Claim struct {
 // the lease check when PostgreSQL re-reads it. A head stays its endpoint's
 // head while leased, so an ordered endpoint has at most one delivery in
 // flight.
+//
+// The statements take named arguments (@now, @wall, @limit, @claim, @lease,
+// @skip), which named() turns into positional ones.
 const claimPick = `SELECT p.id FROM (
 		SELECT h.id FROM (
 			WITH RECURSIVE eps (endpoint_id) AS (
@@ -165,16 +173,20 @@ const claimPick = `SELECT p.id FROM (
 			WHERE d.id IN (SELECT (SELECT e.id FROM deliveries e ` + pendingIndex + `
 					WHERE e.endpoint_id = eps.endpoint_id AND e.status = 'pending' ORDER BY e.event_seq LIMIT 1)
 				FROM eps WHERE eps.endpoint_id IS NOT NULL)
-			AND d.status = 'pending' AND d.ordered = 1 AND d.paused = 0 AND d.next_attempt_at <= ? AND d.lease_until <= ?
+			AND d.status = 'pending' AND d.ordered = 1 AND d.paused = 0 AND d.next_attempt_at <= @now AND d.lease_until <= @wall
 			ORDER BY d.next_attempt_at
-			LIMIT ? FOR UPDATE SKIP LOCKED) h
+			LIMIT @limit FOR UPDATE SKIP LOCKED) h
 		UNION ALL
-		SELECT u.id FROM (
-			SELECT d.id FROM deliveries d
-			WHERE d.status = 'pending' AND d.paused = 0 AND d.ordered = 0 AND d.next_attempt_at <= ? AND d.lease_until <= ?
+		SELECT u.id FROM (` + claimUnordered + ` FOR UPDATE SKIP LOCKED) u
+	) p LIMIT @limit`
+
+// claimUnordered picks due unordered deliveries by due time, passing over
+// the endpoints in @skip. (/*instr*/ is strpos on PostgreSQL.)
+const claimUnordered = `SELECT d.id FROM deliveries d
+			WHERE d.status = 'pending' AND d.paused = 0 AND d.ordered = 0 AND d.next_attempt_at <= @now AND d.lease_until <= @wall
+			AND (CAST(@skip AS TEXT) = '' OR /*instr*/instr(',' || CAST(@skip AS TEXT) || ',', ',' || d.endpoint_id || ',') = 0)
 			ORDER BY d.next_attempt_at
-			LIMIT ? FOR UPDATE SKIP LOCKED) u
-	) p LIMIT ?`
+			LIMIT @limit`
 
 // pendingIndex marks where SQLite is told to find a head on
 // deliveries_pending: its planner may otherwise walk another index of the
@@ -187,13 +199,11 @@ const pendingIndex = `/*pending*/`
 // InitPlan, which also lets the update find the rows by primary key); on
 // SQLite a materialized CTE.
 const (
-	claimSet      = ` UPDATE deliveries SET claim_id = ?, lease_until = ? WHERE `
-	claimRecheck  = ` AND status = 'pending' AND paused = 0 AND lease_until <= ? RETURNING ` + deliveryColumns
+	claimSet      = ` UPDATE deliveries SET claim_id = @claim, lease_until = @lease WHERE `
+	claimRecheck  = ` AND status = 'pending' AND paused = 0 AND lease_until <= @wall RETURNING ` + deliveryColumns
 	claimPostgres = claimSet + `id = ANY(ARRAY(` + claimPick + `))` + claimRecheck
 	claimSQLite   = `WITH picked AS MATERIALIZED (` + claimPick + `)` + claimSet + `id IN (SELECT id FROM picked)` + claimRecheck
 )
-
-var claimSQLiteIndexed = strings.Replace(claimSQLite, pendingIndex, "INDEXED BY deliveries_pending", 1)
 
 // claimUnorderedSQLite is the claim when no ordered delivery is pending, as
 // SQLite is quicker to prepare it: SQLite prepares each statement anew, and
@@ -201,27 +211,78 @@ var claimSQLiteIndexed = strings.Replace(claimSQLite, pendingIndex, "INDEXED BY 
 // deliveries_ordered.
 const (
 	claimHasOrdered      = `SELECT 1 FROM deliveries WHERE status = 'pending' AND ordered = 1 LIMIT 1`
-	claimUnorderedSQLite = `WITH picked AS MATERIALIZED (SELECT d.id FROM deliveries d
-			WHERE d.status = 'pending' AND d.paused = 0 AND d.ordered = 0 AND d.next_attempt_at <= ? AND d.lease_until <= ?
-			ORDER BY d.next_attempt_at LIMIT ?)` + claimSet + `id IN (SELECT id FROM picked)` + claimRecheck
+	claimUnorderedSQLite = `WITH picked AS MATERIALIZED (` + claimUnordered + `)` + claimSet +
+		`id IN (SELECT id FROM picked)` + claimRecheck
 )
+
+// The claim statements with their named arguments made positional, per
+// backend, built once.
+var (
+	claimSQLiteStmt          = named(strings.Replace(claimSQLite, pendingIndex, "INDEXED BY deliveries_pending", 1))
+	claimUnorderedSQLiteStmt = named(claimUnorderedSQLite)
+	claimPostgresStmt        = named(strings.Replace(claimPostgres, "/*instr*/instr(", "strpos(", 1))
+)
+
+// namedStmt is a statement whose named arguments (@name) were replaced by
+// positional ones: names lists the name of each position.
+type namedStmt struct {
+	query string
+	names []string
+}
+
+// named turns a statement's @name arguments into positional ones.
+func named(query string) namedStmt {
+	var b strings.Builder
+	var names []string
+	for i := 0; i < len(query); i++ {
+		if query[i] != '@' {
+			b.WriteByte(query[i])
+			continue
+		}
+		j := i + 1
+		for j < len(query) && (query[j] == '_' || query[j] >= 'a' && query[j] <= 'z') {
+			j++
+		}
+		names = append(names, query[i+1:j])
+		b.WriteByte('?')
+		i = j - 1
+	}
+	return namedStmt{query: b.String(), names: names}
+}
+
+// args returns the statement's positional arguments from their values by
+// name; a name without a value is a programming error.
+func (n namedStmt) args(values map[string]any) []any {
+	out := make([]any, len(n.names))
+	for i, name := range n.names {
+		v, ok := values[name]
+		if !ok {
+			panic("store: no value for @" + name)
+		}
+		out[i] = v
+	}
+	return out
+}
 
 // ClaimDeliveries leases up to c.Limit due deliveries to the claim c.ID.
 func (tx *Tx) ClaimDeliveries(ctx context.Context, c Claim) ([]DeliveryRow, error) {
-	now, wall, lease := ms(c.Now), ms(c.Wall), ms(c.Wall.Add(c.Lease))
-	query, args := claimSQLiteIndexed, []any{now, wall, c.Limit, now, wall, c.Limit, c.Limit, c.ID, lease, wall}
+	values := map[string]any{
+		"now": ms(c.Now), "wall": ms(c.Wall), "lease": ms(c.Wall.Add(c.Lease)), "limit": c.Limit, "claim": c.ID,
+		"skip": strings.Join(c.Skip, ","),
+	}
+	stmt := claimSQLiteStmt
 	if tx.s.backend == Postgres {
-		query, args = claimPostgres, []any{c.ID, lease, now, wall, c.Limit, now, wall, c.Limit, c.Limit, wall}
+		stmt = claimPostgresStmt
 	} else {
 		var one int
 		err := tx.queryRow(ctx, claimHasOrdered).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
-			query, args = claimUnorderedSQLite, []any{now, wall, c.Limit, c.ID, lease, wall}
+			stmt = claimUnorderedSQLiteStmt
 		} else if err != nil {
 			return nil, fmt.Errorf("store: claim deliveries: %w", tx.s.mapErr(err))
 		}
 	}
-	rows, err := tx.query(ctx, query, args...)
+	rows, err := tx.query(ctx, stmt.query, stmt.args(values)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim deliveries: %w", err)
 	}
@@ -412,6 +473,74 @@ func (tx *Tx) ReleaseDelivery(ctx context.Context, id, claimID string, next time
 	}
 	n, _ := res.RowsAffected()
 	return n > 0, nil
+}
+
+// Release gives up a claim on a delivery without an attempt.
+type Release struct {
+	DeliveryID string
+	ClaimID    string
+	// NextAttemptAt is when the delivery is due again.
+	NextAttemptAt time.Time
+}
+
+// ReleaseDeliveries releases a batch as ReleaseDelivery does each, in one
+// statement per chunk of up to recordChunk, and reports which releases
+// found their claim still holding the delivery.
+func (tx *Tx) ReleaseDeliveries(ctx context.Context, rs []Release) ([]bool, error) {
+	ok := make([]bool, len(rs))
+	if len(rs) == 1 {
+		var err error
+		ok[0], err = tx.ReleaseDelivery(ctx, rs[0].DeliveryID, rs[0].ClaimID, rs[0].NextAttemptAt)
+		return ok, err
+	}
+	for lo := 0; lo < len(rs); lo += recordChunk {
+		hi := min(lo+recordChunk, len(rs))
+		var b strings.Builder
+		first := `(?, ?, ?)`
+		if tx.s.backend == Postgres {
+			b.WriteString(`UPDATE deliveries SET claim_id = '', lease_until = 0, next_attempt_at = v.next FROM (VALUES `)
+			first = `(?, ?, ?::BIGINT)`
+		} else {
+			b.WriteString(`WITH v (id, claim_id, next) AS (VALUES `)
+		}
+		args := make([]any, 0, 3*(hi-lo))
+		for i := lo; i < hi; i++ {
+			if i == lo {
+				b.WriteString(first)
+			} else {
+				b.WriteString(", (?, ?, ?)")
+			}
+			args = append(args, rs[i].DeliveryID, rs[i].ClaimID, ms(rs[i].NextAttemptAt))
+		}
+		const where = ` WHERE deliveries.id = v.id AND deliveries.claim_id = v.claim_id RETURNING deliveries.id`
+		if tx.s.backend == Postgres {
+			b.WriteString(`) AS v (id, claim_id, next)` + where)
+		} else {
+			b.WriteString(`) UPDATE deliveries SET claim_id = '', lease_until = 0, next_attempt_at = v.next FROM v` + where)
+		}
+		rows, err := tx.query(ctx, b.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: release %d deliveries: %w", hi-lo, err)
+		}
+		released := map[string]bool{}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: release %d deliveries: %w", hi-lo, err)
+			}
+			released[id] = true
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: release %d deliveries: %w", hi-lo, tx.s.mapErr(err))
+		}
+		rows.Close()
+		for i := lo; i < hi; i++ {
+			ok[i] = released[rs[i].DeliveryID]
+		}
+	}
+	return ok, nil
 }
 
 // PauseDeliveries stops the endpoint's pending deliveries (it was disabled).

@@ -48,8 +48,19 @@ func queueFrom(t testing.TB, s *store.Store, endpointID string, ordered bool, fr
 	return ids
 }
 
+// claim claims up to limit deliveries due at now under the claim id,
+// failing the test on an error; call it from the test's goroutine only.
 func claim(t testing.TB, s *store.Store, id string, now time.Time, limit int) []store.DeliveryRow {
 	t.Helper()
+	ds, err := tryClaim(s, id, now, limit)
+	if err != nil {
+		t.Fatalf("claim: %v", err)
+	}
+	return ds
+}
+
+// tryClaim is claim for any goroutine: it returns the error.
+func tryClaim(s *store.Store, id string, now time.Time, limit int) ([]store.DeliveryRow, error) {
 	var ds []store.DeliveryRow
 	err := s.Update(context.Background(), func(tx *store.Tx) error {
 		var err error
@@ -57,9 +68,9 @@ func claim(t testing.TB, s *store.Store, id string, now time.Time, limit int) []
 		return err
 	})
 	if err != nil {
-		t.Fatalf("claim: %v", err)
+		return nil, fmt.Errorf("claim %s: %w", id, err)
 	}
-	return ds
+	return ds, nil
 }
 
 // TestConcurrentClaimersNeverShare runs claimers at once and checks that no
@@ -75,7 +86,11 @@ func TestConcurrentClaimersNeverShare(t *testing.T) {
 		for c := range 6 {
 			wg.Go(func() {
 				for {
-					ds := claim(t, s, fmt.Sprintf("claimer%d", c), now, 37)
+					ds, err := tryClaim(s, fmt.Sprintf("claimer%d", c), now, 37)
+					if err != nil {
+						t.Error(err)
+						return
+					}
 					if len(ds) == 0 {
 						return
 					}
@@ -282,7 +297,11 @@ func TestOrderedFIFOAcrossStores(t *testing.T) {
 			s := stores[c%2]
 			wg.Go(func() {
 				for n := 0; ; n++ {
-					ds := claim(t, s, fmt.Sprintf("c%d_%d", c, n), now, 5)
+					ds, err := tryClaim(s, fmt.Sprintf("c%d_%d", c, n), now, 5)
+					if err != nil {
+						t.Error(err)
+						return
+					}
 					mu.Lock()
 					left := 0
 					for _, q := range order {
@@ -312,7 +331,7 @@ func TestOrderedFIFOAcrossStores(t *testing.T) {
 						rs = append(rs, store.Result{DeliveryID: d.ID, ClaimID: d.ClaimID, Status: status, NextAttemptAt: now,
 							Attempt: store.Attempt{At: now, StatusCode: 200}})
 					}
-					err := s.Update(ctx, func(tx *store.Tx) error {
+					err = s.Update(ctx, func(tx *store.Tx) error {
 						ok, err := tx.RecordResults(ctx, rs)
 						if err != nil {
 							return err
@@ -587,6 +606,72 @@ func TestInsertDeliveries(t *testing.T) {
 					t.Errorf("%d queued, row %d: %+v, want %+v", n, i, d, *w)
 				}
 			}
+		}
+	})
+}
+
+// TestClaimSkips: a claim passes over the unordered deliveries of the
+// endpoints it is told to skip, and still takes an ordered endpoint's head.
+func TestClaimSkips(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		now := time.Now()
+		queue(t, s, "whe_full1", false, 5, now.Add(-time.Minute))
+		queue(t, s, "whe_full2", false, 5, now.Add(-time.Minute))
+		free := queue(t, s, "whe_free", false, 3, now)
+		head := queue(t, s, "whe_ordered", true, 2, now)[0]
+		var ds []store.DeliveryRow
+		err := s.Update(context.Background(), func(tx *store.Tx) error {
+			var err error
+			ds, err = tx.ClaimDeliveries(context.Background(), store.Claim{ID: "c", Now: now, Wall: time.Now(),
+				Lease: time.Minute, Limit: 10, Skip: []string{"whe_full1", "whe_full2", "whe_ordered"}})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range ds {
+			got = append(got, d.ID)
+		}
+		slices.Sort(got)
+		want := append(append([]string(nil), free...), head)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("claimed %v, want %v (skipped endpoints passed over, the ordered head kept)", got, want)
+		}
+	})
+}
+
+// TestReleaseDeliveries: a batch of releases frees the deliveries whose
+// claim still holds them, due at the time each release names, and reports
+// which did.
+func TestReleaseDeliveries(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		ctx := context.Background()
+		now := time.Now()
+		queue(t, s, "whe_r", false, 3, now)
+		ds := claim(t, s, "c1", now, 3)
+		if len(ds) != 3 {
+			t.Fatalf("claimed %d, want 3", len(ds))
+		}
+		later := now.Add(time.Hour)
+		rs := []store.Release{
+			{DeliveryID: ds[0].ID, ClaimID: "c1", NextAttemptAt: now},
+			{DeliveryID: ds[1].ID, ClaimID: "c1", NextAttemptAt: later},
+			{DeliveryID: ds[2].ID, ClaimID: "stale", NextAttemptAt: now},
+		}
+		var ok []bool
+		err := s.Update(ctx, func(tx *store.Tx) (err error) { ok, err = tx.ReleaseDeliveries(ctx, rs); return err })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ok, []bool{true, true, false}) {
+			t.Fatalf("released %v, want [true true false]", ok)
+		}
+		if got := claim(t, s, "c2", now, 10); len(got) != 1 || got[0].ID != ds[0].ID {
+			t.Fatalf("claimable now: %v, want only %s (the other is due in an hour, the third still held)", got, ds[0].ID)
 		}
 	})
 }

@@ -102,6 +102,17 @@ func (s *Store) openPostgres(ctx context.Context, dsn string, opts Options) erro
 	db.SetConnMaxIdleTime(2 * time.Minute)
 	db.SetConnMaxLifetime(30 * time.Minute)
 	s.write, s.read = db, db
+	// The lazy pool: the same connections' settings, but commits that do
+	// not wait for the WAL to reach the disk (UpdateLazy).
+	lazyCfg := cfg.Copy()
+	lazyCfg.RuntimeParams["synchronous_commit"] = "off"
+	lazy := stdlib.OpenDB(*lazyCfg)
+	lazyConns := max(1, min(8, maxConns/2))
+	lazy.SetMaxOpenConns(lazyConns)
+	lazy.SetMaxIdleConns(lazyConns)
+	lazy.SetConnMaxIdleTime(2 * time.Minute)
+	lazy.SetConnMaxLifetime(30 * time.Minute)
+	s.lazy = lazy
 	return nil
 }
 
@@ -123,7 +134,7 @@ func createSchema(ctx context.Context, cfg *pgx.ConnConfig, schema string) error
 // ConnConfig returns the pgx configuration of a PostgreSQL store, for
 // connections of its own such as LISTEN.
 func (s *Store) ConnConfig() (*pgx.ConnConfig, error) {
-	if s.backend != Postgres {
+	if s.d.name != Postgres {
 		return nil, errors.New("store: not PostgreSQL")
 	}
 	cfg, err := pgx.ParseConfig(s.dsn)
