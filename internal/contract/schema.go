@@ -65,7 +65,7 @@ func clone(s Schema) Schema {
 	return out
 }
 
-// ref returns the schema of t: a reference for a named struct, inline for
+// schema returns the schema of t: a reference for a named struct, inline for
 // anything else.
 func (g *generator) schema(t reflect.Type, m mode) Schema {
 	switch {
