@@ -28,6 +28,10 @@ type Server struct {
 	// rate limits requests per API key (nil: no limit); authFails limits
 	// failed authentications per client address.
 	rate, authFails *limiter
+	// patterns are the registered routes' patterns, in registration order.
+	patterns []string
+	// operatorOnly are the patterns only the operator key may call.
+	operatorOnly map[string]bool
 }
 
 // Handler serves one authenticated request and returns the status and the
@@ -126,6 +130,13 @@ func (s *Server) HandleOperator(pattern string, h Handler) {
 }
 
 func (s *Server) handle(pattern string, operatorOnly bool, h Handler) {
+	s.patterns = append(s.patterns, pattern)
+	if operatorOnly {
+		if s.operatorOnly == nil {
+			s.operatorOnly = map[string]bool{}
+		}
+		s.operatorOnly[pattern] = true
+	}
 	withProject := strings.Contains(pattern, "{project}")
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if err := s.authBlocked(w, r); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apikey"
 	"github.com/switchboard-dev/switchboard/internal/catalog"
 	"github.com/switchboard-dev/switchboard/internal/clock"
+	"github.com/switchboard-dev/switchboard/internal/contract"
 	"github.com/switchboard-dev/switchboard/internal/dashboard"
 	"github.com/switchboard-dev/switchboard/internal/delivery"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
@@ -242,17 +243,13 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.listener = ln
-	mux := http.NewServeMux()
-	s.health(mux)
-	if s.cfg.MetricsAddr == "" {
-		mux.Handle("GET /metrics", s.operatorOnly(s.metricsHandler()))
-	} else if err := s.startMetrics(); err != nil {
-		ln.Close()
-		return err
+	mux, _ := s.handler()
+	if s.cfg.MetricsAddr != "" {
+		if err := s.startMetrics(); err != nil {
+			ln.Close()
+			return err
+		}
 	}
-	mux.Handle(dashboard.Prefix+"/", s.Dashboard)
-	mux.Handle("GET /{$}", http.RedirectHandler(dashboard.Prefix+"/", http.StatusSeeOther))
-	mux.Handle("/", s.API)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout, ReadTimeout: s.cfg.ReadTimeout,
 		WriteTimeout: s.cfg.WriteTimeout, IdleTimeout: s.cfg.IdleTimeout}
 	s.http.RegisterOnShutdown(s.Dashboard.Close) // live tails end, so that Shutdown need not wait them out
@@ -333,7 +330,49 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (s *Server) health(mux *http.ServeMux) {
+// handler returns the server's router: the API, and beside it health,
+// metrics and the published contracts (none of which needs a key), with
+// the patterns of the routes registered beside the API.
+func (s *Server) handler() (*http.ServeMux, []string) {
+	mux := &recordingMux{ServeMux: http.NewServeMux()}
+	s.health(mux)
+	if s.cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", s.operatorOnly(s.metricsHandler()))
+	}
+	contract.Register(mux)
+	mux.Handle(dashboard.Prefix+"/", s.Dashboard)
+	mux.Handle("GET /{$}", http.RedirectHandler(dashboard.Prefix+"/", http.StatusSeeOther))
+	mux.ServeMux.Handle("/", s.API)
+	return mux.ServeMux, mux.patterns
+}
+
+// recordingMux is a ServeMux that keeps the patterns registered on it.
+type recordingMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *recordingMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+func (m *recordingMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
+}
+
+// Routes returns every route the server answers: the API's and those
+// served beside it. The published contract is checked against them.
+func (s *Server) Routes() []api.Route {
+	_, own := s.handler()
+	routes := s.API.Routes()
+	for _, p := range own {
+		routes = append(routes, api.ParseRoute(p))
+	}
+	return routes
+}
+
+func (s *Server) health(mux *recordingMux) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
