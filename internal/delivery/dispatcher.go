@@ -324,6 +324,9 @@ func (d *Dispatcher) dispatch(ctx context.Context, ds []store.DeliveryRow, known
 		}
 		j := &job{d: dl, t: t, body: body}
 		if ok, next := d.fair.push(j); !ok {
+			t.mu.Lock()
+			next = later(next, t.notBefore) // nor before the endpoint asked
+			t.mu.Unlock()
 			d.results <- release(j, next)
 		}
 	}
@@ -349,6 +352,9 @@ func (d *Dispatcher) target(endpointID string, body []byte) *target {
 	}
 	if old != nil {
 		t.inherit(old)
+		if old.url != t.url || !sameTime(old.resumedAt, t.resumedAt) {
+			d.fair.reset(endpointID) // pointed elsewhere or enabled again: try it at once
+		}
 	}
 	d.targets[endpointID] = t
 	return t

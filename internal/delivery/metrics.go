@@ -67,6 +67,10 @@ func newMetrics(reg prometheus.Registerer, d *Dispatcher) *metrics {
 				Namespace: "switchboard", Subsystem: "webhook", Name: "in_flight",
 				Help: "Deliveries claimed by this process and not yet recorded.",
 			}, func() float64 { return float64(d.InFlight()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Namespace: "switchboard", Subsystem: "webhook", Name: "breakers_open",
+				Help: "Endpoints whose circuit breaker is open: probed one request at a time.",
+			}, func() float64 { return float64(d.fair.openBreakers()) }),
 			&queueCollector{store: d.store, clock: d.clock.Now})
 	}
 	return m
