@@ -391,7 +391,8 @@ func TestHandlerConcurrentDuplicates(t *testing.T) {
 			statuses := make(chan int, n)
 			var wg sync.WaitGroup
 			for range n {
-				wg.Go(func() { statuses <- serve(h, delivery(t, testSecret, testNow, body)) })
+				r := delivery(t, testSecret, testNow, body) // here: it may t.Fatal
+				wg.Go(func() { statuses <- serve(h, r) })
 			}
 			time.Sleep(20 * time.Millisecond) // let the deliveries pile up
 			close(release)
@@ -430,7 +431,8 @@ func TestHandlerDuplicateGivesUp(t *testing.T) {
 	})
 	body := eventBody(switchboard.TypePortingDeclined, "evt_1")
 	first := make(chan int)
-	go func() { first <- serve(h, delivery(t, testSecret, testNow, body)) }()
+	r := delivery(t, testSecret, testNow, body) // here: it may t.Fatal
+	go func() { first <- serve(h, r) }()
 	<-started
 
 	ctx, cancel := context.WithCancel(context.Background())

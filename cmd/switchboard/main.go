@@ -1,15 +1,3 @@
-// Command switchboard runs the Switchboard server and the integrator's
-// tools that talk to it.
-//
-//	switchboard serve        run the server (SQLite switchboard.db by default)
-//	switchboard migrate      migrate the database and exit
-//	switchboard trigger      create resources and drive them until an event fires
-//	switchboard listen       forward the project's events, signed, to a local URL
-//	switchboard events       list, show and resend events
-//	switchboard endpoints    list, create and delete webhook endpoints
-//	switchboard bench        measure throughput and latency under load
-//
-// Run "switchboard help" for every command.
 package main
 
 import (

@@ -1,13 +1,3 @@
-// Package client is a small typed client of Switchboard's REST API, used by
-// the switchboard CLI and by test and load harnesses.
-//
-// A Client is bound to one server, API key and project:
-//
-//	c := client.New("http://127.0.0.1:8080", key, "dev")
-//	u, err := c.CreateUser(ctx, client.UserParams{Email: "ada@example.com"})
-//
-// Failures the API reports come back as *Error, carrying the error object's
-// type and code.
 package client
 
 import (
@@ -59,6 +49,7 @@ type Error struct {
 	Message string `json:"message"`
 }
 
+// Error describes the API error: its code, type, HTTP status and message.
 func (e *Error) Error() string {
 	if e.Code == "" {
 		return fmt.Sprintf("HTTP %d: %s", e.Status, e.Message)

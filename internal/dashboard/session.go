@@ -33,7 +33,6 @@ type session struct {
 	raw, hash string
 	project   string
 	key       string
-	expires   time.Time
 }
 
 // csrf returns the session's CSRF token, derived from the session ID, so
@@ -147,7 +146,7 @@ func (d *Dashboard) loadSession(r *http.Request) (*session, error) {
 	if err != nil {
 		return nil, nil // a cookie that does not open its session is no session
 	}
-	return &session{raw: c.Value, hash: hash, project: row.Project, key: key, expires: row.ExpiresAt}, nil
+	return &session{raw: c.Value, hash: hash, project: row.Project, key: key}, nil
 }
 
 func (d *Dashboard) endSession(ctx context.Context, w http.ResponseWriter, r *http.Request, s *session) error {

@@ -1,6 +1,3 @@
-// Package endpoint holds the customer's webhook endpoints as the platform
-// stores them: where to deliver, which event types, in which version, signed
-// with which secrets.
 package endpoint
 
 import (
@@ -10,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -46,8 +44,8 @@ type Endpoint struct {
 	UpdatedAt time.Time  `json:"updatedAt"`
 }
 
-// Secret is a signing secret ("whsec_…"); a rotated-out secret keeps signing
-// until ExpiresAt.
+// Secret is a signing secret ("whsec_…"), sealed at rest (see SigningKey); a
+// rotated-out secret keeps signing until ExpiresAt.
 type Secret struct {
 	Value     string     `json:"value"`
 	ExpiresAt *time.Time `json:"expiresAt"`
@@ -122,4 +120,31 @@ func listEnabled(ctx context.Context, tx *store.Tx, project string) ([]Endpoint,
 		}
 		page.After = cur.MoreAfter
 	}
+}
+
+// Set is a project's enabled endpoints as the event log sees them: an
+// eventlog.Endpoints.
+type Set []Endpoint
+
+// Len returns how many endpoints there are.
+func (e Set) Len() int { return len(e) }
+
+// ID returns the i-th endpoint's ID.
+func (e Set) ID(i int) string { return e[i].ID }
+
+// Ordered reports whether the i-th endpoint takes events first in, first
+// out.
+func (e Set) Ordered(i int) bool { return e[i].Ordered }
+
+// Matches reports whether the i-th endpoint wants events of the type.
+func (e Set) Matches(i int, eventType string) bool { return e[i].Matches(eventType) }
+
+// Targets returns the project's enabled endpoints for the event log (an
+// eventlog.EndpointsIn).
+func Targets(ctx context.Context, tx *store.Tx, project string) (eventlog.Endpoints, error) {
+	es, err := EnabledIn(ctx, tx, project)
+	if err != nil {
+		return nil, err
+	}
+	return Set(es), nil
 }

@@ -1,18 +1,12 @@
-// Package eventlog records every change as the platform's event, in the same
-// transaction as the change, together with a delivery row for each endpoint
-// that wants it (the outbox), and renders stored events in any supported API
-// version.
 package eventlog
 
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/clock"
-	"github.com/switchboard-dev/switchboard/internal/endpoint"
 	"github.com/switchboard-dev/switchboard/internal/id"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/wirejson"
@@ -21,8 +15,18 @@ import (
 // DefaultSource is the event source when none is configured.
 const DefaultSource = "https://api.gigs.com"
 
-// Log records events. The zero value is not usable: set Clock.
+// Log records events. Build it with New.
 type Log struct {
+	source    string
+	clock     clock.Source
+	delivery  clock.Clock
+	endpoints EndpointsIn
+	notify    func()
+	handoff   Handoff
+}
+
+// Config is what a Log is built with.
+type Config struct {
 	// Source is the events' source URI; DefaultSource when empty.
 	Source string
 	// Clock tells each project's time, the time of its events.
@@ -30,12 +34,49 @@ type Log struct {
 	// Delivery is the clock webhook delivery runs on (the wall clock when
 	// nil): the deliveries queued are due at once by it.
 	Delivery clock.Clock
+	// Endpoints finds the webhook endpoints an event may go to
+	// (endpoint.Targets).
+	Endpoints EndpointsIn
 	// Notify, when set, is called after a transaction that queued
 	// deliveries for a claim commits, to wake the dispatcher.
 	Notify func()
 	// Handoff, when set, takes the deliveries that need no claim.
 	Handoff Handoff
 }
+
+// New returns a log with the configuration; Clock and Endpoints are
+// required.
+func New(cfg Config) *Log {
+	if cfg.Clock == nil || cfg.Endpoints == nil {
+		panic("eventlog: New needs a Clock and Endpoints")
+	}
+	if cfg.Source == "" {
+		cfg.Source = DefaultSource
+	}
+	if cfg.Delivery == nil {
+		cfg.Delivery = clock.Wall{}
+	}
+	return &Log{source: cfg.Source, clock: cfg.Clock, delivery: cfg.Delivery, endpoints: cfg.Endpoints,
+		notify: cfg.Notify, handoff: cfg.Handoff}
+}
+
+// Endpoints are a project's enabled webhook endpoints, as the log needs
+// them to queue an event's deliveries.
+type Endpoints interface {
+	// Len returns how many endpoints there are.
+	Len() int
+	// ID returns the i-th endpoint's ID.
+	ID(i int) string
+	// Ordered reports whether the i-th endpoint takes events first in,
+	// first out.
+	Ordered(i int) bool
+	// Matches reports whether the i-th endpoint wants events of the type.
+	Matches(i int, eventType string) bool
+}
+
+// EndpointsIn returns the project's enabled webhook endpoints as tx sees
+// them.
+type EndpointsIn func(ctx context.Context, tx *store.Tx, project string) (Endpoints, error)
 
 // Handoff takes deliveries straight from the transaction that queues them:
 // they are queued claimed already, and handed over once it commits, so they
@@ -86,7 +127,7 @@ func ActorFrom(ctx context.Context) switchboard.Actor {
 // lease claims the unordered deliveries of the queue for the handoff, if
 // there is one and it has room, and returns them.
 func (l *Log) lease(queue []*store.DeliveryRow) []store.DeliveryRow {
-	if l.Handoff == nil {
+	if l.handoff == nil {
 		return nil
 	}
 	n := 0
@@ -98,7 +139,7 @@ func (l *Log) lease(queue []*store.DeliveryRow) []store.DeliveryRow {
 	if n == 0 {
 		return nil
 	}
-	claimID, until, ok := l.Handoff.Lease(n)
+	claimID, until, ok := l.handoff.Lease(n)
 	if !ok {
 		return nil
 	}
@@ -112,36 +153,25 @@ func (l *Log) lease(queue []*store.DeliveryRow) []store.DeliveryRow {
 	return handed
 }
 
-// deliveryNow is the time by webhook delivery's clock.
-func (l *Log) deliveryNow() time.Time {
-	if l.Delivery != nil {
-		return l.Delivery.Now()
-	}
-	return time.Now().UTC()
-}
-
 // Record appends the changes to the log of the project in tx and queues
 // their deliveries. An *.updated change whose diff is empty is skipped: it
 // changed nothing. It returns the recorded events.
 func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes ...Change) ([]store.EventRow, error) {
-	now := clock.Second(l.Clock.For(project).Now())
-	queued := l.deliveryNow() // deliveries are due at once
+	now := clock.Second(l.clock.For(project).Now())
+	queued := l.delivery.Now() // deliveries are due at once
 	actor, err := wirejson.Marshal(ActorFrom(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: encode actor: %w", err)
 	}
-	source := l.Source
-	if source == "" {
-		source = DefaultSource
-	}
-	endpoints, err := endpoint.EnabledIn(ctx, tx, project)
+	source := l.source
+	endpoints, err := l.endpoints(ctx, tx, project)
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: %w", err)
 	}
 	// An ordered endpoint must receive the project's events in commit
 	// order, even when several processes write: the events of this
 	// transaction take their seqs only once earlier writers committed.
-	if slices.ContainsFunc(endpoints, func(e endpoint.Endpoint) bool { return e.Ordered }) {
+	if anyOrdered(endpoints) {
 		if err := tx.SerializeEvents(ctx, project); err != nil {
 			return nil, fmt.Errorf("eventlog: %w", err)
 		}
@@ -175,14 +205,13 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes 
 			return nil, fmt.Errorf("eventlog: %w", err)
 		}
 		out = append(out, ev)
-		for i := range endpoints {
-			ep := &endpoints[i]
-			if !ep.Matches(ev.Type) {
+		for i := range endpoints.Len() {
+			if !endpoints.Matches(i, ev.Type) {
 				continue
 			}
 			queue = append(queue, &store.DeliveryRow{
-				ID: id.New(id.Delivery), Project: project, EndpointID: ep.ID, EventID: ev.ID, EventSeq: ev.Seq,
-				Status: store.DeliveryPending, Ordered: ep.Ordered, NextAttemptAt: queued,
+				ID: id.New(id.Delivery), Project: project, EndpointID: endpoints.ID(i), EventID: ev.ID, EventSeq: ev.Seq,
+				Status: store.DeliveryPending, Ordered: endpoints.Ordered(i), NextAttemptAt: queued,
 				CreatedAt: queued, UpdatedAt: queued,
 			})
 		}
@@ -195,10 +224,20 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes 
 		return nil, fmt.Errorf("eventlog: %w", err)
 	}
 	if len(handed) > 0 {
-		tx.AfterCommit(func() { l.Handoff.Offer(handed, out) })
+		tx.AfterCommit(func() { l.handoff.Offer(handed, out) })
 	}
-	if len(handed) < len(queue) && l.Notify != nil {
-		tx.AfterCommit(l.Notify)
+	if len(handed) < len(queue) && l.notify != nil {
+		tx.AfterCommit(l.notify)
 	}
 	return out, nil
+}
+
+// anyOrdered reports whether one of the endpoints is ordered.
+func anyOrdered(es Endpoints) bool {
+	for i := range es.Len() {
+		if es.Ordered(i) {
+			return true
+		}
+	}
+	return false
 }

@@ -70,7 +70,7 @@ func TestRecordHandsOff(t *testing.T) {
 				})
 				h := &handoff{open: tt.open}
 				notified := 0
-				log := &eventlog.Log{Clock: clock.Same{Clock: &clock.Offset{}}, Handoff: h, Notify: func() { notified++ }}
+				log := eventlog.New(eventlog.Config{Clock: clock.Same{Clock: &clock.Offset{}}, Endpoints: endpoint.Targets, Handoff: h, Notify: func() { notified++ }})
 				boom := errors.New("boom")
 				err := st.Update(ctx, func(tx *store.Tx) error {
 					_, err := log.Record(ctx, tx, "p", eventlog.Change{Type: switchboard.TypeUserCreated, Resource: "usr_1",

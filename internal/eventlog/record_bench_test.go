@@ -43,7 +43,7 @@ func BenchmarkRecord(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			log := &eventlog.Log{Clock: clock.Same{Clock: clk}}
+			log := eventlog.New(eventlog.Config{Clock: clock.Same{Clock: clk}, Endpoints: endpoint.Targets})
 			before := []byte(replaceOnce(string(benchPorting), `"status":"requested"`, `"status":"pending"`))
 			var beforeDoc, afterDoc map[string]any
 			if err := jsonUnmarshal(before, &beforeDoc); err != nil {

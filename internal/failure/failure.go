@@ -1,6 +1,3 @@
-// Package failure is the platform's error vocabulary: an Error carries the
-// error type and code the API answers with, so services can say what went
-// wrong without knowing HTTP.
 package failure
 
 import (
@@ -29,6 +26,7 @@ type Error struct {
 	Message string
 }
 
+// Error describes the failure as "type: code: message".
 func (e *Error) Error() string { return e.Type + ": " + e.Code + ": " + e.Message }
 
 // New returns an Error of the given type and code.

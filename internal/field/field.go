@@ -1,6 +1,3 @@
-// Package field validates the values of request fields — phone numbers,
-// countries, dates, e-mail addresses, enumerations — and reports a bad one as
-// the API's "invalid" failure naming the field.
 package field
 
 import (
@@ -12,6 +9,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/switchboard-dev/switchboard/internal/failure"
+	"github.com/switchboard-dev/switchboard/internal/limits"
 )
 
 func invalid(code, format string, args ...any) error {
@@ -55,8 +53,12 @@ func Date(name, v string, now time.Time) error {
 	return nil
 }
 
-// Email checks that v is a plain e-mail address.
+// Email checks that v is a plain e-mail address of at most
+// limits.MaxEmail characters.
 func Email(name, v string) error {
+	if len(v) > limits.MaxEmail {
+		return invalid("invalidEmail", "The field %s must be an e-mail address of at most %d characters.", name, limits.MaxEmail)
+	}
 	a, err := mail.ParseAddress(v)
 	if err != nil || a.Address != v || a.Name != "" {
 		return invalid("invalidEmail", "The field %s must be an e-mail address.", name)

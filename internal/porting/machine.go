@@ -1,7 +1,3 @@
-// Package porting moves phone numbers in from other carriers: the porting
-// lifecycle (draft → pending or informationRequired → requested → completed,
-// declined, canceled or expired), its API operations and its timers. Every
-// transition is recorded with its events in the same transaction.
 package porting
 
 import (
@@ -135,6 +131,25 @@ func (r *record) updatable() error {
 	return conflict("portingNotUpdatable", "A porting in status %s cannot be updated.", r.Status)
 }
 
+// take opens a draft porting for the subscription: it becomes pending, or
+// informationRequired while required fields are missing.
+func (r *record) take(subscriptionID string, now time.Time) error {
+	if r.Status != switchboard.PortingDraft || r.Subscription != nil {
+		return conflict("subscriptionPortingAlreadyOpen", "The porting %s is used by a subscription already.", r.ID)
+	}
+	r.Subscription, r.OpenedAt = &subscriptionID, &now
+	r.settle()
+	return nil
+}
+
+// deletable reports whether the porting may be deleted: only a draft may.
+func (r *record) deletable() error {
+	if r.Status != switchboard.PortingDraft {
+		return conflict("portingNotDeletable", "Only a draft porting can be deleted; this one is %s.", r.Status)
+	}
+	return nil
+}
+
 // retry moves a porting whose details were updated back into the flow: an
 // informationRequired or declined porting is retried.
 func (r *record) retry() {
@@ -203,6 +218,16 @@ func (r *record) cancel(now time.Time) error {
 		return conflict("portingAlreadyCanceled", "The porting is canceled already.")
 	}
 	return conflict("portingNotCancelable", "A porting in status %s cannot be canceled.", r.Status)
+}
+
+// close: the subscription the porting was opened for ended for another
+// reason, so the porting is canceled, declined or not.
+func (r *record) close(now time.Time) error {
+	if !r.open() || r.Status == switchboard.PortingDraft {
+		return conflict("portingNotCancelable", "A porting in status %s cannot be closed.", r.Status)
+	}
+	r.Status, r.CanceledAt = switchboard.PortingCanceled, &now
+	return nil
 }
 
 // expire: the porting ran out of time.

@@ -1,13 +1,3 @@
-// Package scheduler fires the timers the projects' clocks drive — draft
-// clean-up, porting expiry, period renewals and scheduled ends, credential
-// expiry — each as a service call in its own transaction, so that it emits
-// its events like any other change. Each timer fires once even when several
-// processes run schedulers: a handler locks its resource and re-checks that
-// it is due.
-//
-// Each project's timers fire by that project's clock: a test project whose
-// clock was moved forward has its own scan, so that moving it fires its
-// timers and no other project's.
 package scheduler
 
 import (
@@ -94,7 +84,7 @@ func (s *Scheduler) run(ctx context.Context, scan func(tx *store.Tx) ([]store.Du
 		if err != nil {
 			return fired, fmt.Errorf("scheduler: %w", err)
 		}
-		if len(due) == 0 || slices.Equal(due, last) { // nothing left, or nothing moved
+		if len(due) == 0 || slices.EqualFunc(due, last, sameTimer) { // nothing left, or nothing moved
 			return fired, nil
 		}
 		last = due
@@ -110,6 +100,13 @@ func (s *Scheduler) run(ctx context.Context, scan func(tx *store.Tx) ([]store.Du
 			fired++
 		}
 	}
+}
+
+// sameTimer reports whether a and b are the same timer of the same
+// resource: a resource whose timer a handler moved (a renewal still in the
+// past) is due again, not stuck.
+func sameTimer(a, b store.Due) bool {
+	return a.Kind == b.Kind && a.Project == b.Project && a.ID == b.ID && a.At.Equal(b.At)
 }
 
 // Run scans for due timers every Interval until ctx ends.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"time"
 
+	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/api"
 	"github.com/switchboard-dev/switchboard/internal/catalog"
 	"github.com/switchboard-dev/switchboard/internal/clock"
+	"github.com/switchboard-dev/switchboard/internal/delivery"
 	"github.com/switchboard-dev/switchboard/internal/porting"
 	"github.com/switchboard-dev/switchboard/internal/portout"
 	"github.com/switchboard-dev/switchboard/internal/project"
@@ -17,9 +19,10 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/user"
 )
 
-// assemble seeds the catalog and builds the services into the API's
-// dependencies.
-func (s *Server) assemble(ctx context.Context, deps *api.Deps) error {
+// assemble seeds the catalog, builds the services, the scheduler and the
+// simulator, and returns the API's dependencies. The event log and the
+// dispatcher are built already (assembleDelivery).
+func (s *Server) assemble(ctx context.Context) (api.Deps, error) {
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
 		if err := catalog.SeedProviders(ctx, tx); err != nil {
 			return err
@@ -27,35 +30,44 @@ func (s *Server) assemble(ctx context.Context, deps *api.Deps) error {
 		return catalog.SeedPlans(ctx, tx, s.cfg.Project, clock.Second(s.Clocks.Now(s.cfg.Project)))
 	})
 	if err != nil {
-		return err
+		return api.Deps{}, err
 	}
-	portings := &porting.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks, Timeout: s.cfg.PortingTimeout}
-	subs := &subscription.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks, Portings: portings}
-	portings.Hooks = subs.Hooks()
-	deps.Portings, deps.Subscriptions = portings, subs
-	deps.Users = &user.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks,
-		Hooks: user.Hooks{Deleted: subs.UserDeleted}}
-	deps.PortOut = &portout.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks, Subscriptions: subs,
-		Lifetime: s.cfg.PortOutLifetime}
+	subs := subscription.New(
+		subscription.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks},
+		porting.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks, Timeout: s.cfg.PortingTimeout, Keys: s.Keys})
+	portings := subs.Portings
+	portOut := &portout.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks, Subscriptions: subs,
+		Lifetime: s.cfg.PortOutLifetime, Keys: s.Keys}
 	s.Scheduler = &scheduler.Scheduler{
 		Store: s.Store, Clock: s.Clocks, Logger: s.log,
 		Handlers: map[string]scheduler.Handler{
 			porting.Kind:      portings.Tick,
 			subscription.Kind: subs.Tick,
-			portout.Kind:      deps.PortOut.Tick,
+			portout.Kind:      portOut.Tick,
 		},
 		// Other processes may have moved a project's clock.
 		BeforeScan: s.Projects.LoadClocks,
 	}
-	deps.Simulator = s.cfg.Simulator != "off"
-	if deps.Simulator {
+	simulate := s.cfg.Simulator != "off"
+	if simulate {
 		testProjects := func(ctx context.Context) ([]string, error) { return s.Projects.IDs(ctx, project.Test) }
 		s.Simulator = &simulator.Simulator{Store: s.Store, Portings: portings, Projects: testProjects, Auto: s.cfg.Simulator == "auto",
 			Delay: s.cfg.SimulatorDelay, Logger: s.log}
 	}
-	deps.AdvanceClock = s.advanceClock
-	s.assembleDelivery(deps)
-	return nil
+	return api.Deps{
+		Store: s.Store, Clock: s.Clocks, Wall: s.DeliveryClock, Events: s.Events, Logger: s.log,
+		DefaultVersion: switchboard.LatestVersion, RateLimit: s.cfg.APIRateLimit, Keys: s.Keys,
+		Projects: s.Projects, APIKeys: s.APIKeys, Operator: s.isOperator,
+		Users: &user.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks,
+			Hooks: user.Hooks{Deleted: subs.UserDeleted}},
+		Portings:      portings,
+		Subscriptions: subs,
+		PortOut:       portOut,
+		Endpoints:     s.endpoints(),
+		Deliveries:    &delivery.Queue{Store: s.Store, Clock: s.DeliveryClock, Notify: s.Dispatcher.Wake},
+		Simulator:     simulate,
+		AdvanceClock:  s.advanceClock,
+	}, nil
 }
 
 // advanceClock moves a test project's clock forward for every process

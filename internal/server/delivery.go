@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -13,33 +12,41 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/api"
 	"github.com/switchboard-dev/switchboard/internal/delivery"
 	"github.com/switchboard-dev/switchboard/internal/endpoint"
-	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/eventlog"
 )
 
-// assembleDelivery builds webhook delivery: the metrics registry, the
-// dispatcher (woken by every commit that queues deliveries), the endpoint
-// service and the delivery queue.
-func (s *Server) assembleDelivery(deps *api.Deps) {
+// assembleDelivery builds the metrics registry, the dispatcher, and the
+// event log that queues deliveries for it: a commit that queues deliveries
+// hands the fresh ones to the dispatcher or wakes it.
+func (s *Server) assembleDelivery() {
 	s.Metrics = prometheus.NewRegistry()
 	s.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg := s.cfg.Delivery
-	cfg.Logger, cfg.Registerer = s.log, s.Metrics
-	s.Dispatcher = delivery.New(s.Store, s.DeliveryClock, cfg)
-	// A commit that queues deliveries wakes this process's dispatcher at
-	// once and the other processes' through the store (LISTEN/NOTIFY on
-	// PostgreSQL), which listenDeliveries passes on.
-	s.Events.Notify = func() {
-		s.Dispatcher.Wake()
-		s.Store.Signal(deliveriesChannel)
-	}
-	// Fresh deliveries to unordered endpoints go to this process's
-	// dispatcher straight from the committing transaction.
-	s.Events.Handoff = s.Dispatcher
-	deps.Endpoints = &endpoint.Service{
+	cfg.Logger, cfg.Registerer, cfg.Keys = s.log, s.Metrics, s.Keys
+	dispatcher, st := delivery.New(s.Store, s.DeliveryClock, cfg), s.Store
+	s.Dispatcher = dispatcher
+	s.Events = eventlog.New(eventlog.Config{
+		Source: s.cfg.Source, Clock: s.Clocks, Delivery: s.DeliveryClock, Endpoints: endpoint.Targets,
+		// A commit that queues deliveries for a claim wakes this process's
+		// dispatcher at once and the other processes' through the store
+		// (LISTEN/NOTIFY on PostgreSQL), which listenDeliveries passes on.
+		Notify: func() {
+			dispatcher.Wake()
+			st.Signal(deliveriesChannel)
+		},
+		// Fresh deliveries to unordered endpoints go to this process's
+		// dispatcher straight from the committing transaction.
+		Handoff: dispatcher,
+	})
+}
+
+// endpoints returns the webhook endpoint service, which wakes the
+// dispatcher when it makes deliveries due.
+func (s *Server) endpoints() *endpoint.Service {
+	return &endpoint.Service{
 		Store: s.Store, Clock: s.DeliveryClock, Notify: s.Dispatcher.Wake,
-		SecretGrace: cfg.SecretGrace, RefusePrivate: cfg.RefusePrivate,
+		SecretGrace: s.cfg.Delivery.SecretGrace, RefusePrivate: s.cfg.Delivery.RefusePrivate, Keys: s.Keys,
 	}
-	deps.Deliveries = &delivery.Queue{Store: s.Store, Clock: s.DeliveryClock, Notify: s.Dispatcher.Wake}
 }
 
 // deliveriesChannel is the store channel on which processes tell each other
@@ -49,7 +56,7 @@ const deliveriesChannel = "deliveries"
 // listenDeliveries wakes the dispatcher whenever another process queues
 // deliveries, until ctx ends. The dispatcher's poll stays the backstop.
 func (s *Server) listenDeliveries(ctx context.Context) {
-	if s.Store.Backend() != store.Postgres {
+	if !s.Store.CrossProcess() {
 		return // one process: the commit woke the dispatcher already
 	}
 	wake, err := s.Store.Listen(ctx, deliveriesChannel)
@@ -72,8 +79,8 @@ func (s *Server) metricsHandler() http.Handler {
 // error object.
 func (s *Server) operatorOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || token == "" {
+		token, ok := api.BearerToken(r)
+		if !ok {
 			writeError(w, http.StatusUnauthorized, "unauthenticated", "unauthenticated",
 				"Authenticate with the operator key: Authorization: Bearer <SWITCHBOARD_ADMIN_KEY>.")
 			return

@@ -48,8 +48,19 @@ func queueFrom(t testing.TB, s *store.Store, endpointID string, ordered bool, fr
 	return ids
 }
 
+// claim claims up to limit deliveries due at now under the claim id,
+// failing the test on an error; call it from the test's goroutine only.
 func claim(t testing.TB, s *store.Store, id string, now time.Time, limit int) []store.DeliveryRow {
 	t.Helper()
+	ds, err := tryClaim(s, id, now, limit)
+	if err != nil {
+		t.Fatalf("claim: %v", err)
+	}
+	return ds
+}
+
+// tryClaim is claim for any goroutine: it returns the error.
+func tryClaim(s *store.Store, id string, now time.Time, limit int) ([]store.DeliveryRow, error) {
 	var ds []store.DeliveryRow
 	err := s.Update(context.Background(), func(tx *store.Tx) error {
 		var err error
@@ -57,9 +68,9 @@ func claim(t testing.TB, s *store.Store, id string, now time.Time, limit int) []
 		return err
 	})
 	if err != nil {
-		t.Fatalf("claim: %v", err)
+		return nil, fmt.Errorf("claim %s: %w", id, err)
 	}
-	return ds
+	return ds, nil
 }
 
 // TestConcurrentClaimersNeverShare runs claimers at once and checks that no
@@ -75,7 +86,11 @@ func TestConcurrentClaimersNeverShare(t *testing.T) {
 		for c := range 6 {
 			wg.Go(func() {
 				for {
-					ds := claim(t, s, fmt.Sprintf("claimer%d", c), now, 37)
+					ds, err := tryClaim(s, fmt.Sprintf("claimer%d", c), now, 37)
+					if err != nil {
+						t.Error(err)
+						return
+					}
 					if len(ds) == 0 {
 						return
 					}
@@ -282,7 +297,11 @@ func TestOrderedFIFOAcrossStores(t *testing.T) {
 			s := stores[c%2]
 			wg.Go(func() {
 				for n := 0; ; n++ {
-					ds := claim(t, s, fmt.Sprintf("c%d_%d", c, n), now, 5)
+					ds, err := tryClaim(s, fmt.Sprintf("c%d_%d", c, n), now, 5)
+					if err != nil {
+						t.Error(err)
+						return
+					}
 					mu.Lock()
 					left := 0
 					for _, q := range order {
@@ -312,7 +331,7 @@ func TestOrderedFIFOAcrossStores(t *testing.T) {
 						rs = append(rs, store.Result{DeliveryID: d.ID, ClaimID: d.ClaimID, Status: status, NextAttemptAt: now,
 							Attempt: store.Attempt{At: now, StatusCode: 200}})
 					}
-					err := s.Update(ctx, func(tx *store.Tx) error {
+					err = s.Update(ctx, func(tx *store.Tx) error {
 						ok, err := tx.RecordResults(ctx, rs)
 						if err != nil {
 							return err

@@ -49,10 +49,10 @@ const eventLock = 7_340_002
 // log with EventsSince. The price is that those transactions commit one at
 // a time, so the event log takes the lock only for projects that need it.
 func (tx *Tx) SerializeEvents(ctx context.Context, project string) error {
-	if tx.s.backend != Postgres || tx.eventLocks[project] {
+	if tx.s.d.eventLock == "" || tx.eventLocks[project] {
 		return nil
 	}
-	if _, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(?, hashtext(current_schema() || '/' || ?))", eventLock, project); err != nil {
+	if _, err := tx.exec(ctx, tx.s.d.eventLock, eventLock, project); err != nil {
 		return fmt.Errorf("store: lock event log of %s: %w", project, err)
 	}
 	if tx.eventLocks == nil {

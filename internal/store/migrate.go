@@ -25,7 +25,7 @@ type migration struct {
 }
 
 func (s *Store) migrations() ([]migration, error) {
-	dir := "migrations/" + s.backend
+	dir := "migrations/" + s.d.name
 	entries, err := fs.ReadDir(migrations, dir)
 	if err != nil {
 		return nil, fmt.Errorf("store: read migrations: %w", err)
@@ -63,8 +63,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return err
 	}
 	return s.Update(ctx, func(tx *Tx) error {
-		if s.backend == Postgres {
-			if _, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))", migrationLock); err != nil {
+		if s.d.migrationLock != "" {
+			if _, err := tx.exec(ctx, s.d.migrationLock, migrationLock); err != nil {
 				return fmt.Errorf("store: lock migrations: %w", err)
 			}
 		}
@@ -96,7 +96,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			if _, err := tx.exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", m.version, m.name); err != nil {
 				return fmt.Errorf("store: record migration %s: %w", m.name, err)
 			}
-			s.log.Info("store: migrated", "migration", m.name, "backend", s.backend)
+			s.log.Info("store: migrated", "migration", m.name, "backend", s.d.name)
 		}
 		return nil
 	})

@@ -11,8 +11,9 @@ import (
 // version for version and name for name, and no version twice.
 func TestMigrationsInStep(t *testing.T) {
 	names := map[string][]string{}
-	for _, backend := range []string{SQLite, Postgres} {
-		all, err := (&Store{backend: backend}).migrations()
+	for _, d := range []*dialect{newSQLiteDialect(), newPostgresDialect()} {
+		backend := d.name
+		all, err := (&Store{d: d}).migrations()
 		if err != nil {
 			t.Fatalf("%s migrations: %v", backend, err)
 		}

@@ -23,11 +23,11 @@ func (tx *Tx) Notify(ctx context.Context, channel string) error {
 	if !tx.write {
 		return fmt.Errorf("store: notify %s: not a write transaction", channel)
 	}
-	if tx.s.backend != Postgres {
+	if !tx.s.d.crossProcess() {
 		tx.AfterCommit(func() { tx.s.hub.wake(channel) })
 		return nil
 	}
-	if _, err := tx.exec(ctx, "SELECT pg_notify(?, '')", tx.s.channelName(channel)); err != nil {
+	if _, err := tx.exec(ctx, tx.s.d.notify, tx.s.channelName(channel)); err != nil {
 		return fmt.Errorf("store: notify %s: %w", channel, err)
 	}
 	return nil
@@ -40,7 +40,7 @@ func (tx *Tx) Notify(ctx context.Context, channel string) error {
 // Notify on hot paths: PostgreSQL serialises the commits of transactions
 // that NOTIFY, while a Signal after the commit keeps writers apart.
 func (s *Store) Signal(channel string) {
-	if s.backend != Postgres {
+	if !s.d.crossProcess() {
 		s.hub.wake(channel)
 		return
 	}
@@ -71,7 +71,7 @@ func (s *Store) signal(channel string, pending <-chan struct{}) {
 		case <-pending:
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, 2*time.Second)
-		if _, err := s.write.ExecContext(ctx, "SELECT pg_notify($1, '')", name); err != nil && s.ctx.Err() == nil {
+		if _, err := s.write.ExecContext(ctx, s.q(s.d.notify), name); err != nil && s.ctx.Err() == nil {
 			s.log.Debug("store: signal", "channel", channel, "err", err)
 		}
 		cancel()
@@ -96,7 +96,7 @@ func (s *Store) Listen(ctx context.Context, channel string) (<-chan struct{}, er
 	ctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(s.ctx, cancel)
 	ch := make(chan struct{}, 1)
-	if s.backend != Postgres {
+	if !s.d.crossProcess() {
 		s.hub.add(channel, ch)
 		go func() {
 			<-ctx.Done()

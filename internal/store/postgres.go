@@ -134,7 +134,7 @@ func createSchema(ctx context.Context, cfg *pgx.ConnConfig, schema string) error
 // ConnConfig returns the pgx configuration of a PostgreSQL store, for
 // connections of its own such as LISTEN.
 func (s *Store) ConnConfig() (*pgx.ConnConfig, error) {
-	if s.backend != Postgres {
+	if s.d.name != Postgres {
 		return nil, errors.New("store: not PostgreSQL")
 	}
 	cfg, err := pgx.ParseConfig(s.dsn)

@@ -100,7 +100,9 @@ func TestIdleConnectionsDieWithTheServer(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 6 {
 		wg.Go(func() {
-			storetest.Update(t, s, func(tx *store.Tx) error { return tx.SetSetting(ctx, fmt.Sprint("k", i), "v") })
+			if err := s.Update(ctx, func(tx *store.Tx) error { return tx.SetSetting(ctx, fmt.Sprint("k", i), "v") }); err != nil {
+				t.Errorf("fill the pool: %v", err)
+			}
 		})
 	}
 	wg.Wait()
@@ -263,7 +265,7 @@ func TestPoolSize(t *testing.T) {
 	var inside, most atomic.Int32
 	for range 3 {
 		wg.Go(func() {
-			storetest.Update(t, s, func(tx *store.Tx) error {
+			err := s.Update(ctx, func(tx *store.Tx) error {
 				n := inside.Add(1)
 				defer inside.Add(-1)
 				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
@@ -271,6 +273,9 @@ func TestPoolSize(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 				return tx.SetSetting(ctx, "k", "v")
 			})
+			if err != nil {
+				t.Errorf("transaction on a pool of 2: %v", err)
+			}
 		})
 	}
 	wg.Wait()

@@ -157,7 +157,7 @@ func (tx *Tx) keep(k rowKey, body []byte, cols columns, locked bool) {
 	if tx.rows == nil {
 		tx.rows = make(map[rowKey]keptRow)
 	}
-	tx.rows[k] = keptRow{body: body, cols: cols, locked: locked || tx.s.backend == SQLite}
+	tx.rows[k] = keptRow{body: body, cols: cols, locked: locked || tx.s.d.singleWriter}
 }
 
 // GetUnique decodes the resource whose Unique column is key.
@@ -301,12 +301,14 @@ type Due struct {
 	Kind    string
 	Project string
 	ID      string
+	// At is when the timer came due (its DueAt).
+	At time.Time
 }
 
 // Due lists up to limit resources, of every project, whose DueAt is not
 // after now, oldest timer first.
 func (tx *Tx) Due(ctx context.Context, now time.Time, limit int) ([]Due, error) {
-	rows, err := tx.query(ctx, "SELECT kind, project, id FROM resources WHERE due_at <= ? ORDER BY due_at LIMIT ?", ms(now), limit)
+	rows, err := tx.query(ctx, "SELECT kind, project, id, due_at FROM resources WHERE due_at <= ? ORDER BY due_at LIMIT ?", ms(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: due: %w", err)
 	}
@@ -314,9 +316,11 @@ func (tx *Tx) Due(ctx context.Context, now time.Time, limit int) ([]Due, error) 
 	var out []Due
 	for rows.Next() {
 		var d Due
-		if err := rows.Scan(&d.Kind, &d.Project, &d.ID); err != nil {
+		var at int64
+		if err := rows.Scan(&d.Kind, &d.Project, &d.ID, &at); err != nil {
 			return nil, fmt.Errorf("store: due: %w", err)
 		}
+		d.At = fromMS(at)
 		out = append(out, d)
 	}
 	return out, tx.s.mapErr(rows.Err())

@@ -11,19 +11,10 @@ const sqliteDriver = "sqlite3-switchboard"
 var ErrSQLiteNeedsCgo = errors.New("store: SQLite needs a cgo build (CGO_ENABLED=1 and a C compiler, " +
 	"since go-sqlite3 is C); this binary was built with CGO_ENABLED=0: pass a postgres:// database or rebuild with cgo")
 
+// mapErr maps a driver's error to the store's sentinels, in the dialect.
 func (s *Store) mapErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	if s.backend == Postgres {
-		return mapPostgresErr(err)
-	}
-	return mapSQLiteErr(err)
-}
-
-func (s *Store) retryable(err error) bool {
-	if s.backend == Postgres {
-		return postgresRetryable(err)
-	}
-	return false
+	return s.d.mapErr(err)
 }

@@ -1,9 +1,3 @@
-// Package store keeps the platform's state in SQLite (embedded, the default)
-// or PostgreSQL (several processes on one database) behind one small API: a
-// write transaction, a read transaction, and typed operations on resources,
-// events, deliveries, idempotency keys and settings. Both backends run the
-// same SQL apart from what the dialect rewrites, and one conformance suite
-// proves they behave alike.
 package store
 
 import (
@@ -63,6 +57,9 @@ var ErrInUse = errors.New("store: the SQLite database is in use by another switc
 
 // Store is a handle on the database. It is safe for concurrent use.
 type Store struct {
+	d *dialect // what differs between the backends (dialect.go)
+	// backend is d.name, which the claim and record statements of
+	// delivery.go still branch on.
 	backend string
 	dsn     string
 	write   *sql.DB // SQLite: one connection, so writers queue in-process
@@ -70,8 +67,7 @@ type Store struct {
 	log     *slog.Logger
 	schema  string
 
-	rebound sync.Map // query text → dialect's text
-	memos   memos    // views of memoized kinds (memo.go)
+	memos memos // views of memoized kinds (memo.go)
 
 	hub    hub // in-process listeners (SQLite)
 	sigMu  sync.Mutex
@@ -99,10 +95,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		s.backend = Postgres
+		s.d, s.backend = newPostgresDialect(), Postgres
 		err = s.openPostgres(ctx, dsn, opts)
 	} else {
-		s.backend = SQLite
+		s.d, s.backend = newSQLiteDialect(), SQLite
 		if err = s.openSQLite(dsn, opts); err == nil {
 			s.startWriter()
 		}
@@ -175,7 +171,12 @@ func (s *Store) stmtsFor(db *sql.DB) *stmtCache {
 }
 
 // Backend names the database behind the store: SQLite or Postgres.
-func (s *Store) Backend() string { return s.backend }
+func (s *Store) Backend() string { return s.d.name }
+
+// CrossProcess reports whether other processes may share the database, so
+// that a process learns of their changes only through Listen (PostgreSQL);
+// on SQLite the store's own process is the only one.
+func (s *Store) CrossProcess() bool { return s.d.crossProcess() }
 
 // Close closes the store's connections.
 func (s *Store) Close() error {
@@ -236,7 +237,7 @@ type Tx struct {
 func (tx *Tx) AfterCommit(fn func()) { tx.afterCommit = append(tx.afterCommit, fn) }
 
 // Backend names the database behind the transaction.
-func (tx *Tx) Backend() string { return tx.s.backend }
+func (tx *Tx) Backend() string { return tx.s.d.name }
 
 // maxRetries bounds how often Update reruns a transaction that PostgreSQL
 // aborted for a serialization failure or a deadlock.
@@ -250,7 +251,7 @@ const maxRetries = 5
 // commit together, each in a savepoint of its own (see batch.go): a failing
 // one changes nothing and does not affect the others.
 func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
-	if s.backend == SQLite {
+	if s.d.singleWriter {
 		return s.updateSQLite(ctx, fn)
 	}
 	return s.updatePostgres(ctx, s.write, fn)
@@ -275,7 +276,7 @@ func (s *Store) UpdateLazy(ctx context.Context, fn func(*Tx) error) error {
 func (s *Store) updatePostgres(ctx context.Context, db *sql.DB, fn func(*Tx) error) error {
 	for attempt := 0; ; attempt++ {
 		err := s.run(ctx, db, true, fn)
-		if err != nil && attempt < maxRetries && s.retryable(err) {
+		if err != nil && attempt < maxRetries && s.d.retryable(err) {
 			select {
 			case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
 				continue
@@ -294,13 +295,11 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 
 func (s *Store) run(ctx context.Context, db *sql.DB, write bool, fn func(*Tx) error) (err error) {
 	opts := &sql.TxOptions{}
-	if !write && s.backend == Postgres {
-		// A read transaction sees one snapshot throughout, as SQLite's do
-		// (a read-only REPEATABLE READ transaction never fails to serialise).
-		opts.ReadOnly, opts.Isolation = true, sql.LevelRepeatableRead
+	if !write {
+		opts = &s.d.readTx
 	}
 	txCtx := ctx
-	if s.backend == SQLite {
+	if !s.d.cancelStatements {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -334,33 +333,8 @@ func (s *Store) run(ctx context.Context, db *sql.DB, write bool, fn func(*Tx) er
 	return nil
 }
 
-// q returns the query in the store's dialect: PostgreSQL numbers its
-// placeholders ($1, $2 …) where SQLite takes '?', and "FOR UPDATE" locks rows
-// only on PostgreSQL (SQLite has a single writer).
-func (s *Store) q(query string) string {
-	if s.backend == SQLite {
-		if strings.Contains(query, " FOR UPDATE") {
-			query = strings.ReplaceAll(strings.ReplaceAll(query, " FOR UPDATE SKIP LOCKED", ""), " FOR UPDATE", "")
-		}
-		return query
-	}
-	if v, ok := s.rebound.Load(query); ok {
-		return v.(string)
-	}
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(query); i++ {
-		if query[i] == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteByte(query[i])
-	}
-	out := b.String()
-	s.rebound.Store(query, out)
-	return out
-}
+// q returns the query in the store's dialect (dialect.rebind).
+func (s *Store) q(query string) string { return s.d.rebind(query) }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	ctx, query = tx.driverCtx(ctx), tx.s.q(query)
@@ -408,7 +382,7 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 // of the writer's shared batch. SQLite's statements are short; the caller's
 // context still decides whether a transaction begins and whether it commits.
 func (tx *Tx) driverCtx(ctx context.Context) context.Context {
-	if tx.s.backend == SQLite {
+	if !tx.s.d.cancelStatements {
 		return context.WithoutCancel(ctx)
 	}
 	return ctx

@@ -250,7 +250,7 @@ func TestDue(t *testing.T) {
 		put(t, s, store.Resource{Kind: "prt", Project: "p1", ID: "prt_late", Body: doc{}})
 		var due []store.Due
 		storetest.View(t, s, func(tx *store.Tx) (err error) { due, err = tx.Due(ctx, now, 10); return err })
-		if len(due) != 2 || due[0] != (store.Due{Kind: "sub", Project: "p2", ID: "sub_later"}) {
+		if len(due) != 2 || due[0] != (store.Due{Kind: "sub", Project: "p2", ID: "sub_later", At: *at(-time.Second)}) {
 			t.Errorf("Due after clearing = %+v", due)
 		}
 	})

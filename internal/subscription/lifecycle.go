@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/catalog"
 	"github.com/switchboard-dev/switchboard/internal/failure"
 	"github.com/switchboard-dev/switchboard/internal/field"
+	"github.com/switchboard-dev/switchboard/internal/limits"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -41,7 +42,10 @@ func (s *Service) activate(ctx context.Context, tx *store.Tx, project string, r 
 	}
 	end := addPeriods(now, plan.Validity, 1)
 	earliest := addPeriods(now, plan.Validity, max(plan.Validity.MinimumPeriods, 1))
-	r.Status, r.ActivatedAt, r.PhoneNumber, r.EarliestEndAt = switchboard.SubscriptionActive, &now, &phone, &earliest
+	if err := r.move(switchboard.SubscriptionActive, OnActivate); err != nil {
+		return nil, err
+	}
+	r.ActivatedAt, r.PhoneNumber, r.EarliestEndAt = &now, &phone, &earliest
 	r.CurrentPeriod = &switchboard.Period{Number: 1, Start: now, End: end}
 	if err := s.setSim(ctx, tx, project, r, catalog.SimActive); err != nil {
 		return nil, err
@@ -61,11 +65,15 @@ func (s *Service) setSim(ctx context.Context, tx *store.Tx, project string, r *r
 	return catalog.PutSim(ctx, tx, project, sim)
 }
 
-// end ends the subscription at the given time, for the given cause unless
-// a cancellation already named one. A porting it still waited on is
-// canceled: the number can no longer come to a subscription that ended.
-func (s *Service) end(ctx context.Context, tx *store.Tx, project string, r *record, at time.Time, cause string) error {
-	r.Status, r.EndedAt, r.CurrentPeriod = switchboard.SubscriptionEnded, &at, nil
+// end ends the subscription at the given time by the operation on, for the
+// given cause unless a cancellation already named one. A porting it still
+// waited on is canceled: the number can no longer come to a subscription
+// that ended.
+func (s *Service) end(ctx context.Context, tx *store.Tx, project string, r *record, at time.Time, on, cause string) error {
+	if err := r.move(switchboard.SubscriptionEnded, on); err != nil {
+		return err
+	}
+	r.EndedAt, r.CurrentPeriod = &at, nil
 	if r.CancellationDetails == nil {
 		r.CancellationDetails = &switchboard.CancellationDetails{Cause: cause}
 	}
@@ -90,7 +98,7 @@ func (s *Service) endFor(ctx context.Context, tx *store.Tx, project string, r *r
 		return nil, failure.New(failure.Conflict, "subscriptionNotCancelable", "The subscription has ended.")
 	}
 	r.CancellationDetails, r.CanceledAt = &switchboard.CancellationDetails{Cause: cause}, &now
-	return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, now, cause)
+	return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, now, endedFor[cause], cause)
 }
 
 // Causes the simulator may end a subscription with (SimulateEnd).
@@ -187,7 +195,7 @@ func (p *CancelParams) validate() error {
 		if p.UserReason == nil || *p.UserReason != "other" {
 			return failure.New(failure.Invalid, "invalidUserComment", "The field userComment goes only with the userReason other.")
 		}
-		if err := field.Length("userComment", *p.UserComment, 1, 1000); err != nil {
+		if err := field.Length("userComment", *p.UserComment, 1, limits.MaxUserComment); err != nil {
 			return err
 		}
 	}
@@ -214,7 +222,7 @@ func (s *Service) Cancel(ctx context.Context, project, subID string, p CancelPar
 		}
 		r.CancellationDetails, r.CanceledAt = details, &now
 		if p.Immediately || r.Status == switchboard.SubscriptionPending {
-			if err := s.end(ctx, tx, project, r, now, switchboard.CauseCancellationRequested); err != nil {
+			if err := s.end(ctx, tx, project, r, now, OnCancel, switchboard.CauseCancellationRequested); err != nil {
 				return nil, err
 			}
 			return []string{switchboard.TypeSubscriptionCanceled, switchboard.TypeSubscriptionEnded}, nil
@@ -271,7 +279,7 @@ func (s *Service) Tick(ctx context.Context, tx *store.Tx, project, subID string)
 	now := s.Clock.For(project).Now()
 	if r.EndedAt != nil && !r.EndedAt.After(now) {
 		_, err = s.change(ctx, tx, project, r, func(r *record) ([]string, error) {
-			return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, *r.EndedAt, switchboard.CauseCancellationRequested)
+			return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, *r.EndedAt, OnEnd, switchboard.CauseCancellationRequested)
 		})
 		return err
 	}
@@ -285,7 +293,7 @@ func (s *Service) Tick(ctx context.Context, tx *store.Tx, project, subID string)
 	_, err = s.change(ctx, tx, project, r, func(r *record) ([]string, error) {
 		p := r.CurrentPeriod
 		if plan.Validity.Type == switchboard.ValidityOneTime {
-			return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, p.End, switchboard.CauseSubscriptionEnded)
+			return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, p.End, OnEnd, switchboard.CauseSubscriptionEnded)
 		}
 		r.CurrentPeriod = &switchboard.Period{Number: p.Number + 1, Start: p.End, End: addPeriods(*r.ActivatedAt, plan.Validity, p.Number+1)}
 		return []string{switchboard.TypeSubscriptionRenewed}, nil
@@ -323,11 +331,11 @@ func (s *Service) portingChanged(ctx context.Context, tx *store.Tx, project stri
 			fn = func(r *record) ([]string, error) { return s.activate(ctx, tx, project, r, after.PhoneNumber, now) }
 		case switchboard.PortingCanceled:
 			fn = func(r *record) ([]string, error) {
-				return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, now, switchboard.CauseCancellationRequested)
+				return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, now, OnPorting, switchboard.CauseCancellationRequested)
 			}
 		case switchboard.PortingExpired:
 			fn = func(r *record) ([]string, error) {
-				return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, now, switchboard.CausePortingExpired)
+				return []string{switchboard.TypeSubscriptionEnded}, s.end(ctx, tx, project, r, now, OnPorting, switchboard.CausePortingExpired)
 			}
 		}
 	}

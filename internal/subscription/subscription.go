@@ -1,7 +1,3 @@
-// Package subscription runs subscriptions: created for a user and a plan,
-// activated (at once, or when the porting of their number completes),
-// renewed period after period, canceled now or at the period's end, resumed,
-// and ended. Every change is recorded with its events in its transaction.
 package subscription
 
 import (
@@ -47,20 +43,28 @@ type record struct {
 
 // Service runs subscriptions.
 type Service struct {
-	Store    *store.Store
-	Events   *eventlog.Log
-	Clock    clock.Source
+	Store  *store.Store
+	Events *eventlog.Log
+	Clock  clock.Source
+	// Portings is the porting service this one drives and is driven by;
+	// New sets it.
 	Portings *porting.Service
 	// Numbers assigns a phone number to a subscription without a porting;
 	// RandomNumber when nil.
 	Numbers func() string
 }
 
-// Hooks returns the porting hooks through which portings drive their
-// subscriptions: every change of the embedded porting updates the
-// subscription; completion activates it, an end (cancel, expiry) ends it.
-func (s *Service) Hooks() porting.Hooks {
-	return porting.Hooks{Changed: s.portingChanged}
+// New returns the subscription service s with its porting service p: each
+// needs the other, so they are built together. A subscription opens its
+// porting (p); every change of the porting it embeds updates it, and the
+// porting's completion activates it, an end (cancel, expiry) ends it (p's
+// Hooks, set here). s.Portings and p.Hooks are ignored; p is s.Portings
+// once built.
+func New(s Service, p porting.Service) *Service {
+	subs := &s
+	p.Hooks = porting.Hooks{Changed: subs.portingChanged}
+	subs.Portings = &p
+	return subs
 }
 
 func (s *Service) now(project string) time.Time { return clock.Second(s.Clock.For(project).Now()) }
@@ -92,7 +96,10 @@ func (s *Service) Create(ctx context.Context, project string, p CreateParams) (*
 		if err != nil {
 			return err
 		}
-		r := &record{ID: id.New(id.Subscription), Plan: plan.ID, Status: switchboard.SubscriptionPending, User: p.User, CreatedAt: now}
+		r := &record{ID: id.New(id.Subscription), Plan: plan.ID, User: p.User, CreatedAt: now}
+		if err := r.move(switchboard.SubscriptionPending, OnCreate); err != nil {
+			return err
+		}
 		sim, err := s.sim(ctx, tx, project, p.Sim, plan, now)
 		if err != nil {
 			return err

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// dialect is everything that differs between the backends, in one value
+// chosen at Open: the SQL text (placeholders, row-locking clauses, the
+// statements that take locks and send notifications), the drivers' errors,
+// how write transactions run, and how processes wake each other. The rest
+// of the store asks its dialect and names no backend. (The claim and
+// record statements of delivery.go still choose their text by backend.)
+type dialect struct {
+	// name is SQLite or Postgres; it names the migrations' folder too.
+	name string
+	// numbered: placeholders are $1, $2, … rather than the ? the store's
+	// queries are written with.
+	numbered bool
+	// rowLocks: FOR UPDATE and FOR UPDATE SKIP LOCKED lock rows. Without
+	// them (SQLite) the clauses are dropped: a single writer serialises
+	// every write transaction anyway.
+	rowLocks bool
+	// singleWriter: write transactions queue for one writer goroutine,
+	// which commits those waiting together (batch.go); a row a write
+	// transaction reads is as good as locked.
+	singleWriter bool
+	// cancelStatements: the driver may be handed the caller's cancellable
+	// context with each statement (see Tx.driverCtx for why SQLite is not).
+	cancelStatements bool
+	// readTx are the options of a read-only transaction.
+	readTx sql.TxOptions
+	// eventLock is the statement that holds a project's event log until
+	// the transaction ends (arguments: the lock class, the project); empty
+	// where writes commit in seq order anyway.
+	eventLock string
+	// migrationLock is the statement that holds the schema's migrations
+	// until the transaction ends (argument: the lock class); empty where
+	// the single writer serialises migrations anyway.
+	migrationLock string
+	// notify is the statement that wakes the listeners of a channel in
+	// every process (argument: the channel's name); empty where there is
+	// one process, whose store wakes its own listeners.
+	notify string
+	// mapErr maps the driver's errors to the store's sentinels.
+	mapErr func(error) error
+	// retryable reports whether a transaction that failed with the error
+	// may run again from the start (a serialization failure, a deadlock).
+	retryable func(error) bool
+
+	rebound sync.Map // numbered: query text → the backend's text
+}
+
+func newSQLiteDialect() *dialect {
+	return &dialect{
+		name:         SQLite,
+		singleWriter: true,
+		mapErr:       mapSQLiteErr,
+		retryable:    func(error) bool { return false },
+	}
+}
+
+func newPostgresDialect() *dialect {
+	return &dialect{
+		name:             Postgres,
+		numbered:         true,
+		rowLocks:         true,
+		cancelStatements: true,
+		// A read transaction sees one snapshot throughout, as SQLite's do
+		// (a read-only REPEATABLE READ transaction never fails to
+		// serialise).
+		readTx:        sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead},
+		eventLock:     "SELECT pg_advisory_xact_lock(?, hashtext(current_schema() || '/' || ?))",
+		migrationLock: "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))",
+		notify:        "SELECT pg_notify(?, '')",
+		mapErr:        mapPostgresErr,
+		retryable:     postgresRetryable,
+	}
+}
+
+// crossProcess reports whether several processes may share the database,
+// waking each other with notifications.
+func (d *dialect) crossProcess() bool { return d.notify != "" }
+
+// rebind returns the query, written with ? placeholders and FOR UPDATE
+// clauses, in the dialect: numbered placeholders, row-locking clauses
+// dropped where rows are not locked.
+func (d *dialect) rebind(query string) string {
+	if !d.rowLocks && strings.Contains(query, " FOR UPDATE") {
+		query = strings.ReplaceAll(strings.ReplaceAll(query, " FOR UPDATE SKIP LOCKED", ""), " FOR UPDATE", "")
+	}
+	if !d.numbered {
+		return query
+	}
+	if v, ok := d.rebound.Load(query); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	out := b.String()
+	d.rebound.Store(query, out)
+	return out
+}
