@@ -398,6 +398,9 @@ const (
 // recordResults records the chunk rs[lo:hi], whose deliveries index maps to
 // their index in rs (and ok).
 func (tx *Tx) recordResults(ctx context.Context, rs []Result, lo, hi int, index map[string]int, ok []bool) error {
+	if tx.s.backend == Postgres {
+		return tx.recordResultsPostgres(ctx, rs, lo, hi, index, ok)
+	}
 	var b strings.Builder
 	first := recordRow
 	if tx.s.backend == Postgres {
@@ -459,6 +462,51 @@ func (tx *Tx) recordResults(ctx context.Context, rs []Result, lo, hi int, index 
 	}
 	if _, err := tx.exec(ctx, b.String(), args...); err != nil {
 		return fmt.Errorf("store: record %d attempts: %w", len(args)/7, err)
+	}
+	return nil
+}
+
+// recordResultsPostgres is recordResults in one statement, one round trip:
+// the UPDATE of the deliveries still held by their claims, in a CTE, feeds
+// the INSERT of their attempts, which returns the deliveries recorded.
+func (tx *Tx) recordResultsPostgres(ctx context.Context, rs []Result, lo, hi int, index map[string]int, ok []bool) error {
+	var b strings.Builder
+	b.WriteString(`WITH v (id, claim_id, status, next_attempt_at, at, status_code, error, body, latency) AS (VALUES `)
+	args := make([]any, 0, 9*(hi-lo))
+	for i := lo; i < hi; i++ {
+		if i == lo {
+			// The first row's casts type the VALUES columns.
+			b.WriteString(`(?, ?, ?, ?::BIGINT, ?::BIGINT, ?::BIGINT, ?, ?, ?::BIGINT)`)
+		} else {
+			b.WriteString(`, (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		}
+		r := &rs[i]
+		a := &r.Attempt
+		args = append(args, r.DeliveryID, r.ClaimID, r.Status, ms(r.NextAttemptAt), ms(a.At), a.StatusCode, a.Error,
+			a.ResponseBody, a.Latency.Milliseconds())
+	}
+	b.WriteString(`), u AS (UPDATE deliveries` + recordSet + ` FROM v` + recordWhere + `)
+		INSERT INTO attempts (delivery_id, n, at, status_code, response_body, latency_ms, error)
+		SELECT u.id, u.attempts, v.at, v.status_code, v.body, v.latency, v.error FROM u JOIN v ON v.id = u.id
+		RETURNING delivery_id`)
+	rows, err := tx.query(ctx, b.String(), args...)
+	if err != nil {
+		return fmt.Errorf("store: record %d deliveries: %w", hi-lo, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("store: record %d deliveries: %w", hi-lo, err)
+		}
+		i, found := index[id]
+		if !found || ok[i] {
+			return fmt.Errorf("store: record %d deliveries: unexpected row %s recorded", hi-lo, id)
+		}
+		ok[i] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: record %d deliveries: %w", hi-lo, tx.s.mapErr(err))
 	}
 	return nil
 }
