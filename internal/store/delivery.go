@@ -529,6 +529,11 @@ type Release struct {
 	ClaimID    string
 	// NextAttemptAt is when the delivery is due again.
 	NextAttemptAt time.Time
+	// Seen is the delivery's UpdatedAt when it was claimed. When the row
+	// has been updated since (queued again by hand, resumed with its
+	// endpoint), the release keeps the due time that set; zero: always
+	// set NextAttemptAt.
+	Seen time.Time
 }
 
 // ReleaseDeliveries releases a batch as ReleaseDelivery does each, in one
@@ -536,35 +541,36 @@ type Release struct {
 // found their claim still holding the delivery.
 func (tx *Tx) ReleaseDeliveries(ctx context.Context, rs []Release) ([]bool, error) {
 	ok := make([]bool, len(rs))
-	if len(rs) == 1 {
-		var err error
-		ok[0], err = tx.ReleaseDelivery(ctx, rs[0].DeliveryID, rs[0].ClaimID, rs[0].NextAttemptAt)
-		return ok, err
-	}
 	for lo := 0; lo < len(rs); lo += recordChunk {
 		hi := min(lo+recordChunk, len(rs))
 		var b strings.Builder
-		first := `(?, ?, ?)`
+		const set = ` SET claim_id = '', lease_until = 0,
+			next_attempt_at = CASE WHEN v.seen IS NULL OR deliveries.updated_at = v.seen THEN v.next ELSE deliveries.next_attempt_at END`
+		first := `(?, ?, ?, ?)`
 		if tx.s.backend == Postgres {
-			b.WriteString(`UPDATE deliveries SET claim_id = '', lease_until = 0, next_attempt_at = v.next FROM (VALUES `)
-			first = `(?, ?, ?::BIGINT)`
+			b.WriteString(`UPDATE deliveries` + set + ` FROM (VALUES `)
+			first = `(?, ?, ?::BIGINT, ?::BIGINT)`
 		} else {
-			b.WriteString(`WITH v (id, claim_id, next) AS (VALUES `)
+			b.WriteString(`WITH v (id, claim_id, next, seen) AS (VALUES `)
 		}
-		args := make([]any, 0, 3*(hi-lo))
+		args := make([]any, 0, 4*(hi-lo))
 		for i := lo; i < hi; i++ {
 			if i == lo {
 				b.WriteString(first)
 			} else {
-				b.WriteString(", (?, ?, ?)")
+				b.WriteString(", (?, ?, ?, ?)")
 			}
-			args = append(args, rs[i].DeliveryID, rs[i].ClaimID, ms(rs[i].NextAttemptAt))
+			var seen any
+			if !rs[i].Seen.IsZero() {
+				seen = ms(rs[i].Seen)
+			}
+			args = append(args, rs[i].DeliveryID, rs[i].ClaimID, ms(rs[i].NextAttemptAt), seen)
 		}
 		const where = ` WHERE deliveries.id = v.id AND deliveries.claim_id = v.claim_id RETURNING deliveries.id`
 		if tx.s.backend == Postgres {
-			b.WriteString(`) AS v (id, claim_id, next)` + where)
+			b.WriteString(`) AS v (id, claim_id, next, seen)` + where)
 		} else {
-			b.WriteString(`) UPDATE deliveries SET claim_id = '', lease_until = 0, next_attempt_at = v.next FROM v` + where)
+			b.WriteString(`) UPDATE deliveries` + set + ` FROM v` + where)
 		}
 		rows, err := tx.query(ctx, b.String(), args...)
 		if err != nil {
