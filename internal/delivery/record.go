@@ -146,7 +146,8 @@ func (d *Dispatcher) write(ctx context.Context, tx *store.Tx, batch []*outcome) 
 			results = append(results, o.res)
 			continue
 		}
-		releases = append(releases, store.Release{DeliveryID: o.j.d.ID, ClaimID: o.j.d.ClaimID, NextAttemptAt: o.next})
+		releases = append(releases, store.Release{DeliveryID: o.j.d.ID, ClaimID: o.j.d.ClaimID, NextAttemptAt: o.next,
+			Seen: o.j.d.UpdatedAt})
 		released = append(released, i)
 	}
 	if len(releases) > 0 {

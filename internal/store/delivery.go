@@ -398,6 +398,9 @@ const (
 // recordResults records the chunk rs[lo:hi], whose deliveries index maps to
 // their index in rs (and ok).
 func (tx *Tx) recordResults(ctx context.Context, rs []Result, lo, hi int, index map[string]int, ok []bool) error {
+	if tx.s.backend == Postgres {
+		return tx.recordResultsPostgres(ctx, rs, lo, hi, index, ok)
+	}
 	var b strings.Builder
 	first := recordRow
 	if tx.s.backend == Postgres {
@@ -463,6 +466,51 @@ func (tx *Tx) recordResults(ctx context.Context, rs []Result, lo, hi int, index 
 	return nil
 }
 
+// recordResultsPostgres is recordResults in one statement, one round trip:
+// the UPDATE of the deliveries still held by their claims, in a CTE, feeds
+// the INSERT of their attempts, which returns the deliveries recorded.
+func (tx *Tx) recordResultsPostgres(ctx context.Context, rs []Result, lo, hi int, index map[string]int, ok []bool) error {
+	var b strings.Builder
+	b.WriteString(`WITH v (id, claim_id, status, next_attempt_at, at, status_code, error, body, latency) AS (VALUES `)
+	args := make([]any, 0, 9*(hi-lo))
+	for i := lo; i < hi; i++ {
+		if i == lo {
+			// The first row's casts type the VALUES columns.
+			b.WriteString(`(?, ?, ?, ?::BIGINT, ?::BIGINT, ?::BIGINT, ?, ?, ?::BIGINT)`)
+		} else {
+			b.WriteString(`, (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		}
+		r := &rs[i]
+		a := &r.Attempt
+		args = append(args, r.DeliveryID, r.ClaimID, r.Status, ms(r.NextAttemptAt), ms(a.At), a.StatusCode, a.Error,
+			a.ResponseBody, a.Latency.Milliseconds())
+	}
+	b.WriteString(`), u AS (UPDATE deliveries` + recordSet + ` FROM v` + recordWhere + `)
+		INSERT INTO attempts (delivery_id, n, at, status_code, response_body, latency_ms, error)
+		SELECT u.id, u.attempts, v.at, v.status_code, v.body, v.latency, v.error FROM u JOIN v ON v.id = u.id
+		RETURNING delivery_id`)
+	rows, err := tx.query(ctx, b.String(), args...)
+	if err != nil {
+		return fmt.Errorf("store: record %d deliveries: %w", hi-lo, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("store: record %d deliveries: %w", hi-lo, err)
+		}
+		i, found := index[id]
+		if !found || ok[i] {
+			return fmt.Errorf("store: record %d deliveries: unexpected row %s recorded", hi-lo, id)
+		}
+		ok[i] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: record %d deliveries: %w", hi-lo, tx.s.mapErr(err))
+	}
+	return nil
+}
+
 // ReleaseDelivery gives up the claim on a delivery without an attempt, due
 // again at next, and reports whether the claim still held it.
 func (tx *Tx) ReleaseDelivery(ctx context.Context, id, claimID string, next time.Time) (bool, error) {
@@ -481,6 +529,11 @@ type Release struct {
 	ClaimID    string
 	// NextAttemptAt is when the delivery is due again.
 	NextAttemptAt time.Time
+	// Seen is the delivery's UpdatedAt when it was claimed. When the row
+	// has been updated since (queued again by hand, resumed with its
+	// endpoint), the release keeps the due time that set; zero: always
+	// set NextAttemptAt.
+	Seen time.Time
 }
 
 // ReleaseDeliveries releases a batch as ReleaseDelivery does each, in one
@@ -488,35 +541,36 @@ type Release struct {
 // found their claim still holding the delivery.
 func (tx *Tx) ReleaseDeliveries(ctx context.Context, rs []Release) ([]bool, error) {
 	ok := make([]bool, len(rs))
-	if len(rs) == 1 {
-		var err error
-		ok[0], err = tx.ReleaseDelivery(ctx, rs[0].DeliveryID, rs[0].ClaimID, rs[0].NextAttemptAt)
-		return ok, err
-	}
 	for lo := 0; lo < len(rs); lo += recordChunk {
 		hi := min(lo+recordChunk, len(rs))
 		var b strings.Builder
-		first := `(?, ?, ?)`
+		const set = ` SET claim_id = '', lease_until = 0,
+			next_attempt_at = CASE WHEN v.seen IS NULL OR deliveries.updated_at = v.seen THEN v.next ELSE deliveries.next_attempt_at END`
+		first := `(?, ?, ?, ?)`
 		if tx.s.backend == Postgres {
-			b.WriteString(`UPDATE deliveries SET claim_id = '', lease_until = 0, next_attempt_at = v.next FROM (VALUES `)
-			first = `(?, ?, ?::BIGINT)`
+			b.WriteString(`UPDATE deliveries` + set + ` FROM (VALUES `)
+			first = `(?, ?, ?::BIGINT, ?::BIGINT)`
 		} else {
-			b.WriteString(`WITH v (id, claim_id, next) AS (VALUES `)
+			b.WriteString(`WITH v (id, claim_id, next, seen) AS (VALUES `)
 		}
-		args := make([]any, 0, 3*(hi-lo))
+		args := make([]any, 0, 4*(hi-lo))
 		for i := lo; i < hi; i++ {
 			if i == lo {
 				b.WriteString(first)
 			} else {
-				b.WriteString(", (?, ?, ?)")
+				b.WriteString(", (?, ?, ?, ?)")
 			}
-			args = append(args, rs[i].DeliveryID, rs[i].ClaimID, ms(rs[i].NextAttemptAt))
+			var seen any
+			if !rs[i].Seen.IsZero() {
+				seen = ms(rs[i].Seen)
+			}
+			args = append(args, rs[i].DeliveryID, rs[i].ClaimID, ms(rs[i].NextAttemptAt), seen)
 		}
 		const where = ` WHERE deliveries.id = v.id AND deliveries.claim_id = v.claim_id RETURNING deliveries.id`
 		if tx.s.backend == Postgres {
-			b.WriteString(`) AS v (id, claim_id, next)` + where)
+			b.WriteString(`) AS v (id, claim_id, next, seen)` + where)
 		} else {
-			b.WriteString(`) UPDATE deliveries SET claim_id = '', lease_until = 0, next_attempt_at = v.next FROM v` + where)
+			b.WriteString(`) UPDATE deliveries` + set + ` FROM v` + where)
 		}
 		rows, err := tx.query(ctx, b.String(), args...)
 		if err != nil {

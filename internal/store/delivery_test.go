@@ -675,3 +675,36 @@ func TestReleaseDeliveries(t *testing.T) {
 		}
 	})
 }
+
+// TestReleaseKeepsARequeue: a release made for a claim keeps the due time
+// a later update gave the delivery (queued again by hand, or resumed with
+// its endpoint) instead of setting its own.
+func TestReleaseKeepsARequeue(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		ctx := context.Background()
+		now := time.Now()
+		queue(t, s, "whe_q", false, 1, now)
+		ds := claim(t, s, "c1", now, 1)
+		if len(ds) != 1 {
+			t.Fatalf("claimed %d, want 1", len(ds))
+		}
+		requeued := now.Add(time.Second)
+		err := s.Update(ctx, func(tx *store.Tx) error { return tx.RequeueDelivery(ctx, ds[0].ID, requeued, false) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ok []bool
+		err = s.Update(ctx, func(tx *store.Tx) (err error) {
+			ok, err = tx.ReleaseDeliveries(ctx, []store.Release{{DeliveryID: ds[0].ID, ClaimID: "c1",
+				NextAttemptAt: now.Add(time.Hour), Seen: ds[0].UpdatedAt}})
+			return err
+		})
+		if err != nil || !ok[0] {
+			t.Fatalf("release: %v, %v; want released", ok, err)
+		}
+		if got := claim(t, s, "c2", requeued, 1); len(got) != 1 {
+			t.Fatal("the delivery is not due at the time it was queued again for: the release overrode it")
+		}
+	})
+}
