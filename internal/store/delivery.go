@@ -398,35 +398,16 @@ const (
 // recordResults records the chunk rs[lo:hi], whose deliveries index maps to
 // their index in rs (and ok).
 func (tx *Tx) recordResults(ctx context.Context, rs []Result, lo, hi int, index map[string]int, ok []bool) error {
-	var b strings.Builder
-	first := recordRow
-	if tx.s.backend == Postgres {
-		b.WriteString(`UPDATE deliveries` + recordSet + ` FROM (VALUES `)
-		first = recordFirstPostgres
-	} else {
-		// SQLite names a bare VALUES list's columns column1…: a CTE names them.
-		b.WriteString(`WITH v ` + recordCols + ` AS (VALUES `)
-	}
 	args := make([]any, 0, 7*(hi-lo))
 	for i := lo; i < hi; i++ {
 		r := &rs[i]
-		if i == lo {
-			b.WriteString(first)
-		} else {
-			b.WriteString(", " + recordRow)
-		}
 		args = append(args, r.DeliveryID, r.ClaimID, r.Status, ms(r.NextAttemptAt), ms(r.Attempt.At), r.Attempt.StatusCode, r.Attempt.Error)
 	}
-	if tx.s.backend == Postgres {
-		b.WriteString(`) AS v ` + recordCols + recordWhere)
-	} else {
-		b.WriteString(`) UPDATE deliveries` + recordSet + ` FROM v` + recordWhere)
-	}
-	rows, err := tx.query(ctx, b.String(), args...)
+	rows, err := tx.query(ctx, tx.s.d.valuesUpdate("deliveries", recordSet, recordCols, recordRow, recordFirstPostgres, hi-lo, recordWhere), args...)
 	if err != nil {
 		return fmt.Errorf("store: record %d deliveries: %w", hi-lo, err)
 	}
-	b.Reset()
+	var b strings.Builder
 	b.WriteString(`INSERT INTO attempts (delivery_id, n, at, status_code, response_body, latency_ms, error) VALUES `)
 	args = args[:0]
 	for rows.Next() {
@@ -495,30 +476,14 @@ func (tx *Tx) ReleaseDeliveries(ctx context.Context, rs []Release) ([]bool, erro
 	}
 	for lo := 0; lo < len(rs); lo += recordChunk {
 		hi := min(lo+recordChunk, len(rs))
-		var b strings.Builder
-		first := `(?, ?, ?)`
-		if tx.s.backend == Postgres {
-			b.WriteString(`UPDATE deliveries SET claim_id = '', lease_until = 0, next_attempt_at = v.next FROM (VALUES `)
-			first = `(?, ?, ?::BIGINT)`
-		} else {
-			b.WriteString(`WITH v (id, claim_id, next) AS (VALUES `)
-		}
 		args := make([]any, 0, 3*(hi-lo))
 		for i := lo; i < hi; i++ {
-			if i == lo {
-				b.WriteString(first)
-			} else {
-				b.WriteString(", (?, ?, ?)")
-			}
 			args = append(args, rs[i].DeliveryID, rs[i].ClaimID, ms(rs[i].NextAttemptAt))
 		}
 		const where = ` WHERE deliveries.id = v.id AND deliveries.claim_id = v.claim_id RETURNING deliveries.id`
-		if tx.s.backend == Postgres {
-			b.WriteString(`) AS v (id, claim_id, next)` + where)
-		} else {
-			b.WriteString(`) UPDATE deliveries SET claim_id = '', lease_until = 0, next_attempt_at = v.next FROM v` + where)
-		}
-		rows, err := tx.query(ctx, b.String(), args...)
+		query := tx.s.d.valuesUpdate("deliveries", ` SET claim_id = '', lease_until = 0, next_attempt_at = v.next`,
+			`(id, claim_id, next)`, `(?, ?, ?)`, `(?, ?, ?::BIGINT)`, hi-lo, where)
+		rows, err := tx.query(ctx, query, args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: release %d deliveries: %w", hi-lo, err)
 		}
