@@ -38,6 +38,12 @@ var flagEnv = map[string]string{
 	"log-level":               "SWITCHBOARD_LOG_LEVEL",
 	"shutdown-grace":          "SWITCHBOARD_SHUTDOWN_GRACE",
 	"metrics-addr":            "SWITCHBOARD_METRICS_ADDR",
+	"secret-key-file":         "SWITCHBOARD_SECRET_KEY_FILE",
+	"api-rate-limit":          "SWITCHBOARD_API_RATE_LIMIT",
+	"read-header-timeout":     "SWITCHBOARD_READ_HEADER_TIMEOUT",
+	"read-timeout":            "SWITCHBOARD_READ_TIMEOUT",
+	"write-timeout":           "SWITCHBOARD_WRITE_TIMEOUT",
+	"idle-timeout":            "SWITCHBOARD_IDLE_TIMEOUT",
 
 	// the commands that talk to a running server
 	"api-url": "SWITCHBOARD_API_URL",
@@ -56,6 +62,7 @@ type envSetting struct {
 var serveEnvOnly = []envSetting{
 	{"SWITCHBOARD_API_KEY", "the default project's API key; when unset, one is generated on first start and printed once"},
 	{"SWITCHBOARD_ADMIN_KEY", "the operator key; when unset, one is generated on first start and printed once"},
+	{"SWITCHBOARD_SECRET_KEY", "the server secret key(s), base64, comma-separated, current first; when unset, --secret-key-file or (SQLite) the key file beside the database"},
 	{"SWITCHBOARD_CPUPROFILE", "write a CPU profile of the server to this file until it stops"},
 	{"GOGC", "Go's collector target; serve sets 200 unless it is set"},
 }

@@ -13,8 +13,6 @@ import (
 // function that completes cfg once the flags are parsed; shutdownGrace is
 // the whole server's, of which the dispatcher takes half.
 func deliveryFlags(cfg *delivery.Config, fs *flag.FlagSet, shutdownGrace *time.Duration) func() error {
-	allowPrivate := fs.Bool("allow-private-endpoints", true,
-		"allow webhook endpoints at loopback, private and link-local addresses")
 	fs.DurationVar(&cfg.Timeout, "webhook-timeout", delivery.DefaultTimeout, "how long an endpoint has to answer")
 	schedule := fs.String("webhook-retry-schedule", "",
 		"comma-separated delays before each retry (default 5s,5m,30m,2h,5h,10h,10h)")
@@ -26,7 +24,6 @@ func deliveryFlags(cfg *delivery.Config, fs *flag.FlagSet, shutdownGrace *time.D
 		"how long a claimed delivery stays with this process; after a crash, others wait this long to retry it")
 	fs.IntVar(&cfg.Workers, "webhook-workers", delivery.DefaultWorkers, "how many delivery attempts run at once")
 	return func() error {
-		cfg.RefusePrivate = !*allowPrivate
 		cfg.ShutdownGrace = *shutdownGrace / 2
 		if *schedule == "" {
 			return nil

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/server/servertest"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 )
 
@@ -54,7 +55,7 @@ func TestBuildWithoutCgo(t *testing.T) {
 		addr := freeAddr(t)
 		var out bytes.Buffer
 		cmd := exec.Command(bin, "serve", "--addr", addr, "--db", b.DB+sep+"search_path="+b.Schema)
-		cmd.Env = cleanEnv("SWITCHBOARD_API_KEY=sk_test_nocgo")
+		cmd.Env = cleanEnv("SWITCHBOARD_API_KEY=sk_test_nocgo", "SWITCHBOARD_SECRET_KEY="+servertest.SecretKey)
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -63,6 +63,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long shutdown waits for in-flight work")
 	finishDelivery := deliveryFlags(&cfg.Delivery, fs, grace)
+	safetyFlags(&cfg, fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: switchboard serve [flags]\n\nFlags (each also set by the environment variable it names):")
 		fs.PrintDefaults()
@@ -97,6 +98,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.APIKey = env("SWITCHBOARD_API_KEY", "")
 	cfg.AdminKey = env("SWITCHBOARD_ADMIN_KEY", "")
+	cfg.SecretKey = env("SWITCHBOARD_SECRET_KEY", "")
 	cfg.Logger, cfg.Out = log, stdout
 	switch cfg.Simulator {
 	case "true", "on":

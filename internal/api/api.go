@@ -15,6 +15,8 @@ import (
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/failure"
+	"github.com/switchboard-dev/switchboard/internal/limits"
+	"github.com/switchboard-dev/switchboard/internal/secret"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -23,6 +25,13 @@ type Server struct {
 	deps Deps
 	log  *slog.Logger
 	mux  *http.ServeMux
+	// rate limits requests per API key (nil: no limit); authFails limits
+	// failed authentications per client address.
+	rate, authFails *limiter
+	// patterns are the registered routes' patterns, in registration order.
+	patterns []string
+	// operatorOnly are the patterns only the operator key may call.
+	operatorOnly map[string]bool
 }
 
 // Handler serves one authenticated request and returns the status and the
@@ -37,6 +46,8 @@ type Call struct {
 	Project string
 	// Operator is set when the caller holds the operator key.
 	Operator bool
+	// KeyID is the caller's API key's ID ("" for the operator key).
+	KeyID string
 	// Ctx carries the actor the changes are attributed to.
 	Ctx context.Context
 	// ShowsSecret is set by a handler whose success shows a secret (a PIN,
@@ -47,7 +58,10 @@ type Call struct {
 
 // New returns the API server over the dependencies.
 func New(deps Deps) *Server {
-	s := &Server{deps: deps, log: deps.Logger, mux: http.NewServeMux()}
+	s := &Server{deps: deps, log: deps.Logger, mux: http.NewServeMux(), authFails: newAuthFailures()}
+	if deps.RateLimit > 0 {
+		s.rate = newLimiter(deps.RateLimit, deps.RateLimit*limits.APIBurst)
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -83,8 +97,21 @@ func (s *Server) allowed(r *http.Request) []string {
 	return allow
 }
 
-// ServeHTTP routes the request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP checks the request's encoding, reads its body, and routes it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := checkEncoding(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := readBodyFirst(w, r); err != nil {
+		if err == errBodyUnread {
+			w.Header().Set("Connection", "close")
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Mux returns the router, for routes served beside the API (health, metrics).
 func (s *Server) Mux() *http.ServeMux { return s.mux }
@@ -103,10 +130,28 @@ func (s *Server) HandleOperator(pattern string, h Handler) {
 }
 
 func (s *Server) handle(pattern string, operatorOnly bool, h Handler) {
+	s.patterns = append(s.patterns, pattern)
+	if operatorOnly {
+		if s.operatorOnly == nil {
+			s.operatorOnly = map[string]bool{}
+		}
+		s.operatorOnly[pattern] = true
+	}
 	withProject := strings.Contains(pattern, "{project}")
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := s.authBlocked(w, r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		c, err := s.authenticate(r, operatorOnly, withProject)
 		if err != nil {
+			if failure.Is(err, failure.Unauthenticated, "") {
+				s.authFailed(r)
+			}
+			s.writeError(w, r, err)
+			return
+		}
+		if err := s.limitKey(w, c.KeyID); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -147,7 +192,7 @@ func (s *Server) authenticate(r *http.Request, operatorOnly, withProject bool) (
 		if withProject && path != key.Project {
 			return nil, failure.New(failure.NotFound, "projectNotFound", "The project %s was not found.", path)
 		}
-		return &Call{R: r, Project: key.Project,
+		return &Call{R: r, Project: key.Project, KeyID: key.ID,
 			Ctx: eventlog.WithActor(r.Context(), switchboard.Actor{Type: switchboard.ActorAPIKey, APIKey: key.ID})}, nil
 	}
 	if !failure.Is(err, failure.Unauthenticated, "") {
@@ -188,8 +233,8 @@ const abandonAfter = time.Minute
 func (s *Server) idempotent(w http.ResponseWriter, c *Call, h Handler) {
 	r := c.R
 	key := r.Header.Get("Idempotency-Key")
-	if len(key) > 255 {
-		s.writeError(w, r, failure.New(failure.Invalid, "invalidIdempotencyKey", "The idempotency key must be at most 255 characters."))
+	if len(key) > limits.MaxIdempotencyKey {
+		s.writeError(w, r, failure.New(failure.Invalid, "invalidIdempotencyKey", "The idempotency key must be at most %d characters.", limits.MaxIdempotencyKey))
 		return
 	}
 	body, err := readBody(r)
@@ -198,8 +243,8 @@ func (s *Server) idempotent(w http.ResponseWriter, c *Call, h Handler) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
-	hash := hex.EncodeToString(sum[:])
+	request := append([]byte(r.Method+" "+r.URL.Path+"\n"), body...)
+	hash := s.requestHash(request)
 	now := s.deps.Wall.Now()
 	var replay *store.Idempotent
 	err = s.deps.Store.Update(r.Context(), func(tx *store.Tx) error {
@@ -209,7 +254,7 @@ func (s *Server) idempotent(w http.ResponseWriter, c *Call, h Handler) {
 			return tx.PutIdempotent(r.Context(), c.Project, key, store.Idempotent{Hash: hash, CreatedAt: now})
 		case err != nil:
 			return err
-		case prev.Hash != hash:
+		case !s.sameRequest(prev.Hash, request):
 			return failure.New(failure.Conflict, "idempotencyKeyReused", "The idempotency key was used with another request.")
 		case prev.StatusCode == 0 && now.Sub(prev.CreatedAt) < abandonAfter:
 			return failure.New(failure.Conflict, "idempotencyKeyInProgress", "A request with this idempotency key is in progress.")
@@ -270,3 +315,25 @@ type recorder struct {
 func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
 func (r *recorder) WriteHeader(status int)      { r.status = status }
+
+// requestPurpose is the purpose idempotent requests are hashed for: a
+// request body may hold a PIN, so its hash is keyed too.
+const requestPurpose = "idempotentRequest"
+
+// requestHash returns the stored hash of an idempotent request.
+func (s *Server) requestHash(request []byte) string {
+	if s.deps.Keys != nil {
+		return s.deps.Keys.Hash(requestPurpose, string(request))
+	}
+	sum := sha256.Sum256(request)
+	return hex.EncodeToString(sum[:])
+}
+
+// sameRequest reports whether stored is the hash of request.
+func (s *Server) sameRequest(stored string, request []byte) bool {
+	if s.deps.Keys != nil && strings.HasPrefix(stored, secret.HashPrefix) {
+		return s.deps.Keys.Verify(requestPurpose, stored, string(request))
+	}
+	sum := sha256.Sum256(request)
+	return stored == hex.EncodeToString(sum[:])
+}

@@ -101,10 +101,14 @@ func (s *Server) eventDeliveries(c *Call) (int, any, error) {
 	return http.StatusOK, deliveryList(ds, cur), nil
 }
 
+// resendParams name the endpoint to resend to; every matching endpoint when
+// empty.
+type resendParams struct {
+	Endpoint string `json:"endpoint"`
+}
+
 func (s *Server) resendEvent(c *Call) (int, any, error) {
-	var in struct {
-		Endpoint string `json:"endpoint"`
-	}
+	var in resendParams
 	if err := decode(c.R, &in); err != nil {
 		return 0, nil, err
 	}
@@ -128,10 +132,13 @@ type recoveryObject struct {
 	Requeued int `json:"requeued"`
 }
 
+// recoverParams say from when on failed deliveries are queued again.
+type recoverParams struct {
+	Since *time.Time `json:"since"`
+}
+
 func (s *Server) recoverEndpoint(c *Call) (int, any, error) {
-	var in struct {
-		Since *time.Time `json:"since"`
-	}
+	var in recoverParams
 	if err := decode(c.R, &in); err != nil {
 		return 0, nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/porting"
 	"github.com/switchboard-dev/switchboard/internal/portout"
 	"github.com/switchboard-dev/switchboard/internal/project"
+	"github.com/switchboard-dev/switchboard/internal/secret"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/subscription"
 	"github.com/switchboard-dev/switchboard/internal/user"
@@ -48,6 +49,12 @@ type Deps struct {
 	APIKeys *apikey.Service
 	// Operator reports whether a token is the operator key.
 	Operator func(ctx context.Context, token string) (bool, error)
+
+	// Keys keys the hashes of idempotent requests; nil leaves them unkeyed.
+	Keys *secret.Keyring
+	// RateLimit is how many requests a second one API key may make
+	// (bursting to limits.APIBurst seconds' worth); 0 is no limit.
+	RateLimit float64
 
 	// Simulator serves the network-provider simulator's endpoints (in test
 	// projects only).

@@ -8,6 +8,7 @@ import (
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
 	"github.com/switchboard-dev/switchboard/internal/failure"
+	"github.com/switchboard-dev/switchboard/internal/limits"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -48,6 +49,10 @@ func (s *Server) listEvents(c *Call) (int, any, error) {
 				q.Types = append(q.Types, part)
 			}
 		}
+	}
+	if len(q.Types) > limits.MaxFilterValues {
+		return 0, nil, failure.New(failure.Invalid, "tooManyFilterValues",
+			"The filter type may have at most %d values.", limits.MaxFilterValues)
 	}
 	var events []store.EventRow
 	var cur store.Cursors

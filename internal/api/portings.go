@@ -67,11 +67,17 @@ func (s *Server) deletePorting(c *Call) (int, any, error) {
 	return http.StatusOK, p, err
 }
 
+// simulatePortingParams ask the simulated network provider to act on a
+// porting.
+type simulatePortingParams struct {
+	// Action is request, complete, decline or expire.
+	Action string `json:"action"`
+	// DeclinedCode is the decline code of a decline.
+	DeclinedCode string `json:"declinedCode"`
+}
+
 func (s *Server) simulatePorting(c *Call) (int, any, error) {
-	var p struct {
-		Action       string `json:"action"`
-		DeclinedCode string `json:"declinedCode"`
-	}
+	var p simulatePortingParams
 	if err := decode(c.R, &p); err != nil {
 		return 0, nil, err
 	}

@@ -10,11 +10,9 @@ import (
 	"strings"
 
 	"github.com/switchboard-dev/switchboard/internal/failure"
+	"github.com/switchboard-dev/switchboard/internal/limits"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
-
-// maxBody bounds request bodies.
-const maxBody = 1 << 20
 
 // decode reads a JSON body into v: unknown fields, trailing data, wrong
 // types and malformed JSON are errors the caller sees.
@@ -26,14 +24,14 @@ func decode(r *http.Request, v any) error {
 	return decodeBytes(body, v)
 }
 
-// readBody reads the request body: one over maxBody is requestTooLarge
+// readBody reads the request body: one over limits.MaxRequestBody is requestTooLarge
 // (413), one that cannot be read malformedBody.
 func readBody(r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limits.MaxRequestBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, failure.New(failure.Invalid, "requestTooLarge", "The request body exceeds %d bytes.", maxBody)
+			return nil, failure.New(failure.Invalid, "requestTooLarge", "The request body exceeds %d bytes.", limits.MaxRequestBody)
 		}
 		return nil, failure.New(failure.Malformed, "malformedBody", "The request body could not be read.")
 	}
@@ -43,6 +41,10 @@ func readBody(r *http.Request) ([]byte, error) {
 func decodeBytes(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
+	}
+	if bytes.Contains(body, []byte(`\u0000`)) {
+		// No text field may hold NUL (PostgreSQL cannot store it).
+		return failure.New(failure.Invalid, "invalidCharacters", "The request body must not contain NUL characters.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -50,10 +50,13 @@ type clockBody struct {
 	TimersFired *int `json:"timersFired,omitempty"`
 }
 
+// advanceClockParams move the platform clock forward.
+type advanceClockParams struct {
+	Seconds *int64 `json:"seconds"`
+}
+
 func (s *Server) advanceClock(c *Call) (int, any, error) {
-	var p struct {
-		Seconds *int64 `json:"seconds"`
-	}
+	var p advanceClockParams
 	if err := decode(c.R, &p); err != nil {
 		return 0, nil, err
 	}

@@ -34,15 +34,22 @@ const (
 // subscriptionActions lists the actions of a subscription's simulate route.
 var subscriptionActions = []string{actionPortOut, actionPaymentFailed, actionPaymentDisputed}
 
+// simulateSubscriptionParams ask the simulator to end a subscription as
+// the outside world would.
+type simulateSubscriptionParams struct {
+	// Action is portOut, paymentFailed or paymentDisputed.
+	Action string `json:"action"`
+	// AccountPin is the PIN of the subscription's port-out credentials,
+	// with the action portOut; never repeated.
+	AccountPin *string `json:"accountPin"`
+}
+
 // simulateSubscription ends a subscription as the outside world would: a
 // port-out to another carrier (phoneNumberPortedOut), or a failed or
 // disputed payment. The PIN it takes is never repeated, in an answer, an
 // error or a log line.
 func (s *Server) simulateSubscription(c *Call) (int, any, error) {
-	var p struct {
-		Action     string  `json:"action"`
-		AccountPin *string `json:"accountPin"`
-	}
+	var p simulateSubscriptionParams
 	if err := decode(c.R, &p); err != nil {
 		return 0, nil, err
 	}

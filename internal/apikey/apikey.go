@@ -3,6 +3,7 @@ package apikey
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"math/big"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/internal/secret"
 )
 
 // Kind is the store kind of API keys, kept outside any project (Owner is
@@ -58,9 +60,39 @@ func (k *Key) View() *switchboard.APIKey {
 // Mask stands for the hidden part of a redacted token.
 const Mask = "••••"
 
-// Hash returns what is stored of a token. Every stored token goes through
-// it, so that making it a keyed hash is a change of this function alone.
-func Hash(token string) string {
+// TokenPurpose is the purpose tokens are hashed for (package secret).
+const TokenPurpose = "apiToken"
+
+// Hash returns what is stored of a token: its HMAC-SHA-256 keyed with the
+// server secret key's current key, or, with no keys, its unkeyed SHA-256
+// (as stored before hashes were keyed).
+func Hash(keys *secret.Keyring, token string) string {
+	if keys == nil {
+		return legacyHash(token)
+	}
+	return keys.Hash(TokenPurpose, token)
+}
+
+// Hashes returns every hash a token may be stored under: under each key of
+// the keyring (the current first), then unkeyed. Look a token up by them.
+func Hashes(keys *secret.Keyring, token string) []string {
+	if keys == nil {
+		return []string{legacyHash(token)}
+	}
+	return append(keys.Hashes(TokenPurpose, token), legacyHash(token))
+}
+
+// Matches reports whether stored is a hash of token, under any key of the
+// keyring or unkeyed, in constant time.
+func Matches(keys *secret.Keyring, stored, token string) bool {
+	ok := 0
+	for _, h := range Hashes(keys, token) {
+		ok |= subtle.ConstantTimeCompare([]byte(h), []byte(stored))
+	}
+	return ok == 1
+}
+
+func legacyHash(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/switchboard-dev/switchboard/internal/apikey"
+	"github.com/switchboard-dev/switchboard/internal/secret"
 )
 
 func TestRedact(t *testing.T) {
@@ -23,6 +24,10 @@ func TestRedact(t *testing.T) {
 }
 
 func TestNewToken(t *testing.T) {
+	keys, err := secret.Parse(secret.Generate())
+	if err != nil {
+		t.Fatal(err)
+	}
 	seen := map[string]bool{}
 	for range 100 {
 		tok, err := apikey.NewToken(apikey.Prefix("test"))
@@ -33,7 +38,8 @@ func TestNewToken(t *testing.T) {
 			t.Fatalf("token %q: want sk_test_ and 32 fresh characters", tok)
 		}
 		seen[tok] = true
-		if h := apikey.Hash(tok); h == tok || strings.Contains(h, tok[8:]) || h != apikey.Hash(tok) {
+		if h := apikey.Hash(keys, tok); h == tok || strings.Contains(h, tok[8:]) || h != apikey.Hash(keys, tok) ||
+			!apikey.Matches(keys, h, tok) || apikey.Matches(keys, h, tok+"x") || h == apikey.Hash(nil, tok) {
 			t.Fatalf("Hash(%q) = %q", tok, h)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/failure"
 	"github.com/switchboard-dev/switchboard/internal/field"
 	"github.com/switchboard-dev/switchboard/internal/id"
+	"github.com/switchboard-dev/switchboard/internal/secret"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -35,6 +36,8 @@ type Service struct {
 	// project's clock says.
 	Clock  clock.Clock
 	Logger *slog.Logger
+	// Secrets keys the tokens' hashes; nil leaves them unkeyed.
+	Secrets *secret.Keyring
 
 	mu    sync.Mutex
 	cache map[string]cached // by hash
@@ -80,7 +83,7 @@ func (s *Service) Create(ctx context.Context, project, mode string, p CreatePara
 	if err != nil {
 		return nil, err
 	}
-	k := Key{ID: id.New(id.APIKey), Project: project, Name: p.Name, Hash: Hash(token), Redacted: Redact(token),
+	k := Key{ID: id.New(id.APIKey), Project: project, Name: p.Name, Hash: Hash(s.Secrets, token), Redacted: Redact(token),
 		CreatedAt: now, ExpiresAt: p.ExpiresAt, Origin: OriginAPI}
 	err = s.Store.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.Put(ctx, record(&k)); err != nil {
@@ -110,7 +113,7 @@ func (s *Service) Add(ctx context.Context, project, token, name, origin string) 
 	var out *Key
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
 		var existing Key
-		err := tx.GetUnique(ctx, Kind, "", Hash(token), &existing)
+		err := s.lookup(ctx, tx, token, &existing)
 		switch {
 		case err == nil && existing.Project != project:
 			return fmt.Errorf("apikey: the API key belongs to project %q already", existing.Project)
@@ -120,7 +123,7 @@ func (s *Service) Add(ctx context.Context, project, token, name, origin string) 
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		out = &Key{ID: id.New(id.APIKey), Project: project, Name: name, Hash: Hash(token), Redacted: Redact(token),
+		out = &Key{ID: id.New(id.APIKey), Project: project, Name: name, Hash: Hash(s.Secrets, token), Redacted: Redact(token),
 			CreatedAt: clock.Second(s.Clock.Now()), Origin: origin}
 		if err := tx.Put(ctx, record(out)); err != nil {
 			return fmt.Errorf("apikey: %w", err)
@@ -235,7 +238,7 @@ func (s *Service) forget() {
 // Authenticate returns the key of the token; invalidApiKey when there is
 // none, or it expired.
 func (s *Service) Authenticate(ctx context.Context, token string) (Key, error) {
-	hash := Hash(token)
+	hash := Hash(s.Secrets, token)
 	now := time.Now()
 	s.mu.Lock()
 	c, ok := s.cache[hash]
@@ -243,7 +246,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Key, error) {
 	s.mu.Unlock()
 	if !ok || now.Sub(c.readAt) >= CacheTTL {
 		var k Key
-		err := s.Store.View(ctx, func(tx *store.Tx) error { return tx.GetUnique(ctx, Kind, "", hash, &k) })
+		err := s.Store.View(ctx, func(tx *store.Tx) error { return s.lookup(ctx, tx, token, &k) })
 		if errors.Is(err, store.ErrNotFound) {
 			return Key{}, invalid()
 		}
@@ -283,4 +286,21 @@ func (s *Service) Run(ctx context.Context) {
 	for range wake {
 		s.forget()
 	}
+}
+
+// lookup reads the key of a token by its hash under each key of the
+// keyring, the current first (a start re-hashes unkeyed hashes, so none is
+// looked for).
+func (s *Service) lookup(ctx context.Context, tx *store.Tx, token string, k *Key) error {
+	hashes := []string{legacyHash(token)}
+	if s.Secrets != nil {
+		hashes = s.Secrets.Hashes(TokenPurpose, token)
+	}
+	var err error
+	for _, h := range hashes {
+		if err = tx.GetUnique(ctx, Kind, "", h, k); !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return err
 }

@@ -262,6 +262,9 @@ type Result struct {
 	PeakRSS     int64   `json:"peak_rss_bytes"`
 	CPUSeconds  float64 `json:"cpu_seconds"`
 	UsageSource string  `json:"usage_source"`
+	// APIRateLimit says whether the servers limited the API's requests
+	// per key: the harness turns the limit off for the servers it starts.
+	APIRateLimit string `json:"api_rate_limit"`
 	// HarnessCPUSeconds is the harness's own CPU time (API clients,
 	// receiver, raw measurement), when the servers are child processes.
 	HarnessCPUSeconds float64 `json:"harness_cpu_seconds,omitempty"`
@@ -383,7 +386,7 @@ func (r *runner) run(ctx context.Context) (err error) {
 			o.Log.Warn("bench: stopping the servers", "err", serr)
 		}
 	}()
-	r.res.Backend, r.res.UsageSource = r.srv.backend, r.srv.source
+	r.res.Backend, r.res.UsageSource, r.res.APIRateLimit = r.srv.backend, r.srv.source, r.srv.rateLimit
 	r.api = newAPIClient(r.srv.urls, r.srv.key, o.Project, o.Workers+8)
 	if r.cat, err = seedCatalog(ctx, r.api); err != nil {
 		return err

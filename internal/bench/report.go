@@ -38,6 +38,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "  target %.0f events/s", r.Rate)
 	}
 	fmt.Fprintln(w)
+	if r.APIRateLimit != "" {
+		fmt.Fprintf(w, "API rate limit: %s\n", r.APIRateLimit)
+	}
 	if r.Scenario != Raw {
 		row("lifecycles (failed)", fmt.Sprintf("%d (%d)", r.Lifecycles, r.LifecyclesFailed), "")
 		row("duration (first call → last delivery)", fmt.Sprintf("%.2f s", r.DurationSec), "")

@@ -22,6 +22,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/switchboard-dev/switchboard/internal/secret"
 	"github.com/switchboard-dev/switchboard/internal/server"
 )
 
@@ -34,6 +35,10 @@ type servers struct {
 	adminKey string
 	backend  string
 	source   string // where the resource figures come from
+	// rateLimit says how the servers limit API requests per key.
+	rateLimit string
+	// secretKey is the server secret key of the servers started.
+	secretKey string
 
 	// pgDSN and pgApp, with PostgreSQL, find the servers' backends: their
 	// connections carry application_name pgApp.
@@ -43,6 +48,25 @@ type servers struct {
 	inproc  *server.Server
 	logs    []string // the children's log files
 	cleanup []func()
+}
+
+// RateLimitOff is what a report says of the API rate limit of the servers
+// the harness starts: off, so that the load measured is not the limit's.
+const RateLimitOff = "off (the harness starts its servers with --api-rate-limit 0)"
+
+// rateLimitOf says how servers started with the harness's flags and then
+// serveArgs limit API requests: off, unless serveArgs set the limit.
+func rateLimitOf(serveArgs []string) string {
+	out := RateLimitOff
+	for i, a := range serveArgs {
+		if v, ok := strings.CutPrefix(strings.TrimLeft(a, "-"), "api-rate-limit"); ok && (v == "" || v[0] == '=') {
+			if v == "" && i+1 < len(serveArgs) {
+				v = serveArgs[i+1]
+			}
+			out = "--api-rate-limit " + strings.TrimPrefix(v, "=") + " per key (from --serve-args)"
+		}
+	}
+	return out
 }
 
 // newKey returns a random API key.
@@ -65,10 +89,11 @@ func startServers(ctx context.Context, opts *Options) (*servers, error) {
 			return nil, errors.New("bench: --api-url needs --api-key")
 		}
 		s := &servers{urls: strings.Split(opts.APIURL, ","), key: opts.APIKey, adminKey: opts.AdminKey,
-			backend: "external", source: "none (external server)"}
+			backend: "external", source: "none (external server)",
+			rateLimit: "as the running servers are configured (--api-rate-limit)"}
 		return s, nil
 	}
-	s := &servers{key: newKey(), adminKey: newKey()}
+	s := &servers{key: newKey(), adminKey: newKey(), secretKey: secret.Generate()}
 	db := opts.DB
 	if db == "" || !isPostgres(db) {
 		s.backend = "sqlite"
@@ -112,6 +137,7 @@ func startServers(ctx context.Context, opts *Options) (*servers, error) {
 		}
 	}
 	s.source = "child process: /proc/<pid>/status VmHWM, /proc/<pid>/stat utime+stime"
+	s.rateLimit = rateLimitOf(opts.ServeArgs)
 	return s, nil
 }
 
@@ -120,7 +146,7 @@ func isPostgres(db string) bool {
 }
 
 func (s *servers) startInProcess(ctx context.Context, db string, opts *Options) error {
-	cfg := server.Config{Addr: "127.0.0.1:0", DB: db, Project: opts.Project, APIKey: s.key, AdminKey: s.adminKey,
+	cfg := server.Config{Addr: "127.0.0.1:0", DB: db, Project: opts.Project, APIKey: s.key, AdminKey: s.adminKey, SecretKey: s.secretKey,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	cfg.Delivery = opts.Delivery
 	srv, err := server.New(ctx, cfg)
@@ -134,6 +160,7 @@ func (s *servers) startInProcess(ctx context.Context, db string, opts *Options) 
 	s.inproc = srv
 	s.urls = []string{srv.URL()}
 	s.source = "in-process server: getrusage of the harness (includes the harness and the receiver)"
+	s.rateLimit = RateLimitOff // cfg.APIRateLimit is zero
 	return nil
 }
 
@@ -148,10 +175,14 @@ func (s *servers) startChild(ctx context.Context, i int, db string, opts *Option
 		}
 	}
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--project", opts.Project,
-		"--simulator", "true", "--log-level", "warn"}
+		"--simulator", "true", "--log-level", "warn", "--api-rate-limit", "0"}
 	args = append(args, opts.ServeArgs...)
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), "SWITCHBOARD_API_KEY="+s.key, "SWITCHBOARD_ADMIN_KEY="+s.adminKey)
+	if os.Getenv("SWITCHBOARD_SECRET_KEY") == "" {
+		// Every server of one run shares a fresh secret key.
+		cmd.Env = append(cmd.Env, "SWITCHBOARD_SECRET_KEY="+s.secretKey)
+	}
 	if opts.CPUProfile != "" {
 		p := opts.CPUProfile
 		if opts.Servers > 1 {

@@ -41,14 +41,16 @@ func newClient(cfg Config) *http.Client {
 		dialer.Control = refusePrivate
 	}
 	transport := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          4 * cfg.Workers,
-		MaxIdleConnsPerHost:   cfg.Workers,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   min(cfg.Timeout, 10*time.Second),
-		ExpectContinueTimeout: time.Second,
+		Proxy:                  nil,
+		DialContext:            dialer.DialContext,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           4 * cfg.Workers,
+		MaxIdleConnsPerHost:    cfg.Workers,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    min(cfg.Timeout, 10*time.Second),
+		ExpectContinueTimeout:  time.Second,
+		ResponseHeaderTimeout:  cfg.Timeout,
+		MaxResponseHeaderBytes: maxResponseHeader,
 	}
 	return &http.Client{
 		Transport: transport,

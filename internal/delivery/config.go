@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboard-dev/switchboard/internal/secret"
 )
 
 // DefaultSchedule is the delay before each retry after a failure: 5 s, 5 min,
@@ -119,6 +121,12 @@ type Config struct {
 	// RefusePrivate refuses connections to loopback, private, link-local,
 	// unspecified and multicast addresses (checked when connecting).
 	RefusePrivate bool
+	// HidePrivateResponses keeps no response body from a destination at a
+	// loopback, private or link-local address: the attempt log records only
+	// its status.
+	HidePrivateResponses bool
+	// Keys opens the endpoints' sealed signing secrets.
+	Keys *secret.Keyring
 	// Logger receives the dispatcher's logs; slog.Default() when nil.
 	Logger *slog.Logger
 	// Registerer, when set, receives the delivery metrics.

@@ -440,7 +440,7 @@ func TestRefusesPrivateAddresses(t *testing.T) {
 			return len(ds) == 1 && len(ds[0].Attempts) > 0
 		})
 		d := h.deliveriesOf(path("webhookEndpoints", e.ID, "deliveries"))[0]
-		if a := d.Attempts[0]; a.Error == nil || !strings.Contains(*a.Error, "non-public") || a.ResponseStatus != nil {
+		if a := d.Attempts[0]; a.Error == nil || *a.Error != "privateAddressRefused" || a.ResponseStatus != nil {
 			t.Fatalf("attempt %+v, want a refused connection", a)
 		}
 		if n := len(rc.got()); n != 0 {
@@ -466,4 +466,33 @@ func TestRedirectIsFailure(t *testing.T) {
 			t.Fatalf("the redirect was followed %d times", n)
 		}
 	})
+}
+
+// TestPrivateResponsesHidden checks that what a loopback destination
+// answered is kept in the attempt log only when the server keeps private
+// responses (a loopback-only server), its status either way.
+func TestPrivateResponsesHidden(t *testing.T) {
+	for _, hide := range []bool{false, true} {
+		storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+			rc := newReceiver(t, func(request, int) (int, http.Header) { return http.StatusUnauthorized, nil })
+			cfg := fast()
+			cfg.Schedule = []time.Duration{time.Hour}
+			cfg.HidePrivateResponses = hide
+			h := start(t, b, cfg)
+			ep := h.createEndpoint(map[string]any{"url": rc.URL})
+			h.record(context.Background(), switchboard.TypeUserCreated, 1)
+			await(t, 10*time.Second, "an attempt", func() bool {
+				ds := h.deliveriesOf(path("webhookEndpoints", ep.ID, "deliveries"))
+				return len(ds) == 1 && len(ds[0].Attempts) > 0
+			})
+			a := h.deliveriesOf(path("webhookEndpoints", ep.ID, "deliveries"))[0].Attempts[0]
+			want := "answer 401"
+			if hide {
+				want = ""
+			}
+			if a.ResponseStatus == nil || *a.ResponseStatus != http.StatusUnauthorized || a.ResponseBody == nil || *a.ResponseBody != want {
+				t.Errorf("hide %v: attempt status %v body %v, want 401 and %q", hide, a.ResponseStatus, a.ResponseBody, want)
+			}
+		})
+	}
 }

@@ -324,6 +324,9 @@ func (d *Dispatcher) dispatch(ctx context.Context, ds []store.DeliveryRow, known
 		}
 		j := &job{d: dl, t: t, body: body}
 		if ok, next := d.fair.push(j); !ok {
+			t.mu.Lock()
+			next = later(next, t.notBefore) // nor before the endpoint asked
+			t.mu.Unlock()
 			d.results <- release(j, next)
 		}
 	}
@@ -342,13 +345,16 @@ func (d *Dispatcher) target(endpointID string, body []byte) *target {
 	if old != nil && old.body == string(body) {
 		return old
 	}
-	t, err := compile(body)
+	t, err := compile(body, d.cfg.Keys)
 	if err != nil {
 		d.log.Error("delivery: endpoint", "endpoint", endpointID, "err", err)
 		return nil
 	}
 	if old != nil {
 		t.inherit(old)
+		if old.url != t.url || !sameTime(old.resumedAt, t.resumedAt) {
+			d.fair.reset(endpointID) // pointed elsewhere or enabled again: try it at once
+		}
 	}
 	d.targets[endpointID] = t
 	return t
@@ -431,11 +437,16 @@ func (d *Dispatcher) attempt(j *job) *outcome {
 	start := time.Now()
 	bp := bufPool.Get().(*[]byte)
 	sig := t.appendSignature((*bp)[:0], d.clock.Now(), j.d.EventID, start.Unix(), j.body)
+	var peer *peerWatch
+	if d.cfg.HidePrivateResponses {
+		peer = &peerWatch{}
+		ctx = peer.watch(ctx)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(j.body))
 	if err != nil {
 		*bp = sig
 		bufPool.Put(bp)
-		return d.failed(j, 0, "", fmt.Sprintf("invalid request: %v", err), 0, nil)
+		return d.failed(j, 0, "", ReasonInvalidURL, 0, nil)
 	}
 	req.Header = http.Header{
 		"Content-Type":      {"application/json"},
@@ -452,17 +463,13 @@ func (d *Dispatcher) attempt(j *job) *outcome {
 		if d.sendCtx.Err() != nil { // cut short by shutdown: not the endpoint's fault
 			return release(j, j.d.NextAttemptAt)
 		}
-		msg := err.Error()
-		if errors.Is(err, context.DeadlineExceeded) {
-			msg = fmt.Sprintf("no response within %s", d.cfg.Timeout)
-		}
-		return d.failed(j, 0, "", msg, latency, nil)
+		return d.failed(j, 0, "", reason(err), latency, nil)
 	}
 	// The body is read within BodyTimeout (and the attempt's timeout), and
 	// the latency includes it: a slow body holds a worker as a slow answer
 	// does.
 	cut := time.AfterFunc(d.cfg.BodyTimeout, cancel)
-	body := readBody(resp.Body)
+	body := keptBody(peer, readBody(resp.Body))
 	cut.Stop()
 	resp.Body.Close()
 	latency := time.Since(start)
@@ -474,7 +481,7 @@ func (d *Dispatcher) attempt(j *job) *outcome {
 	}
 	msg := ""
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		msg = "redirect to " + truncate(resp.Header.Get("Location"), 200) + " not followed"
+		msg = ReasonRedirect
 	}
 	return d.failed(j, resp.StatusCode, body, msg, latency, resp.Header)
 }

@@ -368,20 +368,51 @@ func (f *fairness) done(j *job, o *outcome, started time.Time) (dropped []*job, 
 func (f *fairness) claimable() (skip []string, room int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	now, wall := f.now(), time.Now()
+	// An open breaker's deliveries are deferred in the store; one that is
+	// due nonetheless (the endpoint was enabled again, or its handoff was
+	// refused) is claimed, so that its endpoint is looked at again, and
+	// released if the breaker still holds.
+	wall := time.Now()
 	for id, l := range f.lanes {
 		if l.held() == 0 && !l.open && l.failures == 0 && wall.Sub(l.used) > idleLane {
 			delete(f.lanes, id) // idle and healthy: nothing worth remembering
 			continue
 		}
 		c := f.capOf(l)
-		if l.held() >= c || (l.open && (l.probing || now.Before(l.openUntil))) {
+		if l.held() >= c {
 			skip = append(skip, id)
 			continue
 		}
 		room += c - l.held()
 	}
 	return skip, room + 2*max(1, min(int(f.initial), f.share()))
+}
+
+// reset forgets what the lane learned of the endpoint's health — its
+// limit, failures and breaker — when the endpoint changes (its URL, its
+// status: a user who enables it again, or points it elsewhere, wants it
+// tried at once).
+func (f *fairness) reset(endpointID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.lanes[endpointID]
+	if l == nil {
+		return
+	}
+	l.open, l.probing, l.failures, l.cooldown, l.limit, l.latency = false, false, 0, f.cooldown, f.initial, 0
+}
+
+// openBreakers counts the lanes whose breaker is open.
+func (f *fairness) openBreakers() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, l := range f.lanes {
+		if l.open {
+			n++
+		}
+	}
+	return n
 }
 
 // close lets next hand out what is queued and then report the end.

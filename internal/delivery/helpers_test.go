@@ -168,6 +168,12 @@ func (h *harness) deliveriesOf(path string) []deliveryObject {
 // would, and returns their IDs in order.
 func (h *harness) record(ctx context.Context, typ string, n int) []string {
 	h.t.Helper()
+	return h.recordIn(ctx, testProject, typ, n)
+}
+
+// recordIn is record in another project.
+func (h *harness) recordIn(ctx context.Context, project, typ string, n int) []string {
+	h.t.Helper()
 	var ids []string
 	err := h.srv.Store.Update(ctx, func(tx *store.Tx) error {
 		ids = ids[:0]
@@ -176,7 +182,7 @@ func (h *harness) record(ctx context.Context, typ string, n int) []string {
 			changes[i] = eventlog.Change{Type: typ, Resource: fmt.Sprintf("usr_%d", i),
 				Data: map[string]any{"object": "user", "id": fmt.Sprintf("usr_%d", i), "email": "a@example.com"}}
 		}
-		evs, err := h.srv.Events.Record(ctx, tx, testProject, changes...)
+		evs, err := h.srv.Events.Record(ctx, tx, project, changes...)
 		for _, e := range evs {
 			ids = append(ids, e.ID)
 		}

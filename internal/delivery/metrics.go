@@ -2,10 +2,12 @@ package delivery
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/switchboard-dev/switchboard/internal/endpoint"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -21,8 +23,11 @@ const (
 type metrics struct {
 	deliveries *prometheus.CounterVec
 	attempts   *prometheus.CounterVec
-	latency    prometheus.Histogram
-	taken      *prometheus.CounterVec // by how: claimed or handed over
+	// endpoints are the endpoints attempts has series of.
+	emu       sync.Mutex
+	endpoints map[string]bool
+	latency   prometheus.Histogram
+	taken     *prometheus.CounterVec // by how: claimed or handed over
 }
 
 // How the dispatcher came to hold deliveries, as the taken metric labels it.
@@ -57,11 +62,15 @@ func newMetrics(reg prometheus.Registerer, d *Dispatcher) *metrics {
 		m.deliveries.WithLabelValues(o)
 	}
 	if reg != nil {
-		reg.MustRegister(m.deliveries, m.attempts, m.latency, m.taken,
+		reg.MustRegister(m.deliveries, &pruned{vec: m.attempts, d: d}, m.latency, m.taken,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Namespace: "switchboard", Subsystem: "webhook", Name: "in_flight",
 				Help: "Deliveries claimed by this process and not yet recorded.",
 			}, func() float64 { return float64(d.InFlight()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Namespace: "switchboard", Subsystem: "webhook", Name: "breakers_open",
+				Help: "Endpoints whose circuit breaker is open: probed one request at a time.",
+			}, func() float64 { return float64(d.fair.openBreakers()) }),
 			&queueCollector{store: d.store, clock: d.clock.Now})
 	}
 	return m
@@ -86,6 +95,7 @@ func (m *metrics) recorded(batch []*outcome, applied []bool) {
 		}
 		m.deliveries.WithLabelValues(outcome).Inc()
 		m.attempts.WithLabelValues(o.j.t.id, result).Inc()
+		m.seen(o.j.t.id)
 		m.latency.Observe(o.res.Attempt.Latency.Seconds())
 	}
 }
@@ -142,4 +152,69 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(queueTotalDesc, prometheus.GaugeValue, float64(total))
 	ch <- prometheus.MustNewConstMetric(queueOldestDesc, prometheus.GaugeValue, oldest)
+}
+
+// seen notes that attempts has series of the endpoint.
+func (m *metrics) seen(endpointID string) {
+	m.emu.Lock()
+	defer m.emu.Unlock()
+	if m.endpoints == nil {
+		m.endpoints = map[string]bool{}
+	}
+	m.endpoints[endpointID] = true
+}
+
+// pruned collects the per-endpoint attempt counters without the series of
+// endpoints deleted since (by any process): at each scrape it asks the
+// store which of the endpoints it has series of still exist, and forgets
+// the others, their compiled targets included.
+type pruned struct {
+	vec *prometheus.CounterVec
+	d   *Dispatcher
+}
+
+// Describe implements prometheus.Collector.
+func (p *pruned) Describe(ch chan<- *prometheus.Desc) { p.vec.Describe(ch) }
+
+// Collect implements prometheus.Collector.
+func (p *pruned) Collect(ch chan<- prometheus.Metric) {
+	p.d.pruneDeleted(context.Background())
+	p.vec.Collect(ch)
+}
+
+// pruneDeleted forgets the metric series and compiled targets of endpoints
+// that no longer exist.
+func (d *Dispatcher) pruneDeleted(ctx context.Context) {
+	m := d.m
+	m.emu.Lock()
+	ids := make([]string, 0, len(m.endpoints))
+	for id := range m.endpoints {
+		ids = append(ids, id)
+	}
+	m.emu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var bodies map[string][]byte
+	err := d.store.View(ctx, func(tx *store.Tx) (err error) {
+		bodies, err = tx.Bodies(ctx, endpoint.Kind, ids)
+		return err
+	})
+	if err != nil {
+		return // keep them until the store answers
+	}
+	for _, id := range ids {
+		if bodies[id] != nil {
+			continue
+		}
+		m.attempts.DeletePartialMatch(prometheus.Labels{"endpoint": id})
+		m.emu.Lock()
+		delete(m.endpoints, id)
+		m.emu.Unlock()
+		d.mu.Lock()
+		delete(d.targets, id)
+		d.mu.Unlock()
+	}
 }

@@ -178,3 +178,45 @@ func TestEndpointAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestMetricsForgetDeletedEndpoints checks that the per-endpoint series of
+// a deleted endpoint go away, and another endpoint's stay.
+func TestMetricsForgetDeletedEndpoints(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		rc := newReceiver(t, func(r request, n int) (int, http.Header) { return http.StatusInternalServerError, nil })
+		cfg := fast()
+		cfg.Schedule = []time.Duration{time.Hour}
+		h := start(t, b, cfg)
+		gone := h.createEndpoint(map[string]any{"url": rc.URL})
+		kept := h.createEndpoint(map[string]any{"url": rc.URL})
+		h.record(context.Background(), switchboard.TypeUserCreated, 1)
+		series := func() map[string]bool {
+			t.Helper()
+			mfs, err := h.srv.Metrics.Gather()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]bool{}
+			for _, mf := range mfs {
+				if mf.GetName() != "switchboard_webhook_endpoint_attempts_total" {
+					continue
+				}
+				for _, m := range mf.GetMetric() {
+					for _, l := range m.GetLabel() {
+						if l.GetName() == "endpoint" {
+							out[l.GetValue()] = true
+						}
+					}
+				}
+			}
+			return out
+		}
+		await(t, 10*time.Second, "both endpoints' series", func() bool { s := series(); return s[gone.ID] && s[kept.ID] })
+		if status := h.call("DELETE", path("webhookEndpoints", gone.ID), nil, nil); status != http.StatusOK {
+			t.Fatalf("delete: status %d", status)
+		}
+		if s := series(); s[gone.ID] || !s[kept.ID] {
+			t.Fatalf("after deleting %s: series of %v, want only %s", gone.ID, s, kept.ID)
+		}
+	})
+}

@@ -18,7 +18,7 @@ func testTarget(t testing.TB, secrets ...endpoint.Secret) *target {
 	t.Helper()
 	body, _ := json.Marshal(endpoint.Endpoint{ID: "whe_1", URL: "https://example.com", Version: switchboard.LatestVersion,
 		Status: endpoint.Enabled, Secrets: secrets})
-	tg, err := compile(body)
+	tg, err := compile(body, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/endpoint"
+	"github.com/switchboard-dev/switchboard/internal/secret"
 )
 
 // target is an endpoint compiled for sending: its HMAC keys ready, its rate
@@ -37,7 +38,7 @@ type signingKey struct {
 	pool    *sync.Pool
 }
 
-func compile(body []byte) (*target, error) {
+func compile(body []byte, keys *secret.Keyring) (*target, error) {
 	var e endpoint.Endpoint
 	if err := json.Unmarshal(body, &e); err != nil {
 		return nil, fmt.Errorf("delivery: decode endpoint: %w", err)
@@ -47,7 +48,7 @@ func compile(body []byte) (*target, error) {
 		disabled: e.Status != endpoint.Enabled, failingSince: e.FailingSince, resumedAt: e.ResumedAt,
 	}
 	for _, s := range e.Secrets {
-		key, err := endpoint.SecretKey(s.Value)
+		key, err := endpoint.SigningKey(keys, s.Value)
 		if err != nil {
 			return nil, fmt.Errorf("delivery: endpoint %s: %w", e.ID, err)
 		}

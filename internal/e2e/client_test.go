@@ -12,6 +12,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/internal/contract/contracttest"
 	"github.com/switchboard-dev/switchboard/internal/server"
 	"github.com/switchboard-dev/switchboard/internal/server/servertest"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
@@ -29,6 +31,8 @@ type env struct {
 	key  string
 	// seen are the IDs of the events already returned by newEvents.
 	seen map[string]bool
+	// client validates every response against the OpenAPI document.
+	client *http.Client
 }
 
 // start runs a server on a loopback port over the backend's database.
@@ -39,7 +43,8 @@ func start(t *testing.T, b storetest.Backend, configure ...func(*server.Config))
 		f(&cfg)
 	}
 	srv := servertest.Start(t, cfg)
-	return &env{t: t, srv: srv, base: srv.URL(), key: cfg.APIKey, seen: map[string]bool{}}
+	client, _ := contracttest.Client(t)
+	return &env{t: t, srv: srv, base: srv.URL(), key: cfg.APIKey, seen: map[string]bool{}, client: client}
 }
 
 // call sends a request and checks the status; it returns the body.
@@ -75,7 +80,10 @@ func (e *env) send(method, path string, body any, headers ...string) (int, []byt
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	if e.client == nil { // an env built by hand validates too
+		e.client, _ = contracttest.Client(e.t)
+	}
+	resp, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -147,9 +155,23 @@ func (e *env) newEvents() []event {
 		if !e.seen[ev.ID] {
 			e.seen[ev.ID] = true
 			out = append(out, ev)
+			e.validateEvent(ev)
 		}
 	}
 	return out
+}
+
+// validateEvent validates the event against its JSON Schema in every
+// supported version, fetching it in each.
+func (e *env) validateEvent(ev event) {
+	e.t.Helper()
+	for _, v := range switchboard.Versions {
+		raw := e.call("GET", "/projects/"+project+"/events/"+ev.ID+"?version="+v, nil, 200)
+		if err := eventSchemas.Validate(raw); err != nil {
+			e.t.Errorf("event %s does not match its schema: %v\n%s", ev.ID, err, raw)
+		}
+		rendered.add(ev.Type, v)
+	}
 }
 
 // expectTypes checks the types of the new events, in order, and returns them.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/apikey"
 	"github.com/switchboard-dev/switchboard/internal/server"
+	"github.com/switchboard-dev/switchboard/internal/server/servertest"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 )
@@ -448,7 +449,7 @@ func TestConfiguredKeysChange(t *testing.T) {
 			t.Helper()
 			var out bytes.Buffer
 			cfg := server.Config{Addr: "127.0.0.1:0", DB: b.DB, Schema: b.Schema, Project: project, APIKey: apiKey, AdminKey: admin,
-				Out: &out, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+				SecretKey: servertest.SecretKey, Out: &out, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 			srv, err := server.New(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -572,8 +573,8 @@ func TestUpgradeAdoptsOlderData(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		st := b.Open(t)
 		legacy := func(id, project, token string) store.Resource {
-			return store.Resource{Kind: apikey.Kind, ID: id, Owner: project, Unique: apikey.Hash(token),
-				Body: map[string]any{"id": id, "project": project, "hash": apikey.Hash(token), "createdAt": "2025-01-01T00:00:00Z"}}
+			return store.Resource{Kind: apikey.Kind, ID: id, Owner: project, Unique: apikey.Hash(nil, token),
+				Body: map[string]any{"id": id, "project": project, "hash": apikey.Hash(nil, token), "createdAt": "2025-01-01T00:00:00Z"}}
 		}
 		storetest.Update(t, st, func(tx *store.Tx) error {
 			for _, r := range []store.Resource{

@@ -44,8 +44,8 @@ type Endpoint struct {
 	UpdatedAt time.Time  `json:"updatedAt"`
 }
 
-// Secret is a signing secret ("whsec_…"); a rotated-out secret keeps signing
-// until ExpiresAt.
+// Secret is a signing secret ("whsec_…"), sealed at rest (see SigningKey); a
+// rotated-out secret keeps signing until ExpiresAt.
 type Secret struct {
 	Value     string     `json:"value"`
 	ExpiresAt *time.Time `json:"expiresAt"`

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/clock"
 	"github.com/switchboard-dev/switchboard/internal/endpoint"
 	"github.com/switchboard-dev/switchboard/internal/failure"
+	"github.com/switchboard-dev/switchboard/internal/limits"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 )
@@ -65,7 +66,7 @@ func TestValidateURL(t *testing.T) {
 		{"ftp://example.com/hook", false, "invalidUrl"},
 		{"https://", false, "invalidUrl"},
 		{"https://example.com/hook#frag", false, "invalidUrl"},
-		{"https://example.com/" + strings.Repeat("a", endpoint.MaxURLLength), false, "invalidUrl"},
+		{"https://example.com/" + strings.Repeat("a", limits.MaxURL), false, "invalidUrl"},
 		{"http://127.0.0.1:3000/hook", false, ""},
 		{"http://127.0.0.1:3000/hook", true, "privateUrl"},
 		{"http://localhost:3000/hook", true, "privateUrl"},
@@ -101,7 +102,7 @@ func TestForbidden(t *testing.T) {
 }
 
 func TestValidateFields(t *testing.T) {
-	many := make([]string, endpoint.MaxEnabledEvents+1)
+	many := make([]string, limits.MaxEnabledEvents+1)
 	for i := range many {
 		many[i] = "*"
 	}
@@ -125,7 +126,7 @@ func TestValidateFields(t *testing.T) {
 		{"a rate limit of zero", endpoint.ValidateRateLimit(ptr(0)), "invalidRateLimit"},
 		{"a rate limit too high", endpoint.ValidateRateLimit(ptr(endpoint.MaxRateLimit + 1)), "invalidRateLimit"},
 		{"a description", endpoint.ValidateDescription(ptr("ours")), ""},
-		{"a description too long", endpoint.ValidateDescription(ptr(strings.Repeat("d", endpoint.MaxDescriptionLength+1))), "invalidDescription"},
+		{"a description too long", endpoint.ValidateDescription(ptr(strings.Repeat("d", limits.MaxDescription+1))), "invalidDescription"},
 	}
 	for _, tt := range tests {
 		if got := code(tt.err); got != tt.want {

@@ -11,6 +11,9 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/clock"
 	"github.com/switchboard-dev/switchboard/internal/failure"
 	"github.com/switchboard-dev/switchboard/internal/id"
+	"github.com/switchboard-dev/switchboard/internal/limits"
+	projectpkg "github.com/switchboard-dev/switchboard/internal/project"
+	"github.com/switchboard-dev/switchboard/internal/secret"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -29,6 +32,8 @@ type Service struct {
 	SecretGrace time.Duration
 	// RefusePrivate refuses URLs that name a private address literally.
 	RefusePrivate bool
+	// Keys seals the signing secrets at rest; nil stores them in clear.
+	Keys *secret.Keyring
 }
 
 // Input creates an endpoint.
@@ -112,9 +117,26 @@ func (s *Service) Create(ctx context.Context, project string, in Input) (Endpoin
 	e := Endpoint{
 		ID: id.New(id.Endpoint), Project: project, URL: in.URL, EnabledEvents: in.EnabledEvents,
 		Version: in.Version, Status: Enabled, Description: in.Description, Ordered: in.Ordered,
-		RateLimit: in.RateLimit, Secrets: []Secret{{Value: secret}}, CreatedAt: now, UpdatedAt: now,
+		RateLimit: in.RateLimit, Secrets: []Secret{{Value: s.seal(secret)}}, CreatedAt: now, UpdatedAt: now,
 	}
-	err := s.Store.Update(ctx, func(tx *store.Tx) error { return tx.Put(ctx, e.Record()) })
+	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+		// Lock the project's row, when it has one, so that concurrent
+		// creations count one after the other (PostgreSQL; SQLite has one
+		// writer anyway).
+		var p json.RawMessage
+		if err := tx.GetForUpdate(ctx, projectpkg.Kind, "", project, &p); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		items, _, err := tx.List(ctx, store.Query{Kind: Kind, Project: project, Page: store.Page{Limit: limits.MaxEndpointsPerProject}})
+		if err != nil {
+			return err
+		}
+		if len(items) >= limits.MaxEndpointsPerProject {
+			return failure.New(failure.Invalid, "tooManyWebhookEndpoints",
+				"A project may have at most %d webhook endpoints; delete one first.", limits.MaxEndpointsPerProject)
+		}
+		return tx.Put(ctx, e.Record())
+	})
 	if err != nil {
 		return Endpoint{}, "", fmt.Errorf("endpoint: create: %w", err)
 	}
@@ -289,7 +311,7 @@ func (s *Service) RotateSecret(ctx context.Context, project, endpointID string) 
 	var e Endpoint
 	err := s.modify(ctx, project, endpointID, func(tx *store.Tx, ep *Endpoint, now time.Time) error {
 		expires := s.Clock.Now().Add(s.grace())
-		kept := []Secret{{Value: secret}}
+		kept := []Secret{{Value: s.seal(secret)}}
 		for _, old := range ep.Secrets {
 			if old.ExpiresAt == nil {
 				old.ExpiresAt = &expires
@@ -297,6 +319,17 @@ func (s *Service) RotateSecret(ctx context.Context, project, endpointID string) 
 			if now.Before(*old.ExpiresAt) {
 				kept = append(kept, old)
 			}
+		}
+		if len(kept) > limits.MaxEndpointSecrets {
+			oldest := *kept[len(kept)-1].ExpiresAt
+			for _, k := range kept[1:] {
+				if k.ExpiresAt.Before(oldest) {
+					oldest = *k.ExpiresAt
+				}
+			}
+			return failure.New(failure.Conflict, "tooManySecrets",
+				"An endpoint holds at most %d signing secrets at once, rotated-out ones in their grace period included; "+
+					"the oldest stops signing at %s.", limits.MaxEndpointSecrets, clock.Second(oldest).Format(time.RFC3339))
 		}
 		ep.Secrets = kept
 		e = *ep

@@ -11,15 +11,13 @@ import (
 
 	"github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/failure"
+	"github.com/switchboard-dev/switchboard/internal/limits"
 )
 
-// Limits of an endpoint's fields.
+// Limits of an endpoint's fields (the sizes are in package limits).
 const (
-	MaxURLLength         = 2048
-	MaxDescriptionLength = 500
-	MaxEnabledEvents     = 100
-	MinRateLimit         = 1
-	MaxRateLimit         = 10_000
+	MinRateLimit = 1
+	MaxRateLimit = 10_000
 )
 
 // SecretPrefix begins every signing secret.
@@ -59,8 +57,8 @@ func ValidateURL(raw string, refusePrivate bool) error {
 	if raw == "" {
 		return invalid("fieldRequired", "The field url is required.")
 	}
-	if len(raw) > MaxURLLength {
-		return invalid("invalidUrl", "The field url must be at most %d characters.", MaxURLLength)
+	if len(raw) > limits.MaxURL {
+		return invalid("invalidUrl", "The field url must be at most %d characters.", limits.MaxURL)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Hostname() == "" || u.Opaque != "" {
@@ -116,8 +114,8 @@ func ValidateEvents(patterns []string) error {
 	if len(patterns) == 0 {
 		return invalid("invalidEnabledEvents", "The field enabledEvents must list at least one event type or \"*\".")
 	}
-	if len(patterns) > MaxEnabledEvents {
-		return invalid("invalidEnabledEvents", "The field enabledEvents may list at most %d patterns.", MaxEnabledEvents)
+	if len(patterns) > limits.MaxEnabledEvents {
+		return invalid("invalidEnabledEvents", "The field enabledEvents may list at most %d patterns.", limits.MaxEnabledEvents)
 	}
 	for _, p := range patterns {
 		if p == "*" || slices.Contains(switchboard.EventTypes, p) {
@@ -153,8 +151,8 @@ func ValidateRateLimit(n *int) error {
 
 // ValidateDescription checks a description's length.
 func ValidateDescription(d *string) error {
-	if d != nil && len(*d) > MaxDescriptionLength {
-		return invalid("invalidDescription", "The field description must be at most %d characters.", MaxDescriptionLength)
+	if d != nil && len(*d) > limits.MaxDescription {
+		return invalid("invalidDescription", "The field description must be at most %d characters.", limits.MaxDescription)
 	}
 	return nil
 }

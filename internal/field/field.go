@@ -9,6 +9,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/switchboard-dev/switchboard/internal/failure"
+	"github.com/switchboard-dev/switchboard/internal/limits"
 )
 
 func invalid(code, format string, args ...any) error {
@@ -52,8 +53,12 @@ func Date(name, v string, now time.Time) error {
 	return nil
 }
 
-// Email checks that v is a plain e-mail address.
+// Email checks that v is a plain e-mail address of at most
+// limits.MaxEmail characters.
 func Email(name, v string) error {
+	if len(v) > limits.MaxEmail {
+		return invalid("invalidEmail", "The field %s must be an e-mail address of at most %d characters.", name, limits.MaxEmail)
+	}
 	a, err := mail.ParseAddress(v)
 	if err != nil || a.Address != v || a.Name != "" {
 		return invalid("invalidEmail", "The field %s must be an e-mail address.", name)

@@ -16,6 +16,8 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/failure"
 	"github.com/switchboard-dev/switchboard/internal/field"
 	"github.com/switchboard-dev/switchboard/internal/id"
+	"github.com/switchboard-dev/switchboard/internal/limits"
+	"github.com/switchboard-dev/switchboard/internal/secret"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/user"
 )
@@ -49,6 +51,21 @@ type Service struct {
 	// Timeout is how long an opened porting may take; DefaultTimeout when 0.
 	Timeout time.Duration
 	Hooks   Hooks
+	// Keys seals account PINs at rest; nil stores them in clear.
+	Keys *secret.Keyring
+}
+
+// PinPurpose is the purpose account PINs are sealed for.
+const PinPurpose = "accountPin"
+
+// sealPin replaces a given account PIN by its sealed form, which is all
+// that is stored: only whether a PIN exists is ever shown.
+func (s *Service) sealPin(p *UpdateParams) {
+	if p.AccountPin == nil || s.Keys == nil {
+		return
+	}
+	sealed := s.Keys.Seal(PinPurpose, *p.AccountPin)
+	p.AccountPin = &sealed
 }
 
 // UpdateParams are the porting details a customer may give or correct; nil
@@ -74,23 +91,32 @@ type CreateParams struct {
 }
 
 var (
-	digits  = regexp.MustCompile(`^[0-9]{1,20}$`)
-	account = regexp.MustCompile(`^[A-Za-z0-9-]{1,40}$`)
+	digits  = regexp.MustCompile(fmt.Sprintf(`^[0-9]{1,%d}$`, limits.MaxAccountPin))
+	account = regexp.MustCompile(fmt.Sprintf(`^[A-Za-z0-9-]{1,%d}$`, limits.MaxAccountNumber))
 	usZIP   = regexp.MustCompile(`^[0-9]{5}(-[0-9]{4})?$`)
 )
 
 func (p *UpdateParams) validate(now time.Time) error {
 	if p.AccountNumber != nil && !account.MatchString(*p.AccountNumber) {
-		return failure.New(failure.Invalid, "invalidAccountNumber", "The field accountNumber must be 1 to 40 letters, digits or dashes.")
+		return failure.New(failure.Invalid, "invalidAccountNumber", "The field accountNumber must be 1 to %d letters, digits or dashes.", limits.MaxAccountNumber)
 	}
 	if p.AccountPin != nil && !digits.MatchString(*p.AccountPin) {
 		// The message never repeats the PIN.
-		return failure.New(failure.Invalid, "invalidAccountPin", "The field accountPin must be 1 to 20 digits.")
+		return failure.New(failure.Invalid, "invalidAccountPin", "The field accountPin must be 1 to %d digits.", limits.MaxAccountPin)
 	}
 	if a := p.Address; a != nil {
 		for name, v := range map[string]string{"address.line1": a.Line1, "address.city": a.City, "address.postalCode": a.PostalCode, "address.country": a.Country} {
 			if v == "" {
 				return field.Required(name)
+			}
+		}
+		lines := map[string]*string{"address.line1": &a.Line1, "address.line2": a.Line2, "address.city": &a.City,
+			"address.postalCode": &a.PostalCode, "address.state": a.State}
+		for name, v := range lines {
+			if v != nil {
+				if err := field.Length(name, *v, 0, limits.MaxAddressLine); err != nil {
+					return err
+				}
 			}
 		}
 		if err := field.Country("address.country", a.Country); err != nil {
@@ -107,7 +133,7 @@ func (p *UpdateParams) validate(now time.Time) error {
 	}
 	for name, v := range map[string]*string{"firstName": p.FirstName, "lastName": p.LastName} {
 		if v != nil {
-			if err := field.Length(name, *v, 1, 100); err != nil {
+			if err := field.Length(name, *v, 1, limits.MaxPersonName); err != nil {
 				return err
 			}
 		}
@@ -183,6 +209,7 @@ func (s *Service) Create(ctx context.Context, project string, p CreateParams) (*
 	if err := p.validate(now); err != nil {
 		return nil, err
 	}
+	s.sealPin(&p.UpdateParams)
 	r := &record{Porting: switchboard.Porting{
 		Object: "porting", ID: id.New(id.Porting), PhoneNumber: p.PhoneNumber, Provider: p.Provider,
 		User: p.User, Status: switchboard.PortingDraft, CreatedAt: now, Required: requiredFields(nil),
@@ -376,6 +403,7 @@ func (s *Service) Update(ctx context.Context, project, portingID string, p Updat
 	if err := p.validate(s.now(project)); err != nil {
 		return nil, err
 	}
+	s.sealPin(&p)
 	var r *record
 	err := s.Store.Update(ctx, func(tx *store.Tx) (err error) {
 		r, err = s.transition(ctx, tx, project, portingID, true, func(r *record, now time.Time) error {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/switchboard-dev/switchboard"
@@ -18,6 +19,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/failure"
 	"github.com/switchboard-dev/switchboard/internal/field"
 	"github.com/switchboard-dev/switchboard/internal/id"
+	"github.com/switchboard-dev/switchboard/internal/secret"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/subscription"
 )
@@ -57,6 +59,31 @@ type Service struct {
 	Subscriptions *subscription.Service
 	// Lifetime of issued credentials; DefaultLifetime when 0.
 	Lifetime time.Duration
+	// Keys keys the PIN's hash; nil hashes it with unkeyed SHA-256, which a
+	// six-digit PIN does not survive.
+	Keys *secret.Keyring
+}
+
+// PinPurpose is the purpose port-out PINs are hashed for.
+const PinPurpose = "portOutPin"
+
+// matches reports whether stored is the hash of pin: keyed under any key of
+// the keyring, or unkeyed as stored before hashes were keyed.
+func (s *Service) matches(stored, pin string) bool {
+	if s.Keys != nil && strings.HasPrefix(stored, secret.HashPrefix) {
+		return s.Keys.Verify(PinPurpose, stored, pin)
+	}
+	sum := sha256.Sum256([]byte(pin))
+	return subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(stored)) == 1
+}
+
+// hash returns the PIN's hash as stored.
+func (s *Service) hash(pin string) string {
+	if s.Keys != nil {
+		return s.Keys.Hash(PinPurpose, pin)
+	}
+	sum := sha256.Sum256([]byte(pin))
+	return hex.EncodeToString(sum[:])
 }
 
 func randomDigits(n int) string {
@@ -80,8 +107,7 @@ func (s *Service) Issue(ctx context.Context, project, subID string) (*switchboar
 	}
 	now := clock.Second(s.Clock.For(project).Now())
 	pin := randomDigits(6)
-	sum := sha256.Sum256([]byte(pin))
-	r := &record{ID: id.New(id.PortOut), AccountNumber: randomDigits(9), PinHash: hex.EncodeToString(sum[:]),
+	r := &record{ID: id.New(id.PortOut), AccountNumber: randomDigits(9), PinHash: s.hash(pin),
 		Subscription: subID, Status: Valid, ExpiresAt: now.Add(lifetime), CreatedAt: now}
 	creds := &switchboard.PortOutCredentials{Object: "portOutCredentials", AccountNumber: r.AccountNumber,
 		Subscription: subID, ExpiresAt: r.ExpiresAt}
@@ -171,8 +197,7 @@ func (s *Service) PortOut(ctx context.Context, project, subID, accountPin string
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256([]byte(accountPin))
-		if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(r.PinHash)) != 1 {
+		if !s.matches(r.PinHash, accountPin) {
 			return failure.New(failure.Invalid, "portingAccountPinRequiredOrInvalid",
 				"The account PIN does not match the subscription's port-out credentials; the port-out is declined.")
 		}

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/server/servertest"
 )
 
 // binary is the switchboard command, built once for the package's tests.
@@ -76,6 +78,7 @@ var serveEnv = []string{
 	"SWITCHBOARD_SIMULATOR=true",
 	"SWITCHBOARD_LOG_FORMAT=json",
 	"SWITCHBOARD_ALLOW_PRIVATE_ENDPOINTS=true",
+	"SWITCHBOARD_SECRET_KEY=" + servertest.SecretKey,
 }
 
 // testLease is the children's delivery lease: a killed process's claims

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/server"
+	"github.com/switchboard-dev/switchboard/internal/server/servertest"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/store/storetest"
 )
@@ -45,6 +46,7 @@ func TestPostgresRestart(t *testing.T) {
 	ctx := context.Background()
 	srv, err := server.New(ctx, server.Config{
 		Addr: "127.0.0.1:0", DB: cluster.URL, APIKey: apiKey, Project: "dev", Simulator: "off",
+		SecretKey: servertest.SecretKey,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -34,10 +34,10 @@ func (s *Server) assemble(ctx context.Context) (api.Deps, error) {
 	}
 	subs := subscription.New(
 		subscription.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks},
-		porting.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks, Timeout: s.cfg.PortingTimeout})
+		porting.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks, Timeout: s.cfg.PortingTimeout, Keys: s.Keys})
 	portings := subs.Portings
 	portOut := &portout.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks, Subscriptions: subs,
-		Lifetime: s.cfg.PortOutLifetime}
+		Lifetime: s.cfg.PortOutLifetime, Keys: s.Keys}
 	s.Scheduler = &scheduler.Scheduler{
 		Store: s.Store, Clock: s.Clocks, Logger: s.log,
 		Handlers: map[string]scheduler.Handler{
@@ -56,8 +56,8 @@ func (s *Server) assemble(ctx context.Context) (api.Deps, error) {
 	}
 	return api.Deps{
 		Store: s.Store, Clock: s.Clocks, Wall: s.DeliveryClock, Events: s.Events, Logger: s.log,
-		DefaultVersion: switchboard.LatestVersion,
-		Projects:       s.Projects, APIKeys: s.APIKeys, Operator: s.isOperator,
+		DefaultVersion: switchboard.LatestVersion, RateLimit: s.cfg.APIRateLimit, Keys: s.Keys,
+		Projects: s.Projects, APIKeys: s.APIKeys, Operator: s.isOperator,
 		Users: &user.Service{Store: s.Store, Events: s.Events, Clock: s.Clocks,
 			Hooks: user.Hooks{Deleted: subs.UserDeleted}},
 		Portings:      portings,

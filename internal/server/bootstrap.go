@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -129,7 +128,8 @@ func (s *Server) bootstrapOperator(ctx context.Context) error {
 			}
 			generated = true
 		}
-		if h := apikey.Hash(token); h != stored {
+		if !apikey.Matches(s.Keys, stored, token) {
+			h := apikey.Hash(s.Keys, token)
 			if stored != "" {
 				s.log.Warn("server: the operator key changed (SWITCHBOARD_ADMIN_KEY); the previous one no longer works")
 			}
@@ -158,8 +158,7 @@ func (s *Server) isOperator(ctx context.Context, token string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	h := apikey.Hash(token)
-	return stored != "" && subtle.ConstantTimeCompare([]byte(h), []byte(stored)) == 1, nil
+	return stored != "" && apikey.Matches(s.Keys, stored, token), nil
 }
 
 // bootstrapAPIKey gives the default project its key, so that an earlier
@@ -178,15 +177,13 @@ func (s *Server) bootstrapAPIKey(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	configured := ""
-	if s.cfg.APIKey != "" {
-		configured = apikey.Hash(s.cfg.APIKey)
-	}
+	configured := s.cfg.APIKey != ""
 	left := 0
 	for _, k := range keys {
 		legacy := k.Origin == "" && k.Name == ""
-		stale := k.Hash != configured &&
-			(k.Origin == apikey.OriginEnv || (configured != "" && (k.Origin == apikey.OriginGenerated || legacy)))
+		isConfigured := configured && apikey.Matches(s.Keys, k.Hash, s.cfg.APIKey)
+		stale := !isConfigured &&
+			(k.Origin == apikey.OriginEnv || (configured && (k.Origin == apikey.OriginGenerated || legacy)))
 		if !stale {
 			left++
 			continue

@@ -22,7 +22,7 @@ func (s *Server) assembleDelivery() {
 	s.Metrics = prometheus.NewRegistry()
 	s.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg := s.cfg.Delivery
-	cfg.Logger, cfg.Registerer = s.log, s.Metrics
+	cfg.Logger, cfg.Registerer, cfg.Keys = s.log, s.Metrics, s.Keys
 	dispatcher, st := delivery.New(s.Store, s.DeliveryClock, cfg), s.Store
 	s.Dispatcher = dispatcher
 	s.Events = eventlog.New(eventlog.Config{
@@ -45,7 +45,7 @@ func (s *Server) assembleDelivery() {
 func (s *Server) endpoints() *endpoint.Service {
 	return &endpoint.Service{
 		Store: s.Store, Clock: s.DeliveryClock, Notify: s.Dispatcher.Wake,
-		SecretGrace: s.cfg.Delivery.SecretGrace, RefusePrivate: s.cfg.Delivery.RefusePrivate,
+		SecretGrace: s.cfg.Delivery.SecretGrace, RefusePrivate: s.cfg.Delivery.RefusePrivate, Keys: s.Keys,
 	}
 }
 

@@ -17,11 +17,14 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apikey"
 	"github.com/switchboard-dev/switchboard/internal/catalog"
 	"github.com/switchboard-dev/switchboard/internal/clock"
+	"github.com/switchboard-dev/switchboard/internal/contract"
 	"github.com/switchboard-dev/switchboard/internal/dashboard"
 	"github.com/switchboard-dev/switchboard/internal/delivery"
 	"github.com/switchboard-dev/switchboard/internal/eventlog"
+	"github.com/switchboard-dev/switchboard/internal/limits"
 	"github.com/switchboard-dev/switchboard/internal/project"
 	"github.com/switchboard-dev/switchboard/internal/scheduler"
+	"github.com/switchboard-dev/switchboard/internal/secret"
 	"github.com/switchboard-dev/switchboard/internal/simulator"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
@@ -68,9 +71,30 @@ type Config struct {
 	// PortOutLifetime is how long port-out credentials stay valid;
 	// portout.DefaultLifetime when zero.
 	PortOutLifetime time.Duration
+	// SecretKey is the server secret key: base64 32-byte keys, separated by
+	// commas, the current first (SWITCHBOARD_SECRET_KEY). When empty, the
+	// keys are read from KeyFile, or for SQLite from the key file beside
+	// the database (created on first start); PostgreSQL needs one of them.
+	SecretKey string
+	// KeyFile is a key file to read the keys from when SecretKey is empty.
+	KeyFile string
 	// Delivery configures webhook delivery; the zero value uses the
-	// defaults and allows private endpoint addresses.
+	// defaults. Its RefusePrivate and HidePrivateResponses are set by New
+	// from AllowPrivateEndpoints and Addr (RefusePrivate set here already
+	// refuses whatever the rule says).
 	Delivery delivery.Config
+	// AllowPrivateEndpoints says whether webhook endpoints may be at
+	// loopback, private and link-local addresses. When nil, the rule
+	// decides: they are allowed only while the API listens on loopback
+	// addresses alone (a laptop), refused as soon as it listens on
+	// anything else.
+	AllowPrivateEndpoints *bool
+	// APIRateLimit is how many requests a second one API key may make; 0
+	// is no limit (the binary's default is limits.DefaultAPIRate).
+	APIRateLimit float64
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound
+	// the API's connections; the limits package's defaults when zero.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 }
 
 func (c *Config) defaults() {
@@ -95,6 +119,21 @@ func (c *Config) defaults() {
 	if c.Out == nil {
 		c.Out = io.Discard
 	}
+	if c.ReadHeaderTimeout <= 0 {
+		c.ReadHeaderTimeout = limits.DefaultReadHeaderTimeout
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = limits.DefaultReadTimeout
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = limits.DefaultWriteTimeout
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = limits.DefaultIdleTimeout
+	}
+	refuse, hide := PrivatePolicy(c.Addr, c.AllowPrivateEndpoints)
+	c.Delivery.RefusePrivate = c.Delivery.RefusePrivate || refuse
+	c.Delivery.HidePrivateResponses = c.Delivery.HidePrivateResponses || hide
 }
 
 // Server is a running Switchboard.
@@ -126,6 +165,8 @@ type Server struct {
 	Dispatcher *delivery.Dispatcher
 	// Metrics is the registry /metrics serves.
 	Metrics *prometheus.Registry
+	// Keys seals the secrets at rest and keys the hashes.
+	Keys *secret.Keyring
 
 	process  string // this process's ID (process.go)
 	http     *http.Server
@@ -149,6 +190,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.Delivery.Process = newProcessID()
 	s := &Server{cfg: cfg, log: cfg.Logger, Store: st, Clocks: &clock.Projects{}, DeliveryClock: &clock.Offset{},
 		process: cfg.Delivery.Process}
+	if err := s.openKeys(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := s.takeOverLeases(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -158,7 +203,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Seed: func(ctx context.Context, tx *store.Tx, p *project.Project) error {
 			return catalog.SeedPlans(ctx, tx, p.ID, p.CreatedAt)
 		}}
-	s.APIKeys = &apikey.Service{Store: st, Events: s.Events, Clock: clock.Wall{}, Logger: cfg.Logger}
+	s.APIKeys = &apikey.Service{Store: st, Events: s.Events, Clock: clock.Wall{}, Logger: cfg.Logger, Secrets: s.Keys}
 	if err := s.bootstrap(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -198,18 +243,15 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.listener = ln
-	mux := http.NewServeMux()
-	s.health(mux)
-	if s.cfg.MetricsAddr == "" {
-		mux.Handle("GET /metrics", s.operatorOnly(s.metricsHandler()))
-	} else if err := s.startMetrics(); err != nil {
-		ln.Close()
-		return err
+	mux, _ := s.handler()
+	if s.cfg.MetricsAddr != "" {
+		if err := s.startMetrics(); err != nil {
+			ln.Close()
+			return err
+		}
 	}
-	mux.Handle(dashboard.Prefix+"/", s.Dashboard)
-	mux.Handle("GET /{$}", http.RedirectHandler(dashboard.Prefix+"/", http.StatusSeeOther))
-	mux.Handle("/", s.API)
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout, ReadTimeout: s.cfg.ReadTimeout,
+		WriteTimeout: s.cfg.WriteTimeout, IdleTimeout: s.cfg.IdleTimeout}
 	s.http.RegisterOnShutdown(s.Dashboard.Close) // live tails end, so that Shutdown need not wait them out
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
@@ -221,7 +263,12 @@ func (s *Server) Start(ctx context.Context) error {
 			s.log.Error("server: serve", "err", err)
 		}
 	}()
-	s.log.Info("switchboard: serving", "addr", ln.Addr().String(), "db", s.Store.Backend(), "project", s.cfg.Project)
+	private := "allowed"
+	if s.cfg.Delivery.RefusePrivate {
+		private = "refused"
+	}
+	s.log.Info("switchboard: serving", "addr", ln.Addr().String(), "db", s.Store.Backend(), "project", s.cfg.Project,
+		"privateEndpoints", private, "apiRateLimit", s.cfg.APIRateLimit)
 	return nil
 }
 
@@ -235,7 +282,8 @@ func (s *Server) startMetrics() error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.metricsHandler())
-	s.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout, ReadTimeout: s.cfg.ReadTimeout,
+		WriteTimeout: s.cfg.WriteTimeout, IdleTimeout: s.cfg.IdleTimeout}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -282,7 +330,49 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (s *Server) health(mux *http.ServeMux) {
+// handler returns the server's router: the API, and beside it health,
+// metrics and the published contracts (none of which needs a key), with
+// the patterns of the routes registered beside the API.
+func (s *Server) handler() (*http.ServeMux, []string) {
+	mux := &recordingMux{ServeMux: http.NewServeMux()}
+	s.health(mux)
+	if s.cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", s.operatorOnly(s.metricsHandler()))
+	}
+	contract.Register(mux)
+	mux.Handle(dashboard.Prefix+"/", s.Dashboard)
+	mux.Handle("GET /{$}", http.RedirectHandler(dashboard.Prefix+"/", http.StatusSeeOther))
+	mux.ServeMux.Handle("/", s.API)
+	return mux.ServeMux, mux.patterns
+}
+
+// recordingMux is a ServeMux that keeps the patterns registered on it.
+type recordingMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *recordingMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+func (m *recordingMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
+}
+
+// Routes returns every route the server answers: the API's and those
+// served beside it. The published contract is checked against them.
+func (s *Server) Routes() []api.Route {
+	_, own := s.handler()
+	routes := s.API.Routes()
+	for _, p := range own {
+		routes = append(routes, api.ParseRoute(p))
+	}
+	return routes
+}
+
+func (s *Server) health(mux *recordingMux) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})

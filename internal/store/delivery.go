@@ -540,10 +540,16 @@ func (tx *Tx) OrderDeliveries(ctx context.Context, endpointID string, ordered bo
 }
 
 // DeferDeliveries makes none of the endpoint's pending deliveries due before
-// until (the endpoint asked to slow down).
+// until (the endpoint asked to slow down, or its breaker opened). On
+// PostgreSQL it passes over rows another transaction holds — a claim, or
+// another recorder's results for the endpoint, which set their rows' due
+// times themselves — rather than wait for them: two recorders deferring one
+// endpoint's backlog would otherwise deadlock, each holding rows of it.
 func (tx *Tx) DeferDeliveries(ctx context.Context, endpointID string, until time.Time) error {
 	_, err := tx.exec(ctx, `UPDATE deliveries SET next_attempt_at = ?
-		WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at < ?`, ms(until), endpointID, ms(until))
+		WHERE id IN (SELECT id FROM deliveries
+			WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at < ? FOR UPDATE SKIP LOCKED)`,
+		ms(until), endpointID, ms(until))
 	if err != nil {
 		return fmt.Errorf("store: defer deliveries of %s: %w", endpointID, err)
 	}

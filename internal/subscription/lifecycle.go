@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/catalog"
 	"github.com/switchboard-dev/switchboard/internal/failure"
 	"github.com/switchboard-dev/switchboard/internal/field"
+	"github.com/switchboard-dev/switchboard/internal/limits"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -194,7 +195,7 @@ func (p *CancelParams) validate() error {
 		if p.UserReason == nil || *p.UserReason != "other" {
 			return failure.New(failure.Invalid, "invalidUserComment", "The field userComment goes only with the userReason other.")
 		}
-		if err := field.Length("userComment", *p.UserComment, 1, 1000); err != nil {
+		if err := field.Length("userComment", *p.UserComment, 1, limits.MaxUserComment); err != nil {
 			return err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/failure"
 	"github.com/switchboard-dev/switchboard/internal/field"
 	"github.com/switchboard-dev/switchboard/internal/id"
+	"github.com/switchboard-dev/switchboard/internal/limits"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -73,7 +74,7 @@ func (p *Params) validate(now clock.Clock) error {
 		}
 	}
 	if p.FullName != nil {
-		if err := field.Length("fullName", *p.FullName, 1, 200); err != nil {
+		if err := field.Length("fullName", *p.FullName, 1, limits.MaxFullName); err != nil {
 			return err
 		}
 	}

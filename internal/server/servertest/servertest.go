@@ -4,11 +4,16 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/server"
 )
+
+// SecretKey is the server secret key the servers of tests on PostgreSQL
+// use when given none (a fixed test value: it protects nothing).
+const SecretKey = "c3dpdGNoYm9hcmQtdGVzdC1rZXktMzItYnl0ZXMhISE="
 
 // Start builds and starts a server with cfg. An empty Addr becomes
 // 127.0.0.1:0 (a free port) and a nil Logger one that discards.
@@ -19,6 +24,11 @@ func Start(t testing.TB, cfg server.Config) *server.Server {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.SecretKey == "" && cfg.KeyFile == "" && strings.HasPrefix(cfg.DB, "postgres") {
+		// SQLite makes a key file beside the database; PostgreSQL needs
+		// one given.
+		cfg.SecretKey = SecretKey
 	}
 	ctx := context.Background()
 	srv, err := server.New(ctx, cfg)
