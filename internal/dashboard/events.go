@@ -127,6 +127,9 @@ func (d *Dashboard) eventsPage(v *view) {
 	d.render(v, "events")
 }
 
+// keepAlive is how long a live tail stays silent before it sends a comment.
+const keepAlive = 15 * time.Second
+
 // tailMaxAge bounds one live-tail stream; the browser reconnects and resumes
 // from the last event it got (Last-Event-ID).
 const tailMaxAge = 5 * time.Minute
@@ -157,6 +160,7 @@ func (d *Dashboard) eventStream(v *view) {
 	defer tick.Stop()
 	end := time.NewTimer(tailMaxAge)
 	defer end.Stop()
+	wrote := time.Now()
 	for {
 		select {
 		case <-r.Context().Done():
@@ -182,11 +186,15 @@ func (d *Dashboard) eventStream(v *view) {
 			continue
 		}
 		if len(l.Items) == 0 {
+			if time.Since(wrote) < keepAlive {
+				continue
+			}
 			rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
 			fmt.Fprint(w, ": keep-alive\n\n") // a comment keeps proxies from closing an idle stream
 			if rc.Flush() != nil {
 				return
 			}
+			wrote = time.Now()
 			continue
 		}
 		rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
@@ -202,6 +210,7 @@ func (d *Dashboard) eventStream(v *view) {
 		if rc.Flush() != nil {
 			return
 		}
+		wrote = time.Now()
 	}
 }
 

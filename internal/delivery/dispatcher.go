@@ -90,7 +90,7 @@ type outcome struct {
 // New returns a dispatcher over the store. Its clock is the server's wall
 // clock (tests move it), never a project's test clock.
 func New(st *store.Store, clk clock.Clock, cfg Config) *Dispatcher {
-	if cfg.Recorders <= 0 && st.Backend() == store.Postgres {
+	if cfg.Recorders <= 0 && !st.SingleWriter() {
 		cfg.Recorders = DefaultPostgresRecorders
 	}
 	cfg.defaults()

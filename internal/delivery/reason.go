@@ -60,7 +60,10 @@ func reason(err error) string {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return ReasonConnectionRefused
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, syscall.EPIPE):
+		errors.Is(err, syscall.EPIPE),
+		// net/http's word for a peer that hung up before answering, when
+		// the connection's first read saw EOF.
+		strings.Contains(err.Error(), "server closed idle connection"):
 		return ReasonConnectionReset
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return ReasonUnreachable

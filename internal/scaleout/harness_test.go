@@ -90,6 +90,8 @@ const testLease = 3 * time.Second
 var serveArgs = []string{
 	"--addr", "127.0.0.1:0", "--project", "dev",
 	"--webhook-lease", testLease.String(), "--webhook-timeout", "2s",
+	// The tests load the servers with one key, as the bench does.
+	"--api-rate-limit", "0",
 }
 
 // startServe starts `switchboard serve` on db, with serveArgs and args, and

@@ -33,8 +33,8 @@ func newProcessID() string {
 // takeOverLeases frees every lease on a SQLite database this process holds
 // the lock of: their holders are dead.
 func (s *Server) takeOverLeases(ctx context.Context) error {
-	if s.Store.Backend() != store.SQLite {
-		return nil
+	if s.Store.CrossProcess() {
+		return nil // other processes may hold live leases
 	}
 	var n int64
 	err := s.Store.Update(ctx, func(tx *store.Tx) (err error) {
@@ -50,7 +50,7 @@ func (s *Server) takeOverLeases(ctx context.Context) error {
 // heartbeat beats for this process and reclaims the leases of dead ones
 // until ctx ends (PostgreSQL only), then forgets this process.
 func (s *Server) heartbeat(ctx context.Context) {
-	if s.Store.Backend() != store.Postgres {
+	if !s.Store.CrossProcess() {
 		return
 	}
 	beat := func() {

@@ -401,35 +401,16 @@ func (tx *Tx) recordResults(ctx context.Context, rs []Result, lo, hi int, index 
 	if tx.s.backend == Postgres {
 		return tx.recordResultsPostgres(ctx, rs, lo, hi, index, ok)
 	}
-	var b strings.Builder
-	first := recordRow
-	if tx.s.backend == Postgres {
-		b.WriteString(`UPDATE deliveries` + recordSet + ` FROM (VALUES `)
-		first = recordFirstPostgres
-	} else {
-		// SQLite names a bare VALUES list's columns column1…: a CTE names them.
-		b.WriteString(`WITH v ` + recordCols + ` AS (VALUES `)
-	}
 	args := make([]any, 0, 7*(hi-lo))
 	for i := lo; i < hi; i++ {
 		r := &rs[i]
-		if i == lo {
-			b.WriteString(first)
-		} else {
-			b.WriteString(", " + recordRow)
-		}
 		args = append(args, r.DeliveryID, r.ClaimID, r.Status, ms(r.NextAttemptAt), ms(r.Attempt.At), r.Attempt.StatusCode, r.Attempt.Error)
 	}
-	if tx.s.backend == Postgres {
-		b.WriteString(`) AS v ` + recordCols + recordWhere)
-	} else {
-		b.WriteString(`) UPDATE deliveries` + recordSet + ` FROM v` + recordWhere)
-	}
-	rows, err := tx.query(ctx, b.String(), args...)
+	rows, err := tx.query(ctx, tx.s.d.valuesUpdate("deliveries", recordSet, recordCols, recordRow, recordFirstPostgres, hi-lo, recordWhere), args...)
 	if err != nil {
 		return fmt.Errorf("store: record %d deliveries: %w", hi-lo, err)
 	}
-	b.Reset()
+	var b strings.Builder
 	b.WriteString(`INSERT INTO attempts (delivery_id, n, at, status_code, response_body, latency_ms, error) VALUES `)
 	args = args[:0]
 	for rows.Next() {
@@ -543,36 +524,19 @@ func (tx *Tx) ReleaseDeliveries(ctx context.Context, rs []Release) ([]bool, erro
 	ok := make([]bool, len(rs))
 	for lo := 0; lo < len(rs); lo += recordChunk {
 		hi := min(lo+recordChunk, len(rs))
-		var b strings.Builder
-		const set = ` SET claim_id = '', lease_until = 0,
-			next_attempt_at = CASE WHEN v.seen IS NULL OR deliveries.updated_at = v.seen THEN v.next ELSE deliveries.next_attempt_at END`
-		first := `(?, ?, ?, ?)`
-		if tx.s.backend == Postgres {
-			b.WriteString(`UPDATE deliveries` + set + ` FROM (VALUES `)
-			first = `(?, ?, ?::BIGINT, ?::BIGINT)`
-		} else {
-			b.WriteString(`WITH v (id, claim_id, next, seen) AS (VALUES `)
-		}
 		args := make([]any, 0, 4*(hi-lo))
 		for i := lo; i < hi; i++ {
-			if i == lo {
-				b.WriteString(first)
-			} else {
-				b.WriteString(", (?, ?, ?, ?)")
-			}
 			var seen any
 			if !rs[i].Seen.IsZero() {
 				seen = ms(rs[i].Seen)
 			}
 			args = append(args, rs[i].DeliveryID, rs[i].ClaimID, ms(rs[i].NextAttemptAt), seen)
 		}
+		const set = ` SET claim_id = '', lease_until = 0,
+			next_attempt_at = CASE WHEN v.seen IS NULL OR deliveries.updated_at = v.seen THEN v.next ELSE deliveries.next_attempt_at END`
 		const where = ` WHERE deliveries.id = v.id AND deliveries.claim_id = v.claim_id RETURNING deliveries.id`
-		if tx.s.backend == Postgres {
-			b.WriteString(`) AS v (id, claim_id, next, seen)` + where)
-		} else {
-			b.WriteString(`) UPDATE deliveries` + set + ` FROM v` + where)
-		}
-		rows, err := tx.query(ctx, b.String(), args...)
+		query := tx.s.d.valuesUpdate("deliveries", set, `(id, claim_id, next, seen)`, `(?, ?, ?, ?)`, `(?, ?, ?::BIGINT, ?::BIGINT)`, hi-lo, where)
+		rows, err := tx.query(ctx, query, args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: release %d deliveries: %w", hi-lo, err)
 		}

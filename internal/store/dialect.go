@@ -11,8 +11,8 @@ import (
 // chosen at Open: the SQL text (placeholders, row-locking clauses, the
 // statements that take locks and send notifications), the drivers' errors,
 // how write transactions run, and how processes wake each other. The rest
-// of the store asks its dialect and names no backend. (The claim and
-// record statements of delivery.go still choose their text by backend.)
+// of the store asks its dialect and names no backend, but for the claim
+// (delivery.go), whose statements differ in more than syntax.
 type dialect struct {
 	// name is SQLite or Postgres; it names the migrations' folder too.
 	name string
@@ -40,6 +40,10 @@ type dialect struct {
 	// until the transaction ends (argument: the lock class); empty where
 	// the single writer serialises migrations anyway.
 	migrationLock string
+	// valuesFrom: an UPDATE may join a VALUES list as a FROM item whose
+	// columns it names (PostgreSQL); otherwise (SQLite) only a CTE names a
+	// VALUES list's columns.
+	valuesFrom bool
 	// notify is the statement that wakes the listeners of a channel in
 	// every process (argument: the channel's name); empty where there is
 	// one process, whose store wakes its own listeners.
@@ -67,6 +71,7 @@ func newPostgresDialect() *dialect {
 		name:             Postgres,
 		numbered:         true,
 		rowLocks:         true,
+		valuesFrom:       true,
 		cancelStatements: true,
 		// A read transaction sees one snapshot throughout, as SQLite's do
 		// (a read-only REPEATABLE READ transaction never fails to
@@ -110,4 +115,33 @@ func (d *dialect) rebind(query string) string {
 	out := b.String()
 	d.rebound.Store(query, out)
 	return out
+}
+
+// valuesUpdate returns an UPDATE of table, set by set from a list of n rows
+// of VALUES named v with the columns cols, and then where (which may end
+// in RETURNING). Each row is row, but for the first where the VALUES list
+// is a FROM item: typedRow, whose casts type its columns.
+func (d *dialect) valuesUpdate(table, set, cols, row, typedRow string, n int, where string) string {
+	var b strings.Builder
+	if d.valuesFrom {
+		b.WriteString("UPDATE " + table + set + " FROM (VALUES ")
+	} else {
+		b.WriteString("WITH v " + cols + " AS (VALUES ")
+	}
+	for i := range n {
+		switch {
+		case i == 0 && d.valuesFrom:
+			b.WriteString(typedRow)
+		case i == 0:
+			b.WriteString(row)
+		default:
+			b.WriteString(", " + row)
+		}
+	}
+	if d.valuesFrom {
+		b.WriteString(") AS v " + cols + where)
+	} else {
+		b.WriteString(") UPDATE " + table + set + " FROM v" + where)
+	}
+	return b.String()
 }

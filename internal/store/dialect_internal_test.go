@@ -59,3 +59,28 @@ type dialectErrorCase struct {
 	want      error // nil: the error stays itself
 	retryable bool
 }
+
+// TestDialectValuesUpdate checks the UPDATE that joins a VALUES list, as
+// recording results and releasing deliveries build it, on both dialects.
+func TestDialectValuesUpdate(t *testing.T) {
+	const (
+		set   = ` SET claim_id = '', next_attempt_at = v.next`
+		cols  = `(id, claim_id, next)`
+		where = ` WHERE deliveries.id = v.id RETURNING deliveries.id`
+	)
+	tests := []struct {
+		d    *dialect
+		n    int
+		want string
+	}{
+		{newSQLiteDialect(), 1, `WITH v (id, claim_id, next) AS (VALUES (?, ?, ?)) UPDATE deliveries SET claim_id = '', next_attempt_at = v.next FROM v WHERE deliveries.id = v.id RETURNING deliveries.id`},
+		{newSQLiteDialect(), 2, `WITH v (id, claim_id, next) AS (VALUES (?, ?, ?), (?, ?, ?)) UPDATE deliveries SET claim_id = '', next_attempt_at = v.next FROM v WHERE deliveries.id = v.id RETURNING deliveries.id`},
+		{newPostgresDialect(), 1, `UPDATE deliveries SET claim_id = '', next_attempt_at = v.next FROM (VALUES (?, ?, ?::BIGINT)) AS v (id, claim_id, next) WHERE deliveries.id = v.id RETURNING deliveries.id`},
+		{newPostgresDialect(), 3, `UPDATE deliveries SET claim_id = '', next_attempt_at = v.next FROM (VALUES (?, ?, ?::BIGINT), (?, ?, ?), (?, ?, ?)) AS v (id, claim_id, next) WHERE deliveries.id = v.id RETURNING deliveries.id`},
+	}
+	for _, tt := range tests {
+		if got := tt.d.valuesUpdate("deliveries", set, cols, `(?, ?, ?)`, `(?, ?, ?::BIGINT)`, tt.n, where); got != tt.want {
+			t.Errorf("%s, %d rows:\n got %s\nwant %s", tt.d.name, tt.n, got, tt.want)
+		}
+	}
+}

@@ -58,8 +58,7 @@ var ErrInUse = errors.New("store: the SQLite database is in use by another switc
 // Store is a handle on the database. It is safe for concurrent use.
 type Store struct {
 	d *dialect // what differs between the backends (dialect.go)
-	// backend is d.name, which the claim and record statements of
-	// delivery.go still branch on.
+	// backend is d.name, which the claim of delivery.go branches on.
 	backend string
 	dsn     string
 	write   *sql.DB // SQLite: one connection, so writers queue in-process
@@ -173,6 +172,11 @@ func (s *Store) stmtsFor(db *sql.DB) *stmtCache {
 // Backend names the database behind the store: SQLite or Postgres.
 func (s *Store) Backend() string { return s.d.name }
 
+// SingleWriter reports whether the store's write transactions queue for
+// one writer (SQLite), which commits those waiting together; otherwise
+// (PostgreSQL) they run at once, each on a connection of its own.
+func (s *Store) SingleWriter() bool { return s.d.singleWriter }
+
 // CrossProcess reports whether other processes may share the database, so
 // that a process learns of their changes only through Listen (PostgreSQL);
 // on SQLite the store's own process is the only one.
@@ -267,7 +271,7 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 // (whose commits, in WAL mode with synchronous=NORMAL, do not wait for the
 // disk either).
 func (s *Store) UpdateLazy(ctx context.Context, fn func(*Tx) error) error {
-	if s.backend == SQLite {
+	if s.d.singleWriter {
 		return s.updateSQLite(ctx, fn)
 	}
 	return s.updatePostgres(ctx, s.lazy, fn)

@@ -5520,6 +5520,9 @@ type ListEventsParams struct {
 
 	// Type Only events of these types (comma-separated or repeated).
 	Type *string `form:"type,omitempty" json:"type,omitempty"`
+
+	// Resource Only events about this resource (its ID): the resource's timeline.
+	Resource *string `form:"resource,omitempty" json:"resource,omitempty"`
 }
 
 // ListEventsParamsVersion defines parameters for ListEvents.
@@ -8863,6 +8866,18 @@ func NewListEventsRequest(server string, project ProjectID, params *ListEventsPa
 		if params.Type != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Resource != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "resource", *params.Resource, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
