@@ -12,7 +12,8 @@ import (
 // statements that take locks and send notifications), the drivers' errors,
 // how write transactions run, and how processes wake each other. The rest
 // of the store asks its dialect and names no backend, but for the claim
-// (delivery.go), whose statements differ in more than syntax.
+// and the recording of results (delivery.go), whose strategies differ in
+// more than syntax.
 type dialect struct {
 	// name is SQLite or Postgres; it names the migrations' folder too.
 	name string
@@ -48,6 +49,10 @@ type dialect struct {
 	// every process (argument: the channel's name); empty where there is
 	// one process, whose store wakes its own listeners.
 	notify string
+	// scrub are the statements that make the database forget the old
+	// versions of rewritten rows (Store.Scrub); none where only an
+	// operator's VACUUM FULL can.
+	scrub []string
 	// mapErr maps the driver's errors to the store's sentinels.
 	mapErr func(error) error
 	// retryable reports whether a transaction that failed with the error
@@ -61,6 +66,7 @@ func newSQLiteDialect() *dialect {
 	return &dialect{
 		name:         SQLite,
 		singleWriter: true,
+		scrub:        []string{"PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"},
 		mapErr:       mapSQLiteErr,
 		retryable:    func(error) bool { return false },
 	}

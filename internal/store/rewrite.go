@@ -62,10 +62,7 @@ func (tx *Tx) Rewrite(ctx context.Context, kind string, old []byte, r Stored) (o
 // PostgreSQL keeps dead row versions until VACUUM FULL; Scrub does nothing
 // there.
 func (s *Store) Scrub(ctx context.Context) error {
-	if s.backend != SQLite {
-		return nil
-	}
-	for _, q := range []string{"PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"} {
+	for _, q := range s.d.scrub {
 		if _, err := s.write.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("store: scrub: %s: %w", q, err)
 		}

@@ -58,7 +58,8 @@ var ErrInUse = errors.New("store: the SQLite database is in use by another switc
 // Store is a handle on the database. It is safe for concurrent use.
 type Store struct {
 	d *dialect // what differs between the backends (dialect.go)
-	// backend is d.name, which the claim of delivery.go branches on.
+	// backend is d.name, which the claim and the recording of results in
+	// delivery.go branch on.
 	backend string
 	dsn     string
 	write   *sql.DB // SQLite: one connection, so writers queue in-process
