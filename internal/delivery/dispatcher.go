@@ -56,6 +56,7 @@ type Dispatcher struct {
 	// The handoff (handoff.go): deliveries queued claimed by this
 	// dispatcher, waiting to be dispatched.
 	accepting atomic.Bool // Lease may grant leases: Run is running
+	ready     chan struct{} // closed once Run accepts handoffs
 	hmu       sync.Mutex  // guards handed
 	handed    []handedDelivery
 	offered   chan struct{} // an Offer came
@@ -99,6 +100,7 @@ func New(st *store.Store, clk clock.Clock, cfg Config) *Dispatcher {
 		maxInFlight: max(2*cfg.Workers, cfg.BatchSize),
 		wake:        make(chan struct{}, 1),
 		offered:     make(chan struct{}, 1),
+		ready:       make(chan struct{}),
 		targets:     map[string]*target{},
 		stopping:    make(chan struct{}),
 	}
@@ -121,6 +123,10 @@ func (d *Dispatcher) Wake() {
 
 // InFlight returns how many deliveries are claimed and not yet recorded.
 func (d *Dispatcher) InFlight() int { return int(d.inflight.Load()) }
+
+// Ready is closed once Run has started and takes deliveries handed over
+// by committing transactions (before, Lease refuses and they are claimed).
+func (d *Dispatcher) Ready() <-chan struct{} { return d.ready }
 
 // Run delivers until ctx ends, then shuts down gracefully: it stops
 // claiming, releases the deliveries no worker has started, lets attempts in
@@ -147,6 +153,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	settle.Stop()
 	defer settle.Stop()
 	d.accepting.Store(true)
+	close(d.ready)
 	claim := true
 loop:
 	for {

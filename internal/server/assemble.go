@@ -89,6 +89,8 @@ func (s *Server) startBackground(ctx context.Context) {
 		s.goBackground(func() { s.Simulator.Run(ctx) })
 	}
 	s.goBackground(func() { s.Dispatcher.Run(ctx) })
+	// The first requests' deliveries are handed over, not left to a claim.
+	<-s.Dispatcher.Ready()
 	s.goBackground(func() { s.listenDeliveries(ctx) })
 	s.goBackground(func() { s.heartbeat(ctx) })
 	s.goBackground(func() { s.APIKeys.Run(ctx) })
