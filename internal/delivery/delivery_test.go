@@ -496,3 +496,46 @@ func TestPrivateResponsesHidden(t *testing.T) {
 		})
 	}
 }
+
+// TestResendWhileInFlight: an event resent while its delivery's attempt is
+// still in flight is sent again once that attempt ends, whatever it
+// answered: the resend is not lost to the result of the attempt it
+// overtook.
+func TestResendWhileInFlight(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		hold := make(chan struct{})
+		rc := newReceiver(t, func(_ request, n int) (int, http.Header) {
+			if n == 0 {
+				<-hold // the first attempt waits for the resend
+			}
+			return http.StatusNoContent, nil
+		})
+		t.Cleanup(func() {
+			select {
+			case <-hold:
+			default:
+				close(hold)
+			}
+		})
+		h := start(t, b, fast())
+		ep := h.createEndpoint(map[string]any{"url": rc.URL})
+		ids := h.record(context.Background(), switchboard.TypeUserCreated, 1)
+		await(t, 10*time.Second, "the first attempt to arrive", func() bool { return len(rc.got()) == 1 })
+		var l struct {
+			Items []deliveryObject `json:"items"`
+		}
+		if status := h.call("POST", path("events", ids[0], "resend"), map[string]any{"endpoint": ep.ID}, &l); status != 200 || len(l.Items) != 1 {
+			t.Fatalf("resend: status %d, %d deliveries", status, len(l.Items))
+		}
+		close(hold)
+		await(t, 10*time.Second, "the resent event", func() bool { return len(rc.got()) == 2 })
+		if r := rc.got()[1]; r.ID != ids[0] {
+			t.Fatalf("resent webhook-id %q, want %q", r.ID, ids[0])
+		}
+		dpath := path("webhookEndpoints", ep.ID, "deliveries")
+		await(t, 10*time.Second, "the delivery to succeed", func() bool {
+			ds := h.deliveriesOf(dpath)
+			return len(ds) == 1 && ds[0].Status == store.DeliverySucceeded
+		})
+	})
+}

@@ -55,9 +55,9 @@ type Dispatcher struct {
 
 	// The handoff (handoff.go): deliveries queued claimed by this
 	// dispatcher, waiting to be dispatched.
-	accepting atomic.Bool // Lease may grant leases: Run is running
+	accepting atomic.Bool   // Lease may grant leases: Run is running
 	ready     chan struct{} // closed once Run accepts handoffs
-	hmu       sync.Mutex  // guards handed
+	hmu       sync.Mutex    // guards handed
 	handed    []handedDelivery
 	offered   chan struct{} // an Offer came
 

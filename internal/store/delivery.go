@@ -634,8 +634,12 @@ func (tx *Tx) DeliveryOf(ctx context.Context, eventID, endpointID string) (Deliv
 // RequeueDelivery makes a delivery pending and due at now, its retry
 // schedule started over; paused when its endpoint is disabled.
 func (tx *Tx) RequeueDelivery(ctx context.Context, id string, now time.Time, paused bool) error {
+	// A claim still holding the delivery is ended: the result of an attempt
+	// in flight then records nothing (it finds its claim gone), so it
+	// cannot mark the delivery succeeded over this requeue, and the event
+	// is sent again as asked.
 	_, err := tx.exec(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, paused = ?, retry_base = attempts,
-			updated_at = ? WHERE id = ?`, ms(now), boolInt(paused), ms(now), id)
+			claim_id = '', lease_until = 0, updated_at = ? WHERE id = ?`, ms(now), boolInt(paused), ms(now), id)
 	if err != nil {
 		return fmt.Errorf("store: requeue delivery %s: %w", id, err)
 	}

@@ -677,34 +677,54 @@ func TestReleaseDeliveries(t *testing.T) {
 }
 
 // TestReleaseKeepsARequeue: a release made for a claim keeps the due time
-// a later update gave the delivery (queued again by hand, or resumed with
-// its endpoint) instead of setting its own.
+// a later update gave the delivery instead of setting its own. Resumed
+// with its endpoint, the delivery stays with its claim, whose release
+// keeps the resume's due time; queued again by hand, it is taken from its
+// claim, whose release then finds nothing to release.
 func TestReleaseKeepsARequeue(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
-		s := b.Open(t)
-		ctx := context.Background()
-		now := time.Now()
-		queue(t, s, "whe_q", false, 1, now)
-		ds := claim(t, s, "c1", now, 1)
-		if len(ds) != 1 {
-			t.Fatalf("claimed %d, want 1", len(ds))
-		}
-		requeued := now.Add(time.Second)
-		err := s.Update(ctx, func(tx *store.Tx) error { return tx.RequeueDelivery(ctx, ds[0].ID, requeued, false) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ok []bool
-		err = s.Update(ctx, func(tx *store.Tx) (err error) {
-			ok, err = tx.ReleaseDeliveries(ctx, []store.Release{{DeliveryID: ds[0].ID, ClaimID: "c1",
-				NextAttemptAt: now.Add(time.Hour), Seen: ds[0].UpdatedAt}})
-			return err
+	tests := []struct {
+		name         string
+		update       func(ctx context.Context, tx *store.Tx, id string, at time.Time) error
+		wantReleased bool
+	}{
+		{"resumed with its endpoint", func(ctx context.Context, tx *store.Tx, _ string, at time.Time) error {
+			if err := tx.PauseDeliveries(ctx, "whe_q"); err != nil {
+				return err
+			}
+			return tx.ResumeDeliveries(ctx, "whe_q", at)
+		}, true},
+		{"queued again by hand", func(ctx context.Context, tx *store.Tx, id string, at time.Time) error {
+			return tx.RequeueDelivery(ctx, id, at, false)
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+				s := b.Open(t)
+				ctx := context.Background()
+				now := time.Now()
+				queue(t, s, "whe_q", false, 1, now)
+				ds := claim(t, s, "c1", now, 1)
+				if len(ds) != 1 {
+					t.Fatalf("claimed %d, want 1", len(ds))
+				}
+				requeued := now.Add(time.Second)
+				if err := s.Update(ctx, func(tx *store.Tx) error { return tt.update(ctx, tx, ds[0].ID, requeued) }); err != nil {
+					t.Fatal(err)
+				}
+				var ok []bool
+				err := s.Update(ctx, func(tx *store.Tx) (err error) {
+					ok, err = tx.ReleaseDeliveries(ctx, []store.Release{{DeliveryID: ds[0].ID, ClaimID: "c1",
+						NextAttemptAt: now.Add(time.Hour), Seen: ds[0].UpdatedAt}})
+					return err
+				})
+				if err != nil || ok[0] != tt.wantReleased {
+					t.Fatalf("release: %v, %v; want released %t", ok, err, tt.wantReleased)
+				}
+				if got := claim(t, s, "c2", requeued, 1); len(got) != 1 {
+					t.Fatal("the delivery is not due at the time it was queued again for: the release overrode it")
+				}
+			})
 		})
-		if err != nil || !ok[0] {
-			t.Fatalf("release: %v, %v; want released", ok, err)
-		}
-		if got := claim(t, s, "c2", requeued, 1); len(got) != 1 {
-			t.Fatal("the delivery is not due at the time it was queued again for: the release overrode it")
-		}
-	})
+	}
 }
