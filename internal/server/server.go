@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -343,7 +344,38 @@ func (s *Server) handler() (*http.ServeMux, []string) {
 	mux.Handle(dashboard.Prefix+"/", s.Dashboard)
 	mux.Handle("GET /{$}", http.RedirectHandler(dashboard.Prefix+"/", http.StatusSeeOther))
 	mux.ServeMux.Handle("/", s.API)
+	methodNotAllowed(mux.ServeMux, mux.patterns)
 	return mux.ServeMux, mux.patterns
+}
+
+// methodNotAllowed answers 405, with Allow and the error object, a request
+// for one of the server's own paths (patterns with a method) in a method
+// none of them serves, as the API does for its routes: without it, the
+// request would fall through to the API's catch-all and answer 404.
+func methodNotAllowed(mux *http.ServeMux, patterns []string) {
+	allowed := map[string][]string{}
+	var paths []string
+	for _, p := range patterns {
+		method, path, ok := strings.Cut(p, " ")
+		if !ok {
+			continue // every method is served there already
+		}
+		if _, seen := allowed[path]; !seen {
+			paths = append(paths, path)
+		}
+		allowed[path] = append(allowed[path], method)
+		if method == http.MethodGet {
+			allowed[path] = append(allowed[path], http.MethodHead)
+		}
+	}
+	for _, path := range paths {
+		allow := strings.Join(allowed[path], ", ")
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, "malformed", "methodNotAllowed",
+				fmt.Sprintf("%s is not allowed on %s; allowed: %s.", r.Method, r.URL.Path, allow))
+		})
+	}
 }
 
 // recordingMux is a ServeMux that keeps the patterns registered on it.

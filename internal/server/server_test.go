@@ -113,6 +113,38 @@ func TestOperations(t *testing.T) {
 	})
 }
 
+// TestOwnRoutesAnswer405 checks that a wrong method on one of the server's
+// own paths is 405 with Allow and the error object, as on the API's routes,
+// not the API's 404.
+func TestOwnRoutesAnswer405(t *testing.T) {
+	srv := servertest.Start(t, server.Config{DB: t.TempDir() + "/db", APIKey: "sk_test_ops", AdminKey: "sk_admin_ops"})
+	tests := []struct{ method, path, allow string }{
+		{"POST", "/healthz", "GET, HEAD"},
+		{"DELETE", "/readyz", "GET, HEAD"},
+		{"PUT", "/metrics", "GET, HEAD"},
+		{"POST", "/openapi.json", "GET, HEAD"},
+		{"POST", "/schemas/events/com.gigs.user.created", "GET, HEAD"},
+	}
+	for _, tt := range tests {
+		req, err := http.NewRequest(tt.method, srv.URL()+tt.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body bytes.Buffer
+		body.ReadFrom(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != tt.allow ||
+			!strings.Contains(body.String(), `"code":"methodNotAllowed"`) {
+			t.Errorf("%s %s: %d, Allow %q, body %s; want 405, Allow %q, methodNotAllowed",
+				tt.method, tt.path, resp.StatusCode, resp.Header.Get("Allow"), body.String(), tt.allow)
+		}
+	}
+}
+
 // TestClockSurvivesRestart checks that an advance of a project's test clock
 // is stored: a server started again on the database runs the project on the
 // advanced clock.
