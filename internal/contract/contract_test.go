@@ -144,12 +144,11 @@ func TestCommittedFilesCurrent(t *testing.T) {
 	}
 }
 
-// TestOpenAPIAgainstSpecSchema validates openapi.json against the OpenAPI
-// Initiative's JSON Schema of OpenAPI 3.1 documents (testdata), and every
-// schema in it against the JSON Schema 2020-12 meta-schema: a second lint,
-// independent of kin-openapi.
-func TestOpenAPIAgainstSpecSchema(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("testdata", "openapi-3.1.schema.json"))
+// specSchema compiles a specification's JSON Schema kept in testdata under
+// its ID, and returns the compiler, which may compile more.
+func specSchema(t *testing.T, file, id string) (*jsonschema.Compiler, *jsonschema.Schema) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +156,6 @@ func TestOpenAPIAgainstSpecSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const id = "https://spec.openapis.org/oas/3.1/schema/2021-04-15"
 	c := jsonschema.NewCompiler()
 	if err := c.AddResource(id, spec); err != nil {
 		t.Fatal(err)
@@ -166,6 +164,15 @@ func TestOpenAPIAgainstSpecSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, schema
+}
+
+// TestOpenAPIAgainstSpecSchema validates openapi.json against the OpenAPI
+// Initiative's JSON Schema of OpenAPI 3.1 documents (testdata), and every
+// schema in it against the JSON Schema 2020-12 meta-schema: a second lint,
+// independent of kin-openapi.
+func TestOpenAPIAgainstSpecSchema(t *testing.T) {
+	c, schema := specSchema(t, "openapi-3.1.schema.json", "https://spec.openapis.org/oas/3.1/schema/2021-04-15")
 	meta, err := c.Compile(contract.Draft202012)
 	if err != nil {
 		t.Fatal(err)

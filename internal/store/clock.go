@@ -62,21 +62,6 @@ func (tx *Tx) SetClockOffset(ctx context.Context, project string, offset time.Du
 
 // DueIn is Due for one project's resources.
 func (tx *Tx) DueIn(ctx context.Context, project string, now time.Time, limit int) ([]Due, error) {
-	rows, err := tx.query(ctx, "SELECT kind, project, id, due_at FROM resources WHERE project = ? AND due_at <= ? ORDER BY due_at LIMIT ?",
+	return tx.due(ctx, "SELECT kind, project, id, due_at FROM resources WHERE project = ? AND due_at <= ? ORDER BY due_at LIMIT ?",
 		project, ms(now), limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: due: %w", err)
-	}
-	defer rows.Close()
-	var out []Due
-	for rows.Next() {
-		var d Due
-		var at int64
-		if err := rows.Scan(&d.Kind, &d.Project, &d.ID, &at); err != nil {
-			return nil, fmt.Errorf("store: due: %w", err)
-		}
-		d.At = fromMS(at)
-		out = append(out, d)
-	}
-	return out, tx.s.mapErr(rows.Err())
 }

@@ -308,7 +308,12 @@ type Due struct {
 // Due lists up to limit resources, of every project, whose DueAt is not
 // after now, oldest timer first.
 func (tx *Tx) Due(ctx context.Context, now time.Time, limit int) ([]Due, error) {
-	rows, err := tx.query(ctx, "SELECT kind, project, id, due_at FROM resources WHERE due_at <= ? ORDER BY due_at LIMIT ?", ms(now), limit)
+	return tx.due(ctx, "SELECT kind, project, id, due_at FROM resources WHERE due_at <= ? ORDER BY due_at LIMIT ?", ms(now), limit)
+}
+
+// due runs a query of timers (kind, project, id, due_at) and collects them.
+func (tx *Tx) due(ctx context.Context, query string, args ...any) ([]Due, error) {
+	rows, err := tx.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: due: %w", err)
 	}
