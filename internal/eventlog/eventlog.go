@@ -125,10 +125,11 @@ func ActorFrom(ctx context.Context) switchboard.Actor {
 }
 
 // lease claims the unordered deliveries of the queue for the handoff, if
-// there is one and it has room, and returns them.
-func (l *Log) lease(queue []*store.DeliveryRow) []store.DeliveryRow {
+// there is one and it has room, marking them with the claim; it reports
+// whether it did.
+func (l *Log) lease(queue []*store.DeliveryRow) bool {
 	if l.handoff == nil {
-		return nil
+		return false
 	}
 	n := 0
 	for _, d := range queue {
@@ -137,20 +138,29 @@ func (l *Log) lease(queue []*store.DeliveryRow) []store.DeliveryRow {
 		}
 	}
 	if n == 0 {
-		return nil
+		return false
 	}
 	claimID, until, ok := l.handoff.Lease(n)
 	if !ok {
-		return nil
+		return false
 	}
-	handed := make([]store.DeliveryRow, 0, n)
 	for _, d := range queue {
 		if !d.Ordered {
 			d.ClaimID, d.LeaseUntil = claimID, until
-			handed = append(handed, *d)
 		}
 	}
-	return handed
+	return true
+}
+
+// handed copies the deliveries of the queue that lease claimed.
+func handed(queue []*store.DeliveryRow) []store.DeliveryRow {
+	var out []store.DeliveryRow
+	for _, d := range queue {
+		if d.ClaimID != "" {
+			out = append(out, *d)
+		}
+	}
+	return out
 }
 
 // Record appends the changes to the log of the project in tx and queues
@@ -176,14 +186,14 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes 
 			return nil, fmt.Errorf("eventlog: %w", err)
 		}
 	}
-	var out []store.EventRow
+	var evs []*store.EventRow
 	var queue []*store.DeliveryRow
 	for _, c := range changes {
 		data, err := wirejson.Marshal(c.Data)
 		if err != nil {
 			return nil, fmt.Errorf("eventlog: encode %s: %w", c.Type, err)
 		}
-		ev := store.EventRow{
+		ev := &store.EventRow{
 			ID: id.New(id.Event), Project: project, Type: c.Type, Resource: c.Resource,
 			Time: now, Source: source, Data: data, Actor: actor,
 		}
@@ -201,35 +211,46 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, project string, changes 
 			}
 			ev.PreviousData = diff
 		}
-		if err := tx.InsertEvent(ctx, &ev); err != nil {
-			return nil, fmt.Errorf("eventlog: %w", err)
-		}
-		out = append(out, ev)
+		evs = append(evs, ev)
 		for i := range endpoints.Len() {
 			if !endpoints.Matches(i, ev.Type) {
 				continue
 			}
 			queue = append(queue, &store.DeliveryRow{
-				ID: id.New(id.Delivery), Project: project, EndpointID: endpoints.ID(i), EventID: ev.ID, EventSeq: ev.Seq,
+				ID: id.New(id.Delivery), Project: project, EndpointID: endpoints.ID(i), EventID: ev.ID,
 				Status: store.DeliveryPending, Ordered: endpoints.Ordered(i), NextAttemptAt: queued,
 				CreatedAt: queued, UpdatedAt: queued,
 			})
 		}
 	}
-	if len(queue) == 0 {
-		return out, nil
-	}
-	handed := l.lease(queue)
-	if err := tx.InsertDeliveries(ctx, queue); err != nil {
+	leased := l.lease(queue)
+	// The events and their deliveries in one go: their seqs are set by it.
+	if err := tx.AppendEvents(ctx, evs, queue); err != nil {
 		return nil, fmt.Errorf("eventlog: %w", err)
 	}
-	if len(handed) > 0 {
-		tx.AfterCommit(func() { l.handoff.Offer(handed, out) })
+	out := make([]store.EventRow, len(evs))
+	for i, ev := range evs {
+		out[i] = *ev
 	}
-	if len(handed) < len(queue) && l.notify != nil {
+	if leased {
+		hand := handed(queue)
+		tx.AfterCommit(func() { l.handoff.Offer(hand, out) })
+	}
+	if !allLeased(queue) && l.notify != nil {
 		tx.AfterCommit(l.notify)
 	}
 	return out, nil
+}
+
+// allLeased reports whether every delivery of the queue is claimed for
+// the handoff (none is left for the dispatchers' claims).
+func allLeased(queue []*store.DeliveryRow) bool {
+	for _, d := range queue {
+		if d.ClaimID == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // anyOrdered reports whether one of the endpoints is ordered.

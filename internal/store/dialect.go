@@ -45,6 +45,11 @@ type dialect struct {
 	// columns it names (PostgreSQL); otherwise (SQLite) only a CTE names a
 	// VALUES list's columns.
 	valuesFrom bool
+	// arrays: a statement may take a Go slice as an array argument
+	// (unnest, = ANY), so that a batch of any size is one statement text,
+	// prepared once per connection (PostgreSQL); otherwise (SQLite) a
+	// batch is rows of placeholders, or a statement per row.
+	arrays bool
 	// notify is the statement that wakes the listeners of a channel in
 	// every process (argument: the channel's name); empty where there is
 	// one process, whose store wakes its own listeners.
@@ -78,6 +83,7 @@ func newPostgresDialect() *dialect {
 		numbered:         true,
 		rowLocks:         true,
 		valuesFrom:       true,
+		arrays:           true,
 		cancelStatements: true,
 		// A read transaction sees one snapshot throughout, as SQLite's do
 		// (a read-only REPEATABLE READ transaction never fails to

@@ -81,6 +81,7 @@ func (tx *Tx) bumpGeneration(ctx context.Context, kind, project string) error {
 	if err != nil {
 		return fmt.Errorf("store: bump generation of %s in %s: %w", kind, project, err)
 	}
+	delete(tx.gens, memoKey{kind, project}) // read again, with the change
 	return nil
 }
 
@@ -93,15 +94,11 @@ func (tx *Tx) Memo(ctx context.Context, kind, project string, load func() (any, 
 	if !memoized(kind) {
 		return nil, fmt.Errorf("store: Memo of %s, a kind without generations (Memoize it)", kind)
 	}
-	var gen int64
-	err := tx.queryRow(ctx, "SELECT CAST(value AS BIGINT) FROM settings WHERE key = ?", genKey(kind, project)).Scan(&gen)
-	if err != nil {
-		if err = tx.s.rowErr(err); err != ErrNotFound {
-			return nil, fmt.Errorf("store: generation of %s in %s: %w", kind, project, err)
-		}
-		gen = 0 // never changed
-	}
 	k := memoKey{kind, project}
+	gen, err := tx.generation(ctx, k)
+	if err != nil {
+		return nil, err
+	}
 	if v, ok := tx.s.memos.get(k, gen); ok {
 		return v, nil
 	}
@@ -111,4 +108,27 @@ func (tx *Tx) Memo(ctx context.Context, kind, project string, load func() (any, 
 	}
 	tx.AfterCommit(func() { tx.s.memos.put(k, gen, v) })
 	return v, nil
+}
+
+// generation reads the generation of k once per transaction: a
+// transaction that records events twice uses one view of the endpoints
+// throughout, the one current when it first asked, until it changes them
+// itself (bumpGeneration forgets the generation it read).
+func (tx *Tx) generation(ctx context.Context, k memoKey) (int64, error) {
+	if gen, ok := tx.gens[k]; ok {
+		return gen, nil
+	}
+	var gen int64
+	err := tx.queryRow(ctx, "SELECT CAST(value AS BIGINT) FROM settings WHERE key = ?", genKey(k.kind, k.project)).Scan(&gen)
+	if err != nil {
+		if err = tx.s.rowErr(err); err != ErrNotFound {
+			return 0, fmt.Errorf("store: generation of %s in %s: %w", k.kind, k.project, err)
+		}
+		gen = 0 // never changed
+	}
+	if tx.gens == nil {
+		tx.gens = map[memoKey]int64{}
+	}
+	tx.gens[k] = gen
+	return gen, nil
 }

@@ -236,6 +236,7 @@ type Tx struct {
 	stmts       *stmtCache      // SQLite: prepared statements; nil on PostgreSQL
 	busy        map[*sql.Stmt]bool
 	rows        map[rowKey]keptRow // resources read or written (resource.go)
+	gens        map[memoKey]int64  // generations read (memo.go)
 }
 
 // AfterCommit registers fn to run once the transaction has committed.

@@ -851,3 +851,107 @@ func TestPutOfAKnownRowKeepsColumns(t *testing.T) {
 		})
 	})
 }
+
+func TestAppendEvents(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+		delivery := func(id, endpoint, event string) *store.DeliveryRow {
+			return &store.DeliveryRow{ID: id, Project: "p1", EndpointID: endpoint, EventID: event, Status: store.DeliveryPending,
+				NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+		}
+		tests := []struct {
+			name    string
+			events  int
+			perEvt  int // deliveries per event
+			ordered bool
+		}{
+			{"one event, no delivery", 1, 0, false},
+			{"one event, one delivery", 1, 1, false},
+			{"three events, two endpoints", 3, 2, true},
+			{"a hundred events", 100, 1, false},
+		}
+		for n, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				var evs []*store.EventRow
+				var ds []*store.DeliveryRow
+				for i := range tt.events {
+					e := event("p1", fmt.Sprintf("evt_%d_%03d", n, i), "com.gigs.porting.updated")
+					if i%2 == 1 {
+						e.PreviousData, e.Actor = []byte(`{"status":"draft"}`), []byte(`{"type":"user"}`)
+					}
+					evs = append(evs, e)
+					for j := range tt.perEvt {
+						d := delivery(fmt.Sprintf("dlv_%d_%03d_%d", n, i, j), fmt.Sprintf("whe_%d", j), e.ID)
+						d.Ordered = tt.ordered && j == 0
+						ds = append(ds, d)
+					}
+				}
+				storetest.Update(t, s, func(tx *store.Tx) error { return tx.AppendEvents(ctx, evs, ds) })
+				for i := 1; i < len(evs); i++ {
+					if evs[i].Seq <= evs[i-1].Seq || evs[0].Seq <= 0 {
+						t.Fatalf("seqs of %s and %s: %d, %d; want positive and increasing in the order given",
+							evs[i-1].ID, evs[i].ID, evs[i-1].Seq, evs[i].Seq)
+					}
+				}
+				for _, d := range ds {
+					var got store.DeliveryRow
+					storetest.View(t, s, func(tx *store.Tx) (err error) { got, err = tx.DeliveryOf(ctx, d.EventID, d.EndpointID); return err })
+					e := evs[slices.IndexFunc(evs, func(e *store.EventRow) bool { return e.ID == d.EventID })]
+					if got.ID != d.ID || got.EventSeq != e.Seq || d.EventSeq != e.Seq || got.Ordered != d.Ordered ||
+						got.Status != store.DeliveryPending || !got.NextAttemptAt.Equal(now) {
+						t.Errorf("delivery %s = %+v (given %+v), want it queued for seq %d", d.ID, got, d, e.Seq)
+					}
+				}
+				for i, e := range evs {
+					var got store.EventRow
+					storetest.View(t, s, func(tx *store.Tx) (err error) { got, err = tx.GetEvent(ctx, "p1", e.ID); return err })
+					wantPrev := ""
+					if i%2 == 1 {
+						wantPrev = `{"status":"draft"}`
+					}
+					if got.Seq != e.Seq || string(got.Data) != string(e.Data) || string(got.PreviousData) != wantPrev ||
+						(got.PreviousData == nil) != (i%2 == 0) || (got.Actor == nil) != (i%2 == 0) || !got.Time.Equal(e.Time) {
+						t.Errorf("event %s = %+v, want %+v", e.ID, got, e)
+					}
+				}
+			})
+		}
+
+		t.Run("refusals change nothing", func(t *testing.T) {
+			refusals := []struct {
+				name   string
+				events []*store.EventRow
+				ds     []*store.DeliveryRow
+				want   error
+			}{
+				{"a delivery of an event not appended", []*store.EventRow{event("p1", "evt_r1", "t")},
+					[]*store.DeliveryRow{delivery("dlv_r1", "whe_r", "evt_r1"), delivery("dlv_r2", "whe_r", "evt_elsewhere")}, nil},
+				{"a taken event ID", []*store.EventRow{event("p1", "evt_r2", "t"), event("p1", "evt_0_000", "t")},
+					[]*store.DeliveryRow{delivery("dlv_r3", "whe_r", "evt_r2")}, store.ErrDuplicate},
+				{"deliveries of no event", nil, []*store.DeliveryRow{delivery("dlv_r4", "whe_r", "evt_r3")}, nil},
+			}
+			for _, r := range refusals {
+				err := s.Update(ctx, func(tx *store.Tx) error { return tx.AppendEvents(ctx, r.events, r.ds) })
+				if err == nil || (r.want != nil && !errors.Is(err, r.want)) {
+					t.Errorf("%s: AppendEvents = %v, want an error (%v)", r.name, err, r.want)
+				}
+				for _, e := range r.events {
+					if e.ID == "evt_0_000" {
+						continue
+					}
+					err := s.View(ctx, func(tx *store.Tx) error { _, err := tx.GetEvent(ctx, "p1", e.ID); return err })
+					if !errors.Is(err, store.ErrNotFound) {
+						t.Errorf("%s: event %s after the refusal: %v, want ErrNotFound", r.name, e.ID, err)
+					}
+				}
+				for _, d := range r.ds {
+					err := s.View(ctx, func(tx *store.Tx) error { _, err := tx.DeliveryOf(ctx, d.EventID, d.EndpointID); return err })
+					if !errors.Is(err, store.ErrNotFound) {
+						t.Errorf("%s: delivery %s after the refusal: %v, want ErrNotFound", r.name, d.ID, err)
+					}
+				}
+			}
+		})
+	})
+}
