@@ -108,8 +108,13 @@ func (tx *Tx) AppendEvents(ctx context.Context, evs []*EventRow, ds []*DeliveryR
 	for _, d := range ds {
 		dl.add(d)
 	}
-	rows, err := tx.query(ctx, appendEventsPostgres, ev.id, ev.project, ev.typ, ev.resource, ev.time, ev.source, ev.data, ev.prev, ev.actor,
+	if tx.flushErr != nil {
+		return tx.flushErr
+	}
+	puts := tx.puts.take() // written by the same statement
+	args := append(puts.args(), ev.id, ev.project, ev.typ, ev.resource, ev.time, ev.source, ev.data, ev.prev, ev.actor,
 		dl.id, dl.project, dl.endpoint, dl.event, dl.status, dl.ordered, dl.paused, dl.attempts, dl.next, dl.created, dl.updated, dl.claim, dl.lease)
+	rows, err := tx.queryNow(ctx, appendEventsPostgres, args...)
 	if err != nil {
 		return fmt.Errorf("store: append %d events: %w", len(evs), err)
 	}
@@ -150,11 +155,13 @@ func setEventSeqs(evs []*EventRow, ds []*DeliveryRow) error {
 	return nil
 }
 
-// appendEventsPostgres is AppendEvents on PostgreSQL. The events take
+// appendEventsPostgres is AppendEvents on PostgreSQL, with the
+// transaction's pending Puts (puts.go) first. The events take
 // their seqs in the order given (the ORDER BY is below the INSERT, which
 // draws each row's seq as it comes); the deliveries join their events by
 // ID for the seq.
-const appendEventsPostgres = `WITH e AS (
+const appendEventsPostgres = `WITH r AS (` + putsPostgres + `
+), e AS (
 	INSERT INTO events (id, project, type, resource, time, source, data, previous_data, actor)
 	SELECT u.id, u.project, u.type, u.resource, u.time, u.source, u.data, u.previous_data, u.actor
 	FROM unnest(?::TEXT[], ?::TEXT[], ?::TEXT[], ?::TEXT[], ?::BIGINT[], ?::TEXT[], ?::TEXT[], ?::TEXT[], ?::TEXT[])

@@ -119,7 +119,10 @@ func (tx *Tx) generation(ctx context.Context, k memoKey) (int64, error) {
 		return gen, nil
 	}
 	var gen int64
-	err := tx.queryRow(ctx, "SELECT CAST(value AS BIGINT) FROM settings WHERE key = ?", genKey(k.kind, k.project)).Scan(&gen)
+	// No resource written since the transaction began changes a
+	// generation but through bumpGeneration, which writes at once: the
+	// pending Puts may wait.
+	err := tx.queryRowNow(ctx, "SELECT CAST(value AS BIGINT) FROM settings WHERE key = ?", genKey(k.kind, k.project)).Scan(&gen)
 	if err != nil {
 		if err = tx.s.rowErr(err); err != ErrNotFound {
 			return 0, fmt.Errorf("store: generation of %s in %s: %w", k.kind, k.project, err)

@@ -48,7 +48,9 @@ func (tx *Tx) Put(ctx context.Context, r Resource) error {
 	}
 	k := rowKey{r.Kind, r.Project, r.ID}
 	cols := columnsOf(r)
-	if kept, ok := tx.rows[k]; ok && kept.locked {
+	if tx.defers(r.Kind, cols) {
+		tx.puts.add(k, cols, string(body))
+	} else if kept, ok := tx.rows[k]; ok && kept.locked {
 		// The row is known, and no other transaction may change it: write
 		// what changed. SQLite rewrites every index whose columns an
 		// UPDATE sets, changed or not.
@@ -130,7 +132,8 @@ func (tx *Tx) get(ctx context.Context, kind, project, id string, v any, lock str
 	}
 	var body []byte
 	var c columns
-	err := tx.queryRow(ctx, "SELECT status, owner, ref, uniq, due_at, body FROM resources WHERE id = ? AND kind = ? AND project = ?"+lock,
+	// A row pending in tx.puts is kept, so this read needs no flush.
+	err := tx.queryRowNow(ctx, "SELECT status, owner, ref, uniq, due_at, body FROM resources WHERE id = ? AND kind = ? AND project = ?"+lock,
 		id, kind, project).Scan(&c.status, &c.owner, &c.ref, &c.uniq, &c.due, &body)
 	if err != nil {
 		return fmt.Errorf("store: get %s %s: %w", kind, id, tx.s.rowErr(err))

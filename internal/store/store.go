@@ -237,6 +237,8 @@ type Tx struct {
 	busy        map[*sql.Stmt]bool
 	rows        map[rowKey]keptRow // resources read or written (resource.go)
 	gens        map[memoKey]int64  // generations read (memo.go)
+	puts        pendingPuts        // Puts not yet written (puts.go)
+	flushErr    error              // writing puts failed: the transaction cannot commit
 }
 
 // AfterCommit registers fn to run once the transaction has committed.
@@ -326,7 +328,14 @@ func (s *Store) run(ctx context.Context, db *sql.DB, write bool, fn func(*Tx) er
 	if stmts != nil {
 		defer stmts.prepareMissed(context.WithoutCancel(ctx)) // the connection is back by then
 	}
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	if err == nil {
+		err = tx.flush(ctx)
+	}
+	if tx.flushErr != nil {
+		err = tx.flushErr // the cause of what failed after it
+	}
+	if err != nil {
 		_ = sqlTx.Rollback()
 		return err
 	}
@@ -342,7 +351,30 @@ func (s *Store) run(ctx context.Context, db *sql.DB, write bool, fn func(*Tx) er
 // q returns the query in the store's dialect (dialect.rebind).
 func (s *Store) q(query string) string { return s.d.rebind(query) }
 
+// exec, query and queryRow run a statement of the transaction, after
+// writing its pending Puts (puts.go); the …Now forms do not write them.
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := tx.flush(ctx); err != nil {
+		return nil, err
+	}
+	return tx.execNow(ctx, query, args...)
+}
+
+func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := tx.flush(ctx); err != nil {
+		return nil, err
+	}
+	return tx.queryNow(ctx, query, args...)
+}
+
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	// A failed flush has aborted the transaction (PostgreSQL): the
+	// statement fails, and the transaction reports the flush's error.
+	_ = tx.flush(ctx)
+	return tx.queryRowNow(ctx, query, args...)
+}
+
+func (tx *Tx) execNow(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	ctx, query = tx.driverCtx(ctx), tx.s.q(query)
 	var res sql.Result
 	var err error
@@ -357,7 +389,7 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	return res, nil
 }
 
-func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (tx *Tx) queryNow(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	ctx, query = tx.driverCtx(ctx), tx.s.q(query)
 	var rows *sql.Rows
 	var err error
@@ -372,7 +404,7 @@ func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	return rows, nil
 }
 
-func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (tx *Tx) queryRowNow(ctx context.Context, query string, args ...any) *sql.Row {
 	ctx, query = tx.driverCtx(ctx), tx.s.q(query)
 	if st := tx.stmt(ctx, query, false); st != nil {
 		return st.QueryRowContext(ctx, args...)

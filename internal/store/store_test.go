@@ -955,3 +955,107 @@ func TestAppendEvents(t *testing.T) {
 		})
 	})
 }
+
+// TestWritesBeforeQueries checks that what a transaction has Put is what
+// every later statement of it sees, and what commits (on PostgreSQL the
+// Puts wait to be written together: puts.go), and that nothing of a
+// failed transaction is written.
+func TestWritesBeforeQueries(t *testing.T) {
+	due := time.UnixMilli(1_700_000_000_000).UTC()
+	var appended atomic.Int64
+	sub := func(id, status, ref string, name string) store.Resource {
+		return store.Resource{Kind: "subscription", Project: "p1", ID: id, Status: status, Ref: ref, DueAt: &due, Body: doc{Name: name}}
+	}
+	tests := []struct {
+		name  string
+		query func(tx *store.Tx) ([]string, error) // after the Puts
+		want  []string
+	}{
+		{"a list by status", func(tx *store.Tx) ([]string, error) {
+			bodies, _, err := tx.List(ctx, store.Query{Kind: "subscription", Project: "p1", Status: "active"})
+			var names []string
+			for _, b := range bodies {
+				var d doc
+				if err := json.Unmarshal(b, &d); err != nil {
+					return nil, err
+				}
+				names = append(names, d.Name)
+			}
+			return names, err
+		}, []string{"b2", "a2"}},
+		{"a list by ref", func(tx *store.Tx) ([]string, error) {
+			bodies, _, err := tx.List(ctx, store.Query{Kind: "subscription", Project: "p1", Ref: "prt_1"})
+			return []string{fmt.Sprint(len(bodies))}, err
+		}, []string{"1"}},
+		{"the timers due", func(tx *store.Tx) ([]string, error) {
+			ds, err := tx.Due(ctx, due, 10)
+			var ids []string
+			for _, d := range ds {
+				ids = append(ids, d.ID)
+			}
+			return ids, err
+		}, []string{"sub_a", "sub_b"}},
+		{"a read by ID", func(tx *store.Tx) ([]string, error) {
+			var d doc
+			err := tx.Read(ctx, "subscription", "p1", "sub_b", &d)
+			return []string{d.Name}, err
+		}, []string{"b2"}},
+		{"an event appended", func(tx *store.Tx) ([]string, error) {
+			e := event("p1", fmt.Sprintf("evt_w%d", appended.Add(1)), "com.gigs.subscription.updated")
+			return nil, tx.AppendEvents(ctx, []*store.EventRow{e}, nil)
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+				s := b.Open(t)
+				storetest.Update(t, s, func(tx *store.Tx) error {
+					for _, r := range []store.Resource{sub("sub_a", "pending", "", "a1"), sub("sub_b", "active", "prt_1", "b1"),
+						sub("sub_a", "active", "", "a2"), sub("sub_b", "active", "prt_1", "b2")} {
+						if err := tx.Put(ctx, r); err != nil {
+							return err
+						}
+					}
+					got, err := tt.query(tx)
+					if err != nil {
+						return err
+					}
+					if !slices.Equal(got, tt.want) {
+						t.Errorf("in the transaction: %v, want %v", got, tt.want)
+					}
+					return nil
+				})
+				for id, want := range map[string]string{"sub_a": "a2", "sub_b": "b2"} {
+					var d doc
+					storetest.View(t, s, func(tx *store.Tx) error { return tx.Read(ctx, "subscription", "p1", id, &d) })
+					if d.Name != want {
+						t.Errorf("%s after commit: %q, want %q", id, d.Name, want)
+					}
+				}
+
+				// A transaction that fails after its Puts writes none of them.
+				failed := errors.New("refused")
+				err := s.Update(ctx, func(tx *store.Tx) error {
+					if err := tx.Put(ctx, sub("sub_c", "active", "", "c1")); err != nil {
+						return err
+					}
+					if err := tx.Put(ctx, sub("sub_a", "ended", "", "a3")); err != nil {
+						return err
+					}
+					if _, err := tt.query(tx); err != nil {
+						return err
+					}
+					return failed
+				})
+				if !errors.Is(err, failed) {
+					t.Fatalf("failing Update = %v, want %v", err, failed)
+				}
+				var d doc
+				storetest.View(t, s, func(tx *store.Tx) error { return tx.Read(ctx, "subscription", "p1", "sub_a", &d) })
+				if err := s.View(ctx, func(tx *store.Tx) error { return tx.Read(ctx, "subscription", "p1", "sub_c", &d) }); !errors.Is(err, store.ErrNotFound) || d.Name != "a2" {
+					t.Errorf("after a failed transaction: sub_c %v, sub_a %q; want ErrNotFound and a2", err, d.Name)
+				}
+			})
+		})
+	}
+}
