@@ -142,6 +142,53 @@ func (tx *Tx) get(ctx context.Context, kind, project, id string, v any, lock str
 	return decode(kind, id, body, v)
 }
 
+// Key names one resource.
+type Key struct {
+	Kind, Project, ID string
+}
+
+// Prefetch reads, in one statement, the resources of keys the transaction
+// does not hold yet, without locking them, so that the Reads that follow
+// cost no round trip: a subscription's view reads its plan, user, porting
+// and SIM. It is for PostgreSQL, where each statement is a round trip; on
+// SQLite, whose reads are calls into the process, it does nothing. A
+// resource that does not exist is not an error here: its Read says so.
+func (tx *Tx) Prefetch(ctx context.Context, keys ...Key) error {
+	if !tx.s.d.arrays {
+		return nil
+	}
+	var ids []string
+	for _, k := range keys {
+		if _, ok := tx.rows[rowKey{k.Kind, k.Project, k.ID}]; !ok && k.ID != "" {
+			ids = append(ids, k.ID)
+		}
+	}
+	if len(ids) < 2 {
+		return nil // the Read is the one round trip
+	}
+	// No pending Put is among them (a Put keeps its row): no flush.
+	rows, err := tx.queryNow(ctx, "SELECT kind, project, id, status, owner, ref, uniq, due_at, body FROM resources WHERE id = ANY(?::TEXT[])", ids)
+	if err != nil {
+		return fmt.Errorf("store: prefetch %d resources: %w", len(ids), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k rowKey
+		var c columns
+		var body []byte
+		if err := rows.Scan(&k.kind, &k.project, &k.id, &c.status, &c.owner, &c.ref, &c.uniq, &c.due, &body); err != nil {
+			return fmt.Errorf("store: prefetch %d resources: %w", len(ids), tx.s.mapErr(err))
+		}
+		if _, ok := tx.rows[k]; !ok && slices.Contains(keys, Key{k.kind, k.project, k.id}) {
+			tx.keep(k, body, c, false)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: prefetch %d resources: %w", len(ids), tx.s.mapErr(err))
+	}
+	return nil
+}
+
 // A transaction keeps the resources it has read or written, so that reading
 // one again — a subscription's plan, user, porting and SIM are read for its
 // view before and after each change — costs no query, and writing one it

@@ -1059,3 +1059,46 @@ func TestWritesBeforeQueries(t *testing.T) {
 		})
 	}
 }
+
+// TestPrefetch checks that prefetched resources read as they were when
+// prefetched (on PostgreSQL, from the transaction's memory: a change
+// committed meanwhile is not seen, as with any resource the transaction
+// has read), and that a missing one still reads as not found.
+func TestPrefetch(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		put(t, s, store.Resource{Kind: "plan", Project: "p1", ID: "pln_1", Body: doc{Name: "plan"}},
+			store.Resource{Kind: "user", Project: "p1", ID: "usr_1", Body: doc{Name: "user"}},
+			store.Resource{Kind: "user", Project: "p2", ID: "usr_2", Body: doc{Name: "other project"}})
+		storetest.Update(t, s, func(tx *store.Tx) error {
+			keys := []store.Key{{Kind: "plan", Project: "p1", ID: "pln_1"}, {Kind: "user", Project: "p1", ID: "usr_1"},
+				{Kind: "user", Project: "p1", ID: "usr_2"}, {Kind: "sim", Project: "p1", ID: "sim_missing"}}
+			if err := tx.Prefetch(ctx, keys...); err != nil {
+				return err
+			}
+			if b.Name == store.Postgres { // another process changes the plan: this transaction read it already
+				storetest.Update(t, s, func(tx2 *store.Tx) error {
+					return tx2.Put(ctx, store.Resource{Kind: "plan", Project: "p1", ID: "pln_1", Body: doc{Name: "changed"}})
+				})
+			}
+			reads := []struct {
+				kind, id string
+				want     string
+				wantErr  error
+			}{
+				{"plan", "pln_1", "plan", nil},
+				{"user", "usr_1", "user", nil},
+				{"user", "usr_2", "", store.ErrNotFound}, // in another project
+				{"sim", "sim_missing", "", store.ErrNotFound},
+			}
+			for _, r := range reads {
+				var d doc
+				err := tx.Read(ctx, r.kind, "p1", r.id, &d)
+				if d.Name != r.want || !errors.Is(err, r.wantErr) {
+					t.Errorf("Read %s %s after Prefetch = %q, %v; want %q, %v", r.kind, r.id, d.Name, err, r.want, r.wantErr)
+				}
+			}
+			return nil
+		})
+	})
+}

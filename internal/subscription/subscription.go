@@ -204,6 +204,17 @@ func (s *Service) view(ctx context.Context, tx *store.Tx, project string, r *rec
 		PhoneNumber: r.PhoneNumber, Status: r.Status, ActivatedAt: r.ActivatedAt, CanceledAt: r.CanceledAt,
 		CreatedAt: r.CreatedAt, EarliestEndAt: r.EarliestEndAt, EndedAt: r.EndedAt, FirstUsageAt: r.FirstUsageAt,
 	}
+	// What the view embeds, in one read where each read is a round trip.
+	keys := []store.Key{{Kind: catalog.PlanKind, Project: project, ID: r.Plan}, {Kind: user.Kind, Project: project, ID: r.User}}
+	if r.Porting != nil {
+		keys = append(keys, store.Key{Kind: porting.Kind, Project: project, ID: *r.Porting})
+	}
+	if r.Sim != nil {
+		keys = append(keys, store.Key{Kind: catalog.SimKind, Project: project, ID: *r.Sim})
+	}
+	if err := tx.Prefetch(ctx, keys...); err != nil {
+		return nil, fmt.Errorf("subscription: %w", err)
+	}
 	plan, err := catalog.LoadPlan(ctx, tx, project, r.Plan)
 	if err != nil {
 		return nil, err
