@@ -333,9 +333,19 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	r := &runner{opts: opts, res: res}
 	err := r.run(ctx)
+	if errors.As(err, new(setupError)) {
+		return nil, err // nothing was measured: no report
+	}
 	res.ratios()
 	return res, err
 }
+
+// setupError is a failure before the load began (a server that did not
+// start, a catalog not seeded): the run measured nothing.
+type setupError struct{ err error }
+
+func (e setupError) Error() string { return e.err.Error() }
+func (e setupError) Unwrap() error { return e.err }
 
 func (r *Result) ratios() {
 	if r.RawRequestsPerSec <= 0 {
@@ -372,14 +382,14 @@ func (r *runner) run(ctx context.Context) (err error) {
 	r.trk = newTracker(o.Endpoints)
 	r.rcv = &Receiver{VerifyEvery: o.VerifyEvery, RetryAfter: 3600, tracker: r.trk}
 	if err := r.rcv.Start(); err != nil {
-		return err
+		return setupError{err}
 	}
 	defer r.rcv.Close()
 	if o.Scenario == Drain {
 		r.rcv.SetFailing(true)
 	}
 	if r.srv, err = startServers(ctx, o); err != nil {
-		return err
+		return setupError{err}
 	}
 	defer func() {
 		if serr := r.srv.stop(context.Background()); serr != nil {
@@ -389,7 +399,7 @@ func (r *runner) run(ctx context.Context) (err error) {
 	r.res.Backend, r.res.UsageSource, r.res.APIRateLimit = r.srv.backend, r.srv.source, r.srv.rateLimit
 	r.api = newAPIClient(r.srv.urls, r.srv.key, o.Project, o.Workers+8)
 	if r.cat, err = seedCatalog(ctx, r.api); err != nil {
-		return err
+		return setupError{err}
 	}
 	if o.APIURL != "" {
 		defer r.deleteEndpoints()

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -183,5 +185,26 @@ func TestMaxScenario(t *testing.T) {
 	out.Reset()
 	if err := res.WriteTable(&out); err != nil || !strings.Contains(out.String(), "events committed+delivered/s") {
 		t.Errorf("table: %v\n%s", err, out.String())
+	}
+}
+
+// TestServerThatExitsIsAnError checks that a server binary that exits
+// before it listens (another build, which refuses the harness's flags)
+// fails the run at once, with the end of its log, and no report.
+func TestServerThatExitsIsAnError(t *testing.T) {
+	exe := filepath.Join(t.TempDir(), "old-switchboard")
+	script := "#!/bin/sh\necho 'switchboard serve: flag provided but not defined: -api-rate-limit' >&2\nexit 2\n"
+	if err := os.WriteFile(exe, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), Options{
+		Scenario: Max, Lifecycles: 1, Workers: 1, Exe: exe, RawDuration: -1, TempDir: t.TempDir(),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err == nil || !strings.Contains(err.Error(), "flag provided but not defined: -api-rate-limit") {
+		t.Errorf("Run with a server that exits = %v, want an error with its log's end", err)
+	}
+	if res != nil {
+		t.Errorf("Run with a server that exits reported %+v, want no report", res)
 	}
 }

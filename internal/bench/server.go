@@ -218,12 +218,21 @@ func (s *servers) startChild(ctx context.Context, i int, db string, opts *Option
 			}
 		}
 		logFile.Close()
+		if !sent {
+			found <- "" // the server exited before it listened
+		}
 	}()
 	select {
 	case u := <-found:
+		if u == "" {
+			// The temporary directory, log included, goes with the run:
+			// the log's end goes in the error.
+			return fmt.Errorf("bench: %s serve exited before it listened (another build must take the same serve flags); its log ends: %s",
+				exe, logTail(logPath))
+		}
 		s.urls = append(s.urls, u)
 	case <-time.After(60 * time.Second):
-		return fmt.Errorf("bench: server %d did not start within 60s; see %s", i, logPath)
+		return fmt.Errorf("bench: server %d did not start within 60s: %s", i, logTail(logPath))
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -444,4 +453,14 @@ func (s *servers) pgCPU(ctx context.Context) map[int]float64 {
 		out[int(pid)] = readProc(int(pid)).CPU
 	}
 	return out
+}
+
+// logTail returns the last lines of a server's log, for an error.
+func logTail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(log unreadable: %v)", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strings.Join(lines[max(0, len(lines)-5):], "\n")
 }
