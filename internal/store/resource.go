@@ -166,8 +166,36 @@ func (tx *Tx) Prefetch(ctx context.Context, keys ...Key) error {
 	if len(ids) < 2 {
 		return nil // the Read is the one round trip
 	}
+	for len(ids) > 0 {
+		n := min(len(ids), prefetchArity)
+		if err := tx.prefetch(ctx, keys, ids[:n]); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// prefetchArity is how many IDs one prefetch statement takes: always that
+// many, the unused ones empty (no resource's ID), so that PostgreSQL plans
+// the statement once per connection. With an array (= ANY) it would plan
+// it at every call: the plan for an array of unknown length looks dearer
+// than one for the array given, so the cached plan is never chosen.
+const prefetchArity = 4
+
+var prefetchQuery = "SELECT kind, project, id, status, owner, ref, uniq, due_at, body FROM resources WHERE id IN (?" +
+	strings.Repeat(", ?", prefetchArity-1) + ")"
+
+func (tx *Tx) prefetch(ctx context.Context, keys []Key, ids []string) error {
+	args := make([]any, prefetchArity)
+	for i := range args {
+		args[i] = ""
+		if i < len(ids) {
+			args[i] = ids[i]
+		}
+	}
 	// No pending Put is among them (a Put keeps its row): no flush.
-	rows, err := tx.queryNow(ctx, "SELECT kind, project, id, status, owner, ref, uniq, due_at, body FROM resources WHERE id = ANY(?::TEXT[])", ids)
+	rows, err := tx.queryNow(ctx, prefetchQuery, args...)
 	if err != nil {
 		return fmt.Errorf("store: prefetch %d resources: %w", len(ids), err)
 	}

@@ -1100,5 +1100,27 @@ func TestPrefetch(t *testing.T) {
 			}
 			return nil
 		})
+
+		// More keys than one statement takes.
+		var plans []store.Resource
+		var keys []store.Key
+		for i := range 9 {
+			id := fmt.Sprintf("pln_many_%d", i)
+			plans = append(plans, store.Resource{Kind: "plan", Project: "p1", ID: id, Body: doc{Name: id}})
+			keys = append(keys, store.Key{Kind: "plan", Project: "p1", ID: id})
+		}
+		put(t, s, plans...)
+		storetest.Update(t, s, func(tx *store.Tx) error {
+			if err := tx.Prefetch(ctx, keys...); err != nil {
+				return err
+			}
+			for _, k := range keys {
+				var d doc
+				if err := tx.Read(ctx, k.Kind, k.Project, k.ID, &d); err != nil || d.Name != k.ID {
+					t.Errorf("Read %s after Prefetch of %d = %q, %v", k.ID, len(keys), d.Name, err)
+				}
+			}
+			return nil
+		})
 	})
 }
