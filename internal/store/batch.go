@@ -15,6 +15,15 @@ import (
 // back to its savepoint alone, the others commit. Nothing waits for company:
 // a transaction that finds the writer idle commits by itself, so batching
 // adds no latency; under load, the cost of a commit is shared.
+//
+// PostgreSQL's write transactions (Update, not UpdateLazy) go the same way
+// unless Options.SeparateCommits: one connection runs them one after the
+// other, so a process's API writes are one backend instead of a pool's
+// worth fighting over two cores' locks and WAL, and a batch makes one
+// synchronous commit. A transaction that fails — a statement's error
+// included, which PostgreSQL recovers from by rolling back to the
+// savepoint — changes nothing and leaves the others alone; one chosen as a
+// deadlock's victim runs again in a later batch (updateQueued's caller).
 
 // maxBatch bounds how many transactions commit together.
 const maxBatch = 64
@@ -75,7 +84,7 @@ func (s *Store) writer() {
 func (s *Store) commitBatch(batch []*writeReq) {
 	results := make([]writeResult, len(batch))
 	hooks := make([][]func(), len(batch))
-	sqlTx, err := s.beginSQLite()
+	sqlTx, err := s.beginBatch()
 	if err != nil {
 		for _, r := range batch {
 			r.done <- writeResult{err: fmt.Errorf("store: begin: %w", s.mapErr(err))}
@@ -93,13 +102,16 @@ func (s *Store) commitBatch(batch []*writeReq) {
 			results[i].err = err
 			continue
 		}
-		tx := &Tx{s: s, tx: sqlTx, write: true, stmts: s.writeStmts}
+		tx := &Tx{s: s, tx: sqlTx, write: true, stmts: s.writeStmts, batched: true}
 		if _, err := tx.exec(bg, "SAVEPOINT w"); err != nil {
 			broken = fmt.Errorf("store: savepoint: %w", s.mapErr(err))
 			results[i].err = broken
 			continue
 		}
 		results[i] = call(r.fn, tx)
+		if results[i].err == nil && results[i].panic == nil {
+			results[i].err = tx.flush(bg) // its pending Puts (puts.go), before the savepoint goes
+		}
 		if results[i].err != nil || results[i].panic != nil {
 			if _, err := tx.exec(bg, "ROLLBACK TO w"); err != nil {
 				broken = fmt.Errorf("store: rollback to savepoint: %w", s.mapErr(err))
@@ -123,7 +135,9 @@ func (s *Store) commitBatch(batch []*writeReq) {
 	} else if err := sqlTx.Commit(); err != nil {
 		commitErr = fmt.Errorf("store: commit: %w", s.mapErr(err))
 	}
-	s.writeStmts.prepareMissed(bg) // the connection is free again
+	if s.writeStmts != nil {
+		s.writeStmts.prepareMissed(bg) // the connection is free again
+	}
 	for i, r := range batch {
 		if results[i].err == nil && results[i].panic == nil {
 			if commitErr != nil {
@@ -138,7 +152,15 @@ func (s *Store) commitBatch(batch []*writeReq) {
 	}
 }
 
-// beginSQLite begins the writer's transaction. BEGIN IMMEDIATE waits for
+// beginBatch begins the writer's transaction.
+func (s *Store) beginBatch() (*sql.Tx, error) {
+	if s.d.singleWriter {
+		return s.beginSQLite()
+	}
+	return s.write.BeginTx(context.WithoutCancel(s.ctx), nil)
+}
+
+// beginSQLite begins the writer's transaction on SQLite. BEGIN IMMEDIATE waits for
 // other processes' writers up to the busy timeout, but SQLite answers
 // "locked" at once in a few moments (another connection creating the
 // database, switching it to WAL, or recovering its WAL): those pass, so it
@@ -168,10 +190,10 @@ func call(fn func(*Tx) error, tx *Tx) (res writeResult) {
 	return writeResult{err: fn(tx)}
 }
 
-// updateSQLite hands fn to the writer and waits for its outcome. Once
+// updateQueued hands fn to the writer and waits for its outcome. Once
 // queued, a transaction is waited for even if ctx ends (it may commit); the
 // writer skips it if ctx ended before its turn.
-func (s *Store) updateSQLite(ctx context.Context, fn func(*Tx) error) error {
+func (s *Store) updateQueued(ctx context.Context, fn func(*Tx) error) error {
 	r := &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1)}
 	select {
 	case s.writes <- r:

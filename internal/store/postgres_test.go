@@ -127,13 +127,14 @@ func TestIdleConnectionsDieWithTheServer(t *testing.T) {
 func TestEventLogCommitOrder(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		s := b.Open(t)
+		stores := []*store.Store{s, b.Open(t), b.Open(t)} // three processes
 		const writers, each = 6, 20
 		var wg sync.WaitGroup
 		var committed atomic.Int64
 		for w := range writers {
 			wg.Go(func() {
 				for i := range each {
-					err := s.Update(ctx, func(tx *store.Tx) error {
+					err := stores[w%len(stores)].Update(ctx, func(tx *store.Tx) error {
 						if err := tx.SerializeEvents(ctx, "p1"); err != nil {
 							return err
 						}
@@ -193,8 +194,9 @@ func TestEventLogCommitOrder(t *testing.T) {
 // appends to a project's log waits for another that did so first, and that
 // other projects' appends do not wait.
 func TestEventLockSerialisesAProject(t *testing.T) {
+	// Three processes: each batches its own writes.
 	b := storetest.New(t, store.Postgres)
-	s := b.Open(t)
+	s, s2, s3 := b.Open(t), b.Open(t), b.Open(t)
 	holding := make(chan struct{})
 	release := make(chan struct{})
 	first := make(chan error, 1)
@@ -214,7 +216,7 @@ func TestEventLockSerialisesAProject(t *testing.T) {
 	<-holding
 	// Another project is not held up.
 	other := event("p2", "evt_other", "t")
-	storetest.Update(t, s, func(tx *store.Tx) error {
+	storetest.Update(t, s2, func(tx *store.Tx) error {
 		if err := tx.SerializeEvents(ctx, "p2"); err != nil {
 			return err
 		}
@@ -224,7 +226,7 @@ func TestEventLockSerialisesAProject(t *testing.T) {
 	second := make(chan int64, 1)
 	go func() {
 		e := event("p1", "evt_second", "t")
-		err := s.Update(ctx, func(tx *store.Tx) error {
+		err := s3.Update(ctx, func(tx *store.Tx) error {
 			if err := tx.SerializeEvents(ctx, "p1"); err != nil {
 				return err
 			}
@@ -304,14 +306,15 @@ func TestSearchPathNamesTheSchema(t *testing.T) {
 // orders: PostgreSQL aborts one of them (40P01), and Update runs it again,
 // so both succeed.
 func TestDeadlockIsRetried(t *testing.T) {
+	// Two processes: each batches its own writes.
 	b := storetest.New(t, store.Postgres)
-	s := b.Open(t)
+	s, s2 := b.Open(t), b.Open(t)
 	put(t, s, store.Resource{Kind: "counter", Project: "p1", ID: "a", Body: doc{}},
 		store.Resource{Kind: "counter", Project: "p1", ID: "b", Body: doc{}})
 	var barrier sync.WaitGroup
 	barrier.Add(2)
 	var attempts atomic.Int32
-	bump := func(first, second string) error {
+	bump := func(s *store.Store, first, second string) error {
 		var once sync.Once
 		return s.Update(ctx, func(tx *store.Tx) error {
 			attempts.Add(1)
@@ -332,8 +335,8 @@ func TestDeadlockIsRetried(t *testing.T) {
 		})
 	}
 	errs := make(chan error, 2)
-	go func() { errs <- bump("a", "b") }()
-	go func() { errs <- bump("b", "a") }()
+	go func() { errs <- bump(s, "a", "b") }()
+	go func() { errs <- bump(s2, "b", "a") }()
 	for range 2 {
 		if err := <-errs; err != nil {
 			t.Errorf("Update: %v", err)
@@ -385,8 +388,9 @@ func TestEventLockIsPerSchema(t *testing.T) {
 // for a row lock in a write transaction: transactions that share a plan do
 // not queue behind each other.
 func TestReadDoesNotLock(t *testing.T) {
+	// Three processes: each batches its own writes.
 	b := storetest.New(t, store.Postgres)
-	s := b.Open(t)
+	s, s2, s3 := b.Open(t), b.Open(t), b.Open(t)
 	storetest.Update(t, s, func(tx *store.Tx) error {
 		return tx.Put(ctx, store.Resource{Kind: "plan", Project: "p1", ID: "pln_1", Body: map[string]int{"v": 1}})
 	})
@@ -404,13 +408,13 @@ func TestReadDoesNotLock(t *testing.T) {
 	}()
 	<-holding
 	var v map[string]int
-	storetest.Update(t, s, func(tx *store.Tx) error { return tx.Read(ctx, "plan", "p1", "pln_1", &v) })
+	storetest.Update(t, s2, func(tx *store.Tx) error { return tx.Read(ctx, "plan", "p1", "pln_1", &v) })
 	if v["v"] != 1 {
 		t.Fatalf("Read = %v, want the stored plan", v)
 	}
 	blocked := make(chan error, 1)
 	go func() {
-		blocked <- s.Update(ctx, func(tx *store.Tx) error { return tx.GetForUpdate(ctx, "plan", "p1", "pln_1", &v) })
+		blocked <- s3.Update(ctx, func(tx *store.Tx) error { return tx.GetForUpdate(ctx, "plan", "p1", "pln_1", &v) })
 	}()
 	select {
 	case err := <-blocked:

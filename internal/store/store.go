@@ -44,6 +44,11 @@ type Options struct {
 	// (DefaultMaxConns when zero); a pool_max_conns=N parameter in the URL
 	// sets it too. LISTEN connections come on top.
 	MaxConns int
+	// SeparateCommits, for PostgreSQL, runs each write transaction
+	// (Update) on a connection of its own and commits it alone, instead of
+	// queueing them for one connection that commits those waiting
+	// together, each in a savepoint (batch.go).
+	SeparateCommits bool
 	// Exclusive, for SQLite, holds an OS lock on the database file while
 	// the store is open: a second exclusive store on the file, in this
 	// process or another, fails with ErrInUse before it reads or writes
@@ -96,7 +101,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		s.d, s.backend = newPostgresDialect(), Postgres
-		err = s.openPostgres(ctx, dsn, opts)
+		if err = s.openPostgres(ctx, dsn, opts); err == nil && !opts.SeparateCommits {
+			s.startWriter()
+		}
 	} else {
 		s.d, s.backend = newSQLiteDialect(), SQLite
 		if err = s.openSQLite(dsn, opts); err == nil {
@@ -173,9 +180,10 @@ func (s *Store) stmtsFor(db *sql.DB) *stmtCache {
 // Backend names the database behind the store: SQLite or Postgres.
 func (s *Store) Backend() string { return s.d.name }
 
-// SingleWriter reports whether the store's write transactions queue for
-// one writer (SQLite), which commits those waiting together; otherwise
-// (PostgreSQL) they run at once, each on a connection of its own.
+// SingleWriter reports whether one writer, in one process, writes the
+// database (SQLite): a row a transaction has read cannot change under it.
+// On PostgreSQL other processes and UpdateLazy's connections write too,
+// whether or not this process batches its Updates (BatchesWrites).
 func (s *Store) SingleWriter() bool { return s.d.singleWriter }
 
 // CrossProcess reports whether other processes may share the database, so
@@ -238,6 +246,7 @@ type Tx struct {
 	rows        map[rowKey]keptRow // resources read or written (resource.go)
 	gens        map[memoKey]int64  // generations read (memo.go)
 	puts        pendingPuts        // Puts not yet written (puts.go)
+	batched     bool               // one of the writer's batch (batch.go)
 	flushErr    error              // writing puts failed: the transaction cannot commit
 }
 
@@ -255,15 +264,21 @@ const maxRetries = 5
 // fn may run more than once (after a serialization failure): it must not have
 // side effects outside the transaction, other than through AfterCommit.
 //
-// On SQLite, transactions that wait for the single writer at the same time
-// commit together, each in a savepoint of its own (see batch.go): a failing
-// one changes nothing and does not affect the others.
+// Transactions that wait for the writer at the same time commit together,
+// each in a savepoint of its own (see batch.go): a failing one changes
+// nothing and does not affect the others. That is always so on SQLite, and
+// on PostgreSQL unless Options.SeparateCommits. fn must not call Update.
 func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
-	if s.d.singleWriter {
-		return s.updateSQLite(ctx, fn)
+	if s.writes != nil {
+		return s.retry(ctx, func() error { return s.updateQueued(ctx, fn) })
 	}
 	return s.updatePostgres(ctx, s.write, fn)
 }
+
+// BatchesWrites reports whether write transactions queue for one
+// connection, which commits those waiting together (batch.go): always on
+// SQLite, by default on PostgreSQL.
+func (s *Store) BatchesWrites() bool { return s.writes != nil }
 
 // UpdateLazy runs fn as Update does, in a transaction whose commit does not
 // wait for the disk: on PostgreSQL synchronous_commit is off for it, so a
@@ -276,14 +291,20 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 // disk either).
 func (s *Store) UpdateLazy(ctx context.Context, fn func(*Tx) error) error {
 	if s.d.singleWriter {
-		return s.updateSQLite(ctx, fn)
+		return s.updateQueued(ctx, fn)
 	}
 	return s.updatePostgres(ctx, s.lazy, fn)
 }
 
 func (s *Store) updatePostgres(ctx context.Context, db *sql.DB, fn func(*Tx) error) error {
+	return s.retry(ctx, func() error { return s.run(ctx, db, true, fn) })
+}
+
+// retry runs a write transaction, and again, a few times, while the
+// database aborts it for a serialization failure or a deadlock.
+func (s *Store) retry(ctx context.Context, run func() error) error {
 	for attempt := 0; ; attempt++ {
-		err := s.run(ctx, db, true, fn)
+		err := run()
 		if err != nil && attempt < maxRetries && s.d.retryable(err) {
 			select {
 			case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
@@ -419,8 +440,12 @@ func (tx *Tx) queryRowNow(ctx context.Context, query string, args ...any) *sql.R
 // and two context switches per row, and an interrupt could abort a statement
 // of the writer's shared batch. SQLite's statements are short; the caller's
 // context still decides whether a transaction begins and whether it commits.
+//
+// Nor is it for a transaction of the writer's batch on PostgreSQL: pgx
+// interrupts a cancelled statement by cutting its connection short, which
+// would end every transaction of the batch.
 func (tx *Tx) driverCtx(ctx context.Context) context.Context {
-	if !tx.s.d.cancelStatements {
+	if !tx.s.d.cancelStatements || tx.batched {
 		return context.WithoutCancel(ctx)
 	}
 	return ctx

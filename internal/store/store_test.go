@@ -1077,7 +1077,7 @@ func TestPrefetch(t *testing.T) {
 				return err
 			}
 			if b.Name == store.Postgres { // another process changes the plan: this transaction read it already
-				storetest.Update(t, s, func(tx2 *store.Tx) error {
+				storetest.Update(t, b.Open(t), func(tx2 *store.Tx) error {
 					return tx2.Put(ctx, store.Resource{Kind: "plan", Project: "p1", ID: "pln_1", Body: doc{Name: "changed"}})
 				})
 			}
