@@ -22,7 +22,7 @@ var flagEnv = map[string]string{
 	"addr":                    "SWITCHBOARD_ADDR",
 	"db":                      "SWITCHBOARD_DB",
 	"project":                 "SWITCHBOARD_PROJECT",
-	"pg-separate-commits":     "SWITCHBOARD_PG_SEPARATE_COMMITS",
+	"pg-writers":              "SWITCHBOARD_PG_WRITERS",
 	"source":                  "SWITCHBOARD_SOURCE",
 	"simulator":               "SWITCHBOARD_SIMULATOR",
 	"simulator-delay":         "SWITCHBOARD_SIMULATOR_DELAY",

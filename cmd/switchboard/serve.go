@@ -53,8 +53,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	serverFlags(&cfg, fs)
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "",
 		"serve /metrics, without authentication, on this address of its own; when empty /metrics is served beside the API and requires the operator key")
-	fs.BoolVar(&cfg.SeparateCommits, "pg-separate-commits", false,
-		"PostgreSQL: run each write transaction on a connection of its own and commit it alone, instead of one connection committing those waiting together")
+	fs.IntVar(&cfg.Writers, "pg-writers", store.DefaultWriters,
+		"PostgreSQL: how many connections run the write transactions, each committing those waiting for it together; -1: each on a connection of its own, committed alone")
 	fs.DurationVar(&cfg.SimulatorDelay, "simulator-delay", 0,
 		"how long the simulator waits before each step it takes (default 2s)")
 	fs.DurationVar(&cfg.PortingTimeout, "porting-timeout", porting.DefaultTimeout,

@@ -39,8 +39,8 @@ type Config struct {
 	DB string
 	// Schema, for PostgreSQL, is the schema to use.
 	Schema string
-	// SeparateCommits, for PostgreSQL: store.Options.SeparateCommits.
-	SeparateCommits bool
+	// Writers, for PostgreSQL: store.Options.Writers.
+	Writers int
 	// Project is the default project's ID.
 	Project string
 	// APIKey is the default project's API key; when empty, one is made on
@@ -187,7 +187,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	// Exclusive: on SQLite a second process fails here, before it has
 	// read or written anything.
 	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: cfg.Logger, Schema: cfg.Schema, Exclusive: true,
-		SeparateCommits: cfg.SeparateCommits})
+		Writers: cfg.Writers})
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -17,10 +18,12 @@ import (
 // adds no latency; under load, the cost of a commit is shared.
 //
 // PostgreSQL's write transactions (Update, not UpdateLazy) go the same way
-// unless Options.SeparateCommits: one connection runs them one after the
-// other, so a process's API writes are one backend instead of a pool's
-// worth fighting over two cores' locks and WAL, and a batch makes one
-// synchronous commit. A transaction that fails — a statement's error
+// unless Options.Writers is negative: a few writers (DefaultWriters), each
+// a connection that runs its batch's transactions one after the other, so
+// a process's API writes are a few backends instead of a pool's worth
+// fighting over the machine's locks and WAL, and a batch makes one
+// synchronous commit. Writers take turns at the queue: a transaction goes
+// to whichever is free. A transaction that fails — a statement's error
 // included, which PostgreSQL recovers from by rolling back to the
 // savepoint — changes nothing and leaves the others alone; one chosen as a
 // deadlock's victim runs again in a later batch (updateQueued's caller).
@@ -43,15 +46,23 @@ type writeResult struct {
 	panic any // fn panicked: re-panicked in the caller's goroutine
 }
 
-// startWriter starts the SQLite writer goroutine.
-func (s *Store) startWriter() {
+// DefaultWriters is how many connections run a PostgreSQL store's write
+// transactions when Options.Writers is zero.
+const DefaultWriters = 3
+
+// startWriters starts n writer goroutines; writerDone closes when every
+// one has stopped.
+func (s *Store) startWriters(n int) {
 	s.writes = make(chan *writeReq, 4*maxBatch)
 	s.writerDone = make(chan struct{})
-	go s.writer()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(s.writer)
+	}
+	go func() { wg.Wait(); close(s.writerDone) }()
 }
 
 func (s *Store) writer() {
-	defer close(s.writerDone)
 	for {
 		var first *writeReq
 		select {

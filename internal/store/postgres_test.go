@@ -429,3 +429,19 @@ func TestReadDoesNotLock(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestWriterModes runs the isolation of failing transactions with each way
+// PostgreSQL's write transactions can run: a pool connection each,
+// committed alone, or queued for one writer or several, committed in
+// batches.
+func TestWriterModes(t *testing.T) {
+	for _, writers := range []int{-1, 1, 4} {
+		t.Run(fmt.Sprintf("writers=%d", writers), func(t *testing.T) {
+			s := storetest.New(t, store.Postgres).OpenWith(t, store.Options{Writers: writers})
+			if got, want := s.BatchesWrites(), writers > 0; got != want {
+				t.Errorf("BatchesWrites() = %v, want %v", got, want)
+			}
+			isolateFailures(t, s)
+		})
+	}
+}

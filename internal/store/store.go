@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -44,11 +45,11 @@ type Options struct {
 	// (DefaultMaxConns when zero); a pool_max_conns=N parameter in the URL
 	// sets it too. LISTEN connections come on top.
 	MaxConns int
-	// SeparateCommits, for PostgreSQL, runs each write transaction
-	// (Update) on a connection of its own and commits it alone, instead of
-	// queueing them for one connection that commits those waiting
-	// together, each in a savepoint (batch.go).
-	SeparateCommits bool
+	// Writers, for PostgreSQL, is how many connections run the write
+	// transactions (Update), each committing those waiting for it
+	// together, each in a savepoint (batch.go): DefaultWriters when zero;
+	// negative runs each on a pool connection of its own, committed alone.
+	Writers int
 	// Exclusive, for SQLite, holds an OS lock on the database file while
 	// the store is open: a second exclusive store on the file, in this
 	// process or another, fails with ErrInUse before it reads or writes
@@ -81,7 +82,7 @@ type Store struct {
 	cancel context.CancelFunc       // closes ctx
 
 	writes     chan *writeReq // SQLite: transactions waiting for the writer
-	writerDone chan struct{}  // SQLite: closed when the writer has stopped
+	writerDone chan struct{}  // closed when the writers have stopped
 
 	lazy       *sql.DB    // PostgreSQL: connections with synchronous_commit off (UpdateLazy)
 	lock       io.Closer  // SQLite with Options.Exclusive: the file's lock
@@ -101,13 +102,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		s.d, s.backend = newPostgresDialect(), Postgres
-		if err = s.openPostgres(ctx, dsn, opts); err == nil && !opts.SeparateCommits {
-			s.startWriter()
+		if err = s.openPostgres(ctx, dsn, opts); err == nil && opts.Writers >= 0 {
+			s.startWriters(cmp.Or(opts.Writers, DefaultWriters))
 		}
 	} else {
 		s.d, s.backend = newSQLiteDialect(), SQLite
 		if err = s.openSQLite(dsn, opts); err == nil {
-			s.startWriter()
+			s.startWriters(1)
 		}
 	}
 	if err != nil {
@@ -195,7 +196,7 @@ func (s *Store) CrossProcess() bool { return s.d.crossProcess() }
 func (s *Store) Close() error {
 	s.cancel()
 	if s.writerDone != nil {
-		<-s.writerDone // the batch being committed finishes first
+		<-s.writerDone // the batches being committed finish first
 	}
 	var errs []error
 	for _, c := range []*stmtCache{s.writeStmts, s.readStmts} {
@@ -267,7 +268,7 @@ const maxRetries = 5
 // Transactions that wait for the writer at the same time commit together,
 // each in a savepoint of its own (see batch.go): a failing one changes
 // nothing and does not affect the others. That is always so on SQLite, and
-// on PostgreSQL unless Options.SeparateCommits. fn must not call Update.
+// on PostgreSQL unless Options.Writers is negative. fn must not call Update.
 func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 	if s.writes != nil {
 		return s.retry(ctx, func() error { return s.updateQueued(ctx, fn) })

@@ -644,8 +644,15 @@ func TestViewIsASnapshot(t *testing.T) {
 // whether their function returned an error or the database refused a
 // statement, change nothing and run no AfterCommit hook; the others commit.
 func TestConcurrentUpdatesIsolateFailures(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
-		s := b.Open(t)
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) { isolateFailures(t, b.Open(t)) })
+}
+
+// isolateFailures runs concurrent write transactions of which a third
+// fail by their own choice and a third for a duplicate key, and checks
+// that exactly the others commit, with their AfterCommit hooks.
+func isolateFailures(t *testing.T, s *store.Store) {
+	t.Helper()
+	{
 		storetest.Update(t, s, func(tx *store.Tx) error {
 			return tx.Put(ctx, store.Resource{Kind: "user", Project: "p1", ID: "usr_taken", Unique: "taken@example.com", Body: doc{}})
 		})
@@ -695,7 +702,7 @@ func TestConcurrentUpdatesIsolateFailures(t *testing.T) {
 		if int(hooks.Load()) != committed {
 			t.Errorf("%d AfterCommit hooks ran, want %d (one per committed transaction)", hooks.Load(), committed)
 		}
-	})
+	}
 }
 
 // TestUpdatePanicReachesTheCaller checks that a panic in a transaction's

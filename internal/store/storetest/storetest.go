@@ -40,6 +40,19 @@ func (b Backend) Open(t testing.TB) *store.Store {
 	return s
 }
 
+// OpenWith opens the backend's store with opts (its Schema set to the
+// backend's), closed when the test ends.
+func (b Backend) OpenWith(t testing.TB, opts store.Options) *store.Store {
+	t.Helper()
+	opts.Schema = b.Schema
+	s, err := store.Open(context.Background(), b.DB, opts)
+	if err != nil {
+		t.Fatalf("open %s store: %v", b.Name, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // Run runs fn as a subtest once per backend, each with a fresh database.
 func Run(t *testing.T, fn func(t *testing.T, b Backend)) {
 	t.Helper()
