@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -31,6 +32,34 @@ func TestStmtCache(t *testing.T) {
 	}
 	if !s.writeStmts.cached(insert) {
 		t.Errorf("write cache lacks %q after three transactions ran it", insert)
+	}
+	if s.writeStmts.cached("SAVEPOINT w") {
+		t.Error("a transaction alone in its batch ran a savepoint")
+	}
+	// Two transactions queued while the writer is busy share a batch,
+	// each in a savepoint.
+	busy, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 3)
+	go func() {
+		done <- s.Update(ctx, func(tx *Tx) error { close(busy); <-release; return nil })
+	}()
+	<-busy
+	for i := range 2 {
+		go func() {
+			done <- s.Update(ctx, func(tx *Tx) error {
+				_, err := tx.exec(ctx, insert, fmt.Sprintf("b%d", i), "v")
+				return err
+			})
+		}()
+	}
+	for len(s.writes) < 2 { // both queued behind the busy writer
+		runtime.Gosched()
+	}
+	close(release)
+	for range 3 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 	if !s.writeStmts.cached("SAVEPOINT w") {
 		t.Error("write cache lacks the batch's savepoint statement")
