@@ -86,38 +86,88 @@ func (tx *Tx) InsertDelivery(ctx context.Context, d *DeliveryRow) error {
 	return tx.InsertDeliveries(ctx, []*DeliveryRow{d})
 }
 
-// insertChunk bounds the rows of one INSERT: an event to many endpoints
-// queues its deliveries in a few statements rather than one per endpoint.
+// insertChunk bounds the rows of one INSERT where there are no arrays: an
+// event to many endpoints queues its deliveries in a few statements rather
+// than one per endpoint.
 const insertChunk = 64
+
+// deliveryInsert is the start of the INSERT of deliveries; the rows follow.
+const deliveryInsert = `INSERT INTO deliveries (id, project, endpoint_id, event_id, event_seq, status, ordered, paused,
+			attempts, next_attempt_at, created_at, updated_at, claim_id, lease_until) `
+
+// deliveryInsertArrays inserts the rows of its arguments' arrays, one array
+// a column, in one statement text whatever their number.
+const deliveryInsertArrays = deliveryInsert + `SELECT * FROM unnest(?::TEXT[], ?::TEXT[], ?::TEXT[], ?::TEXT[],
+			?::BIGINT[], ?::TEXT[], ?::BIGINT[], ?::BIGINT[], ?::BIGINT[], ?::BIGINT[], ?::BIGINT[], ?::BIGINT[], ?::TEXT[], ?::BIGINT[])`
 
 // InsertDeliveries queues deliveries; they commit with the events they
 // deliver. A delivery with a ClaimID is queued claimed already, leased to
 // that claim until its LeaseUntil, as ClaimDeliveries would have left it.
 func (tx *Tx) InsertDeliveries(ctx context.Context, ds []*DeliveryRow) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	if tx.s.d.arrays {
+		return tx.insertDeliveriesArrays(ctx, ds)
+	}
 	for len(ds) > 0 {
 		chunk := ds[:min(len(ds), insertChunk)]
 		ds = ds[len(chunk):]
 		var q strings.Builder
-		q.WriteString(`INSERT INTO deliveries (id, project, endpoint_id, event_id, event_seq, status, ordered, paused,
-			attempts, next_attempt_at, created_at, updated_at, claim_id, lease_until) VALUES `)
+		q.WriteString(deliveryInsert + `VALUES `)
 		args := make([]any, 0, 14*len(chunk))
 		for i, d := range chunk {
 			if i > 0 {
 				q.WriteString(", ")
 			}
 			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			var lease int64
-			if d.ClaimID != "" {
-				lease = ms(d.LeaseUntil)
-			}
 			args = append(args, d.ID, d.Project, d.EndpointID, d.EventID, d.EventSeq, d.Status, boolInt(d.Ordered),
-				boolInt(d.Paused), d.Attempts, ms(d.NextAttemptAt), ms(d.CreatedAt), ms(d.UpdatedAt), d.ClaimID, lease)
+				boolInt(d.Paused), d.Attempts, ms(d.NextAttemptAt), ms(d.CreatedAt), ms(d.UpdatedAt), d.ClaimID, leaseOf(d))
 		}
 		if _, err := tx.exec(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("store: insert deliveries: %w", err)
 		}
 	}
 	return nil
+}
+
+// insertDeliveriesArrays is InsertDeliveries in one statement of arrays.
+func (tx *Tx) insertDeliveriesArrays(ctx context.Context, ds []*DeliveryRow) error {
+	texts := func() []string { return make([]string, 0, len(ds)) }
+	ints := func() []int64 { return make([]int64, 0, len(ds)) }
+	ids, projects, endpoints, events, statuses, claims := texts(), texts(), texts(), texts(), texts(), texts()
+	seqs, ordered, paused, attempts := ints(), ints(), ints(), ints()
+	next, created, updated, leases := ints(), ints(), ints(), ints()
+	for _, d := range ds {
+		ids = append(ids, d.ID)
+		projects = append(projects, d.Project)
+		endpoints = append(endpoints, d.EndpointID)
+		events = append(events, d.EventID)
+		seqs = append(seqs, d.EventSeq)
+		statuses = append(statuses, d.Status)
+		ordered = append(ordered, int64(boolInt(d.Ordered)))
+		paused = append(paused, int64(boolInt(d.Paused)))
+		attempts = append(attempts, int64(d.Attempts))
+		next = append(next, ms(d.NextAttemptAt))
+		created = append(created, ms(d.CreatedAt))
+		updated = append(updated, ms(d.UpdatedAt))
+		claims = append(claims, d.ClaimID)
+		leases = append(leases, leaseOf(d))
+	}
+	_, err := tx.exec(ctx, deliveryInsertArrays, ids, projects, endpoints, events, seqs, statuses, ordered, paused,
+		attempts, next, created, updated, claims, leases)
+	if err != nil {
+		return fmt.Errorf("store: insert %d deliveries: %w", len(ds), err)
+	}
+	return nil
+}
+
+// leaseOf is the lease_until a delivery is queued with: none unless claimed.
+func leaseOf(d *DeliveryRow) int64 {
+	if d.ClaimID == "" {
+		return 0
+	}
+	return ms(d.LeaseUntil)
 }
 
 // Claim asks ClaimDeliveries for due deliveries.
@@ -338,24 +388,38 @@ func (tx *Tx) RecordResult(ctx context.Context, r Result) (bool, error) {
 	return true, nil
 }
 
-// recordChunk bounds the results one statement records (and so its size:
-// 7 parameters a row).
-const recordChunk = 100
+// recordChunk bounds the results one statement records where there are no
+// arrays (and so its size: 7 parameters a row); arrayChunk bounds the rows
+// of one statement of arrays, whose text does not depend on their number.
+const (
+	recordChunk = 100
+	arrayChunk  = 1000
+)
 
-// RecordResults records a batch of results as RecordResult does each, in
-// two statements per chunk of up to recordChunk results (they are not
-// constant: SQLite prepares them anew, so one result alone takes
-// RecordResult's): one UPDATE of the
-// deliveries still held by their result's claim, and one INSERT of the
-// attempts of those. ok[i] reports whether rs[i] was recorded.
+// chunkLimit is the most rows a bookkeeping statement takes in the dialect.
+func (tx *Tx) chunkLimit() int {
+	if tx.s.d.arrays {
+		return arrayChunk
+	}
+	return recordChunk
+}
+
+// RecordResults records a batch of results as RecordResult does each:
+// results are taken in chunks of up to chunkLimit results, each recorded by
+// one UPDATE of the deliveries still held by their result's claim and one
+// INSERT of the attempts of those. On SQLite those statements are not
+// constant (SQLite prepares them anew, so one result alone takes
+// RecordResult's); on PostgreSQL they are one statement of arrays, the same
+// text for any chunk. ok[i] reports whether rs[i] was recorded.
 func (tx *Tx) RecordResults(ctx context.Context, rs []Result) (ok []bool, err error) {
 	ok = make([]bool, len(rs))
-	chunk := make(map[string]int, min(len(rs), recordChunk)) // delivery ID → index in rs
+	limit := tx.chunkLimit()
+	chunk := make(map[string]int, min(len(rs), limit)) // delivery ID → index in rs
 	lo := 0
 	for i := 0; i <= len(rs); i++ {
 		if i < len(rs) {
 			_, dup := chunk[rs[i].DeliveryID]
-			if !dup && i-lo < recordChunk {
+			if !dup && i-lo < limit {
 				chunk[rs[i].DeliveryID] = i
 				continue
 			}
@@ -364,7 +428,7 @@ func (tx *Tx) RecordResults(ctx context.Context, rs []Result) (ok []bool, err er
 		// share a batch with the current claim's), so that the rows the
 		// UPDATE returns say which results held their claim.
 		switch {
-		case i == lo+1: // one result: RecordResult's statements are simpler
+		case i == lo+1 && !tx.s.d.arrays: // one result: RecordResult's statements are simpler
 			if ok[lo], err = tx.RecordResult(ctx, rs[lo]); err != nil {
 				return nil, err
 			}
@@ -390,10 +454,28 @@ const (
 			lease_until = 0, claim_id = '', updated_at = v.at, last_status = v.status_code, last_error = v.error`
 	recordWhere = ` WHERE deliveries.id = v.id AND deliveries.claim_id = v.claim_id RETURNING deliveries.id, deliveries.attempts`
 	recordCols  = `(id, claim_id, status, next_attempt_at, at, status_code, error)`
-	// The first row's casts type the VALUES columns on PostgreSQL.
-	recordFirstPostgres = `(?, ?, ?, ?::BIGINT, ?::BIGINT, ?::BIGINT, ?)`
-	recordRow           = `(?, ?, ?, ?, ?, ?, ?)`
+	recordRow   = `(?, ?, ?, ?, ?, ?, ?)`
 )
+
+// recordArrays records the results whose columns are its arguments' arrays
+// (v's columns, then the IDs again) in one statement, one round trip, one
+// text whatever their number: the UPDATE of the deliveries still held by
+// their claims, in a CTE, returns what the INSERT of their attempts needs,
+// and the INSERT returns the deliveries recorded.
+//
+// deliveries.id = ANY(…) repeats the join's condition so that the rows are
+// found on deliveries_pkey whatever the plan: a custom plan, which knows
+// the arrays' length, otherwise hashes a sequential scan of deliveries for
+// a few hundred results on a table of a few tens of thousands of rows (a
+// generic plan, which guesses 10 rows, probes the index).
+const recordArrays = `WITH u AS (UPDATE deliveries` + recordSet + `
+		FROM unnest(?::TEXT[], ?::TEXT[], ?::TEXT[], ?::BIGINT[], ?::BIGINT[], ?::BIGINT[], ?::TEXT[], ?::TEXT[], ?::BIGINT[])
+			AS v (id, claim_id, status, next_attempt_at, at, status_code, error, body, latency)
+		WHERE deliveries.id = ANY(?::TEXT[]) AND deliveries.id = v.id AND deliveries.claim_id = v.claim_id
+		RETURNING deliveries.id, deliveries.attempts, v.at, v.status_code, v.body, v.latency, v.error)
+	INSERT INTO attempts (delivery_id, n, at, status_code, response_body, latency_ms, error)
+	SELECT id, attempts, at, status_code, body, latency, error FROM u
+	RETURNING delivery_id`
 
 // recordResults records the chunk rs[lo:hi], whose deliveries index maps to
 // their index in rs (and ok).
@@ -406,7 +488,7 @@ func (tx *Tx) recordResults(ctx context.Context, rs []Result, lo, hi int, index 
 		r := &rs[i]
 		args = append(args, r.DeliveryID, r.ClaimID, r.Status, ms(r.NextAttemptAt), ms(r.Attempt.At), r.Attempt.StatusCode, r.Attempt.Error)
 	}
-	rows, err := tx.query(ctx, tx.s.d.valuesUpdate("deliveries", recordSet, recordCols, recordRow, recordFirstPostgres, hi-lo, recordWhere), args...)
+	rows, err := tx.query(ctx, tx.s.d.valuesUpdate("deliveries", recordSet, recordCols, recordRow, hi-lo, recordWhere), args...)
 	if err != nil {
 		return fmt.Errorf("store: record %d deliveries: %w", hi-lo, err)
 	}
@@ -447,47 +529,45 @@ func (tx *Tx) recordResults(ctx context.Context, rs []Result, lo, hi int, index 
 	return nil
 }
 
-// recordResultsPostgres is recordResults in one statement, one round trip:
-// the UPDATE of the deliveries still held by their claims, in a CTE, feeds
-// the INSERT of their attempts, which returns the deliveries recorded.
+// recordResultsPostgres is recordResults in one statement of arrays,
+// recordArrays.
 func (tx *Tx) recordResultsPostgres(ctx context.Context, rs []Result, lo, hi int, index map[string]int, ok []bool) error {
-	var b strings.Builder
-	b.WriteString(`WITH v (id, claim_id, status, next_attempt_at, at, status_code, error, body, latency) AS (VALUES `)
-	args := make([]any, 0, 9*(hi-lo))
+	n := hi - lo
+	texts := func() []string { return make([]string, 0, n) }
+	ints := func() []int64 { return make([]int64, 0, n) }
+	ids, claims, statuses, errs, bodies := texts(), texts(), texts(), texts(), texts()
+	next, at, codes, latencies := ints(), ints(), ints(), ints()
 	for i := lo; i < hi; i++ {
-		if i == lo {
-			// The first row's casts type the VALUES columns.
-			b.WriteString(`(?, ?, ?, ?::BIGINT, ?::BIGINT, ?::BIGINT, ?, ?, ?::BIGINT)`)
-		} else {
-			b.WriteString(`, (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		}
 		r := &rs[i]
 		a := &r.Attempt
-		args = append(args, r.DeliveryID, r.ClaimID, r.Status, ms(r.NextAttemptAt), ms(a.At), a.StatusCode, a.Error,
-			a.ResponseBody, a.Latency.Milliseconds())
+		ids = append(ids, r.DeliveryID)
+		claims = append(claims, r.ClaimID)
+		statuses = append(statuses, r.Status)
+		next = append(next, ms(r.NextAttemptAt))
+		at = append(at, ms(a.At))
+		codes = append(codes, int64(a.StatusCode))
+		errs = append(errs, a.Error)
+		bodies = append(bodies, a.ResponseBody)
+		latencies = append(latencies, a.Latency.Milliseconds())
 	}
-	b.WriteString(`), u AS (UPDATE deliveries` + recordSet + ` FROM v` + recordWhere + `)
-		INSERT INTO attempts (delivery_id, n, at, status_code, response_body, latency_ms, error)
-		SELECT u.id, u.attempts, v.at, v.status_code, v.body, v.latency, v.error FROM u JOIN v ON v.id = u.id
-		RETURNING delivery_id`)
-	rows, err := tx.query(ctx, b.String(), args...)
+	rows, err := tx.query(ctx, recordArrays, ids, claims, statuses, next, at, codes, errs, bodies, latencies, ids)
 	if err != nil {
-		return fmt.Errorf("store: record %d deliveries: %w", hi-lo, err)
+		return fmt.Errorf("store: record %d deliveries: %w", n, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return fmt.Errorf("store: record %d deliveries: %w", hi-lo, err)
+			return fmt.Errorf("store: record %d deliveries: %w", n, err)
 		}
 		i, found := index[id]
 		if !found || ok[i] {
-			return fmt.Errorf("store: record %d deliveries: unexpected row %s recorded", hi-lo, id)
+			return fmt.Errorf("store: record %d deliveries: unexpected row %s recorded", n, id)
 		}
 		ok[i] = true
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: record %d deliveries: %w", hi-lo, tx.s.mapErr(err))
+		return fmt.Errorf("store: record %d deliveries: %w", n, tx.s.mapErr(err))
 	}
 	return nil
 }
@@ -517,30 +597,35 @@ type Release struct {
 	Seen time.Time
 }
 
+// The release of a batch: each delivery of v still held by its claim is
+// freed, due again at v.next unless updated since v.seen.
+const (
+	releaseSet = ` SET claim_id = '', lease_until = 0,
+			next_attempt_at = CASE WHEN v.seen IS NULL OR deliveries.updated_at = v.seen THEN v.next ELSE deliveries.next_attempt_at END`
+	releaseWhere = ` WHERE deliveries.id = v.id AND deliveries.claim_id = v.claim_id RETURNING deliveries.id`
+	// releaseArrays takes v's columns as arrays, then the IDs again (the
+	// = ANY(…) finds the rows on deliveries_pkey, as in recordArrays).
+	releaseArrays = `UPDATE deliveries` + releaseSet + `
+		FROM unnest(?::TEXT[], ?::TEXT[], ?::BIGINT[], ?::BIGINT[]) AS v (id, claim_id, next, seen)
+		WHERE deliveries.id = ANY(?::TEXT[]) AND deliveries.id = v.id AND deliveries.claim_id = v.claim_id
+		RETURNING deliveries.id`
+)
+
 // ReleaseDeliveries releases a batch as ReleaseDelivery does each, in one
-// statement per chunk of up to recordChunk, and reports which releases
-// found their claim still holding the delivery.
+// statement per chunk of up to chunkLimit, and reports which releases found
+// their claim still holding the delivery. On PostgreSQL the statement is
+// one of arrays, the same text for any chunk.
 func (tx *Tx) ReleaseDeliveries(ctx context.Context, rs []Release) ([]bool, error) {
 	ok := make([]bool, len(rs))
-	for lo := 0; lo < len(rs); lo += recordChunk {
-		hi := min(lo+recordChunk, len(rs))
-		args := make([]any, 0, 4*(hi-lo))
-		for i := lo; i < hi; i++ {
-			var seen any
-			if !rs[i].Seen.IsZero() {
-				seen = ms(rs[i].Seen)
-			}
-			args = append(args, rs[i].DeliveryID, rs[i].ClaimID, ms(rs[i].NextAttemptAt), seen)
-		}
-		const set = ` SET claim_id = '', lease_until = 0,
-			next_attempt_at = CASE WHEN v.seen IS NULL OR deliveries.updated_at = v.seen THEN v.next ELSE deliveries.next_attempt_at END`
-		const where = ` WHERE deliveries.id = v.id AND deliveries.claim_id = v.claim_id RETURNING deliveries.id`
-		query := tx.s.d.valuesUpdate("deliveries", set, `(id, claim_id, next, seen)`, `(?, ?, ?, ?)`, `(?, ?, ?::BIGINT, ?::BIGINT)`, hi-lo, where)
+	limit := tx.chunkLimit()
+	for lo := 0; lo < len(rs); lo += limit {
+		hi := min(lo+limit, len(rs))
+		query, args := tx.releaseStatement(rs[lo:hi])
 		rows, err := tx.query(ctx, query, args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: release %d deliveries: %w", hi-lo, err)
 		}
-		released := map[string]bool{}
+		released := make(map[string]bool, hi-lo)
 		for rows.Next() {
 			var id string
 			if err := rows.Scan(&id); err != nil {
@@ -559,6 +644,35 @@ func (tx *Tx) ReleaseDeliveries(ctx context.Context, rs []Release) ([]bool, erro
 		}
 	}
 	return ok, nil
+}
+
+// releaseStatement returns the statement releasing rs and its arguments:
+// releaseArrays, or a VALUES list of as many rows as rs.
+func (tx *Tx) releaseStatement(rs []Release) (string, []any) {
+	seen := func(r *Release) *int64 { // NULL: always set the due time
+		if r.Seen.IsZero() {
+			return nil
+		}
+		t := ms(r.Seen)
+		return &t
+	}
+	if tx.s.d.arrays {
+		ids, claims := make([]string, len(rs)), make([]string, len(rs))
+		next, seens := make([]int64, len(rs)), make([]*int64, len(rs))
+		for i := range rs {
+			ids[i], claims[i], next[i], seens[i] = rs[i].DeliveryID, rs[i].ClaimID, ms(rs[i].NextAttemptAt), seen(&rs[i])
+		}
+		return releaseArrays, []any{ids, claims, next, seens, ids}
+	}
+	args := make([]any, 0, 4*len(rs))
+	for i := range rs {
+		var s any
+		if p := seen(&rs[i]); p != nil {
+			s = *p
+		}
+		args = append(args, rs[i].DeliveryID, rs[i].ClaimID, ms(rs[i].NextAttemptAt), s)
+	}
+	return tx.s.d.valuesUpdate("deliveries", releaseSet, `(id, claim_id, next, seen)`, `(?, ?, ?, ?)`, len(rs), releaseWhere), args
 }
 
 // PauseDeliveries stops the endpoint's pending deliveries (it was disabled).
@@ -692,8 +806,9 @@ func (tx *Tx) AttemptsOf(ctx context.Context, deliveryIDs []string) (map[string]
 	if len(deliveryIDs) == 0 {
 		return out, nil
 	}
+	cond, args := tx.oneOf("delivery_id", deliveryIDs)
 	rows, err := tx.query(ctx, `SELECT delivery_id, n, at, status_code, response_body, latency_ms, error FROM attempts
-		WHERE delivery_id IN (`+qmarks(len(deliveryIDs))+`) ORDER BY delivery_id, n`, argsOf(deliveryIDs)...)
+		WHERE `+cond+` ORDER BY delivery_id, n`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: attempts: %w", err)
 	}
@@ -752,8 +867,8 @@ func (tx *Tx) Bodies(ctx context.Context, kind string, ids []string) (map[string
 	if len(ids) == 0 {
 		return out, nil
 	}
-	args := append([]any{kind}, argsOf(ids)...)
-	rows, err := tx.query(ctx, "SELECT id, body FROM resources WHERE kind = ? AND id IN ("+qmarks(len(ids))+")", args...)
+	cond, args := tx.oneOf("id", ids)
+	rows, err := tx.query(ctx, "SELECT id, body FROM resources WHERE kind = ? AND "+cond, append([]any{kind}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: load %s: %w", kind, err)
 	}
@@ -772,15 +887,17 @@ func (tx *Tx) Bodies(ctx context.Context, kind string, ids []string) (map[string
 	return out, nil
 }
 
-// placeholders returns n comma-separated '?'.
-func qmarks(n int) string {
-	return "?" + strings.Repeat(", ?", n-1)
-}
-
-func argsOf(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
+// oneOf returns the condition that column is one of values, and its
+// arguments: = ANY(?) of one array where the dialect has arrays, one text
+// whatever the number of values; otherwise an IN list of as many
+// placeholders. values must not be empty.
+func (tx *Tx) oneOf(column string, values []string) (string, []any) {
+	if tx.s.d.arrays {
+		return column + " = ANY(?::TEXT[])", []any{values}
 	}
-	return out
+	args := make([]any, len(values))
+	for i, v := range values {
+		args[i] = v
+	}
+	return column + " IN (?" + strings.Repeat(", ?", len(values)-1) + ")", args
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -727,4 +728,125 @@ func TestReleaseKeepsARequeue(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestBookkeepingBatchSizes releases and records batches of several sizes,
+// from one delivery to more than a statement's chunk on either backend, with
+// stale claims among them, and checks each delivery and attempt, and the
+// attempts and bodies read back for as many IDs.
+func TestBookkeepingBatchSizes(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		now := time.Now().Truncate(time.Millisecond)
+		later := now.Add(time.Hour)
+		var plans []string
+		for i := range 150 {
+			plans = append(plans, fmt.Sprintf("plan_%03d", i))
+			put(t, s, store.Resource{Kind: "plan", Project: "p", ID: plans[i], Body: doc{Name: plans[i]}})
+		}
+		for _, n := range []int{1, 2, 3, 150, 1001} {
+			endpoint := fmt.Sprintf("whe_%d", n)
+			ids := make([]string, n)
+			index := map[string]int{}
+			var ds []*store.DeliveryRow
+			for i := range n {
+				ids[i] = fmt.Sprintf("dlv_%04d_%04d", n, i)
+				index[ids[i]] = i
+				ds = append(ds, &store.DeliveryRow{ID: ids[i], Project: "p", EndpointID: endpoint, EventID: fmt.Sprintf("evt_%d_%d", n, i),
+					EventSeq: int64(i + 1), Status: store.DeliveryPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now})
+			}
+			storetest.Update(t, s, func(tx *store.Tx) error { return tx.InsertDeliveries(ctx, ds) })
+			if got := claim(t, s, "c1", now, n); len(got) != n {
+				t.Fatalf("%d queued: %d claimed", n, len(got))
+			}
+			// Every fourth release is of a stale claim; the others make
+			// their delivery due again, each at its own time.
+			stale := func(i int) bool { return i%4 == 3 }
+			due := func(i int) time.Time { return now.Add(time.Duration(i) * time.Millisecond) }
+			rs := make([]store.Release, n)
+			for i := range n {
+				rs[i] = store.Release{DeliveryID: ids[i], ClaimID: "c1", NextAttemptAt: due(i)}
+				if stale(i) {
+					rs[i].ClaimID = "stale"
+				}
+			}
+			var released []bool
+			storetest.Update(t, s, func(tx *store.Tx) (err error) { released, err = tx.ReleaseDeliveries(ctx, rs); return err })
+			again := claim(t, s, "c2", due(n), n)
+			for i := range n {
+				if released[i] == stale(i) {
+					t.Errorf("%d released: release %d (claim %s) reported %t", n, i, rs[i].ClaimID, released[i])
+				}
+			}
+			if want := n - n/4; len(again) != want {
+				t.Fatalf("%d released: %d claimable again, want %d", n, len(again), want)
+			}
+			for _, d := range again {
+				if i := index[d.ID]; stale(i) || !d.NextAttemptAt.Equal(due(i)) {
+					t.Errorf("%d released: %s claimable again, due %v, want due %v (stale %t)", n, d.ID, d.NextAttemptAt, due(i), stale(i))
+				}
+			}
+			// Results for all, under c2: those still held by c1 are stale.
+			results := make([]store.Result, n)
+			for i := range n {
+				results[i] = store.Result{DeliveryID: ids[i], ClaimID: "c2", Status: store.DeliverySucceeded, NextAttemptAt: now,
+					Attempt: store.Attempt{At: now.Add(time.Duration(i) * time.Millisecond), StatusCode: 200 + i%5,
+						ResponseBody: fmt.Sprint("body ", i), Latency: time.Duration(i) * time.Millisecond, Error: fmt.Sprint("err ", i)}}
+				if i%2 == 1 {
+					results[i].Status, results[i].NextAttemptAt, results[i].Attempt.StatusCode = store.DeliveryPending, later, 500
+				}
+			}
+			var recorded []bool
+			storetest.Update(t, s, func(tx *store.Tx) (err error) { recorded, err = tx.RecordResults(ctx, results); return err })
+			storetest.View(t, s, func(tx *store.Tx) error {
+				attempts, err := tx.AttemptsOf(ctx, ids)
+				if err != nil {
+					return err
+				}
+				for i, r := range results {
+					if recorded[i] == stale(i) {
+						t.Errorf("%d recorded: result %d reported %t", n, i, recorded[i])
+					}
+					d, err := tx.DeliveryOf(ctx, fmt.Sprintf("evt_%d_%d", n, i), endpoint)
+					if err != nil {
+						return err
+					}
+					as := attempts[r.DeliveryID]
+					if stale(i) {
+						if d.Attempts != 0 || len(as) != 0 || d.ClaimID != "c1" || d.Status != store.DeliveryPending {
+							t.Errorf("%d recorded: %s held by c1 changed: %+v, %v", n, d.ID, d, as)
+						}
+						continue
+					}
+					a := r.Attempt
+					if d.Status != r.Status || d.Attempts != 1 || !d.NextAttemptAt.Equal(r.NextAttemptAt) || d.ClaimID != "" ||
+						!d.UpdatedAt.Equal(a.At) || d.LastStatus != a.StatusCode || d.LastError != a.Error {
+						t.Errorf("%d recorded: %+v after %+v", n, d, r)
+					}
+					if len(as) != 1 || as[0].N != 1 || !as[0].At.Equal(a.At) || as[0].StatusCode != a.StatusCode ||
+						as[0].ResponseBody != a.ResponseBody || as[0].Latency != a.Latency || as[0].Error != a.Error {
+						t.Errorf("%d recorded: %s attempts %+v, want one of %+v", n, d.ID, as, a)
+					}
+				}
+				if want := n - n/4; len(attempts) != want {
+					t.Errorf("%d recorded: attempts of %d deliveries, want %d", n, len(attempts), want)
+				}
+				ask := append(slices.Clone(plans[:min(n, len(plans))]), "plan_missing")
+				bodies, err := tx.Bodies(ctx, "plan", ask)
+				if err != nil {
+					return err
+				}
+				if len(bodies) != len(ask)-1 {
+					t.Errorf("bodies of %d plans and a missing one: %d", len(ask)-1, len(bodies))
+				}
+				for _, id := range ask[:len(ask)-1] {
+					var got doc
+					if err := json.Unmarshal(bodies[id], &got); err != nil || got.Name != id {
+						t.Errorf("body of %s: %s (%v)", id, bodies[id], err)
+					}
+				}
+				return nil
+			})
+		}
+	})
 }

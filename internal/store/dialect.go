@@ -41,14 +41,12 @@ type dialect struct {
 	// until the transaction ends (argument: the lock class); empty where
 	// the single writer serialises migrations anyway.
 	migrationLock string
-	// valuesFrom: an UPDATE may join a VALUES list as a FROM item whose
-	// columns it names (PostgreSQL); otherwise (SQLite) only a CTE names a
-	// VALUES list's columns.
-	valuesFrom bool
-	// arrays: a statement may take a Go slice as an array argument
-	// (unnest, = ANY), so that a batch of any size is one statement text,
-	// prepared once per connection (PostgreSQL); otherwise (SQLite) a
-	// batch is rows of placeholders, or a statement per row.
+	// arrays: a statement may take an array as one argument (a Go []string,
+	// []int64 or []*int64, for text[] and bigint[]), so that a batch of any
+	// size is one statement text, which the driver prepares once per
+	// connection: rows come from unnest(?::TEXT[], ?::BIGINT[], …), lists
+	// from = ANY(?). Otherwise (SQLite) a batch is a VALUES list or an IN
+	// list of as many rows, or a statement per row.
 	arrays bool
 	// notify is the statement that wakes the listeners of a channel in
 	// every process (argument: the channel's name); empty where there is
@@ -82,7 +80,6 @@ func newPostgresDialect() *dialect {
 		name:             Postgres,
 		numbered:         true,
 		rowLocks:         true,
-		valuesFrom:       true,
 		arrays:           true,
 		cancelStatements: true,
 		// A read transaction sees one snapshot throughout, as SQLite's do
@@ -130,30 +127,18 @@ func (d *dialect) rebind(query string) string {
 }
 
 // valuesUpdate returns an UPDATE of table, set by set from a list of n rows
-// of VALUES named v with the columns cols, and then where (which may end
-// in RETURNING). Each row is row, but for the first where the VALUES list
-// is a FROM item: typedRow, whose casts type its columns.
-func (d *dialect) valuesUpdate(table, set, cols, row, typedRow string, n int, where string) string {
+// of VALUES named v with the columns cols, and then where (which may end in
+// RETURNING). Each row is row. It is for dialects without arrays: the text
+// differs with n.
+func (d *dialect) valuesUpdate(table, set, cols, row string, n int, where string) string {
 	var b strings.Builder
-	if d.valuesFrom {
-		b.WriteString("UPDATE " + table + set + " FROM (VALUES ")
-	} else {
-		b.WriteString("WITH v " + cols + " AS (VALUES ")
-	}
+	b.WriteString("WITH v " + cols + " AS (VALUES ")
 	for i := range n {
-		switch {
-		case i == 0 && d.valuesFrom:
-			b.WriteString(typedRow)
-		case i == 0:
-			b.WriteString(row)
-		default:
-			b.WriteString(", " + row)
+		if i > 0 {
+			b.WriteString(", ")
 		}
+		b.WriteString(row)
 	}
-	if d.valuesFrom {
-		b.WriteString(") AS v " + cols + where)
-	} else {
-		b.WriteString(") UPDATE " + table + set + " FROM v" + where)
-	}
+	b.WriteString(") UPDATE " + table + set + " FROM v" + where)
 	return b.String()
 }
