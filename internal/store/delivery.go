@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -103,11 +104,14 @@ const deliveryInsertArrays = deliveryInsert + `SELECT * FROM unnest(?::TEXT[], ?
 // InsertDeliveries queues deliveries; they commit with the events they
 // deliver. A delivery with a ClaimID is queued claimed already, leased to
 // that claim until its LeaseUntil, as ClaimDeliveries would have left it.
+// On PostgreSQL more than one are one statement of arrays, whatever their
+// number; one alone (an event to one endpoint, most often) takes the
+// VALUES row, which costs PostgreSQL half as much as unnest's arrays.
 func (tx *Tx) InsertDeliveries(ctx context.Context, ds []*DeliveryRow) error {
 	if len(ds) == 0 {
 		return nil
 	}
-	if tx.s.d.arrays {
+	if tx.s.d.arrays && len(ds) > 1 {
 		return tx.insertDeliveriesArrays(ctx, ds)
 	}
 	for len(ds) > 0 {
@@ -463,11 +467,11 @@ const (
 // their claims, in a CTE, returns what the INSERT of their attempts needs,
 // and the INSERT returns the deliveries recorded.
 //
-// deliveries.id = ANY(…) repeats the join's condition so that the rows are
-// found on deliveries_pkey whatever the plan: a custom plan, which knows
-// the arrays' length, otherwise hashes a sequential scan of deliveries for
-// a few hundred results on a table of a few tens of thousands of rows (a
-// generic plan, which guesses 10 rows, probes the index).
+// It is planned for its arguments each run (dialect.planEach), and
+// deliveries.id = ANY(…) repeats the join's condition so that the plan finds
+// the rows on deliveries_pkey: with the join alone, PostgreSQL hashes a
+// sequential scan of deliveries for a few hundred results on a table of a
+// few tens of thousands of rows.
 const recordArrays = `WITH u AS (UPDATE deliveries` + recordSet + `
 		FROM unnest(?::TEXT[], ?::TEXT[], ?::TEXT[], ?::BIGINT[], ?::BIGINT[], ?::BIGINT[], ?::TEXT[], ?::TEXT[], ?::BIGINT[])
 			AS v (id, claim_id, status, next_attempt_at, at, status_code, error, body, latency)
@@ -550,7 +554,7 @@ func (tx *Tx) recordResultsPostgres(ctx context.Context, rs []Result, lo, hi int
 		bodies = append(bodies, a.ResponseBody)
 		latencies = append(latencies, a.Latency.Milliseconds())
 	}
-	rows, err := tx.query(ctx, recordArrays, ids, claims, statuses, next, at, codes, errs, bodies, latencies, ids)
+	rows, err := tx.query(ctx, recordArrays, tx.planEach(ids, claims, statuses, next, at, codes, errs, bodies, latencies, ids)...)
 	if err != nil {
 		return fmt.Errorf("store: record %d deliveries: %w", n, err)
 	}
@@ -662,7 +666,7 @@ func (tx *Tx) releaseStatement(rs []Release) (string, []any) {
 		for i := range rs {
 			ids[i], claims[i], next[i], seens[i] = rs[i].DeliveryID, rs[i].ClaimID, ms(rs[i].NextAttemptAt), seen(&rs[i])
 		}
-		return releaseArrays, []any{ids, claims, next, seens, ids}
+		return releaseArrays, tx.planEach(ids, claims, next, seens, ids)
 	}
 	args := make([]any, 0, 4*len(rs))
 	for i := range rs {
@@ -808,7 +812,7 @@ func (tx *Tx) AttemptsOf(ctx context.Context, deliveryIDs []string) (map[string]
 	}
 	cond, args := tx.oneOf("delivery_id", deliveryIDs)
 	rows, err := tx.query(ctx, `SELECT delivery_id, n, at, status_code, response_body, latency_ms, error FROM attempts
-		WHERE `+cond+` ORDER BY delivery_id, n`, args...)
+		WHERE `+cond+` ORDER BY delivery_id, n`, tx.planEach(args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: attempts: %w", err)
 	}
@@ -868,7 +872,7 @@ func (tx *Tx) Bodies(ctx context.Context, kind string, ids []string) (map[string
 		return out, nil
 	}
 	cond, args := tx.oneOf("id", ids)
-	rows, err := tx.query(ctx, "SELECT id, body FROM resources WHERE kind = ? AND "+cond, append([]any{kind}, args...)...)
+	rows, err := tx.query(ctx, "SELECT id, body FROM resources WHERE kind = ? AND "+cond, tx.planEach(append([]any{kind}, args...)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: load %s: %w", kind, err)
 	}
@@ -885,6 +889,12 @@ func (tx *Tx) Bodies(ctx context.Context, kind string, ids []string) (map[string
 		return nil, fmt.Errorf("store: load %s: %w", kind, tx.s.mapErr(err))
 	}
 	return out, nil
+}
+
+// planEach returns a statement's arguments, after what makes the dialect
+// plan the statement for them each time it runs (see dialect.planEach).
+func (tx *Tx) planEach(args ...any) []any {
+	return slices.Concat(tx.s.d.planEach, args)
 }
 
 // oneOf returns the condition that column is one of values, and its

@@ -42,10 +42,13 @@ func openTestPostgres(t *testing.T) *Store {
 
 // TestBookkeepingStatementsAreFixed runs the dispatcher's bookkeeping
 // (queue, release, record, read attempts and bodies) with batches of
-// several sizes in one PostgreSQL transaction, and checks that the
-// connection prepared one statement text for each, whatever the size: a
-// text per size would be parsed and planned anew per size and connection,
-// and crowd the driver's statement cache.
+// several sizes in one PostgreSQL transaction, and checks what the
+// connection prepared: two statements for the INSERT of deliveries, one
+// row's and any more's (a text per size would be parsed and planned anew
+// per size and connection, and crowd the driver's statement cache), and
+// none for the lookups of a batch of IDs, planned for their arguments each
+// time (dialect.planEach; TestBatchTextsAreFixed checks that their text
+// does not depend on the batch's size either).
 func TestBookkeepingStatementsAreFixed(t *testing.T) {
 	s := openTestPostgres(t)
 	ctx := context.Background()
@@ -122,8 +125,12 @@ func TestBookkeepingStatementsAreFixed(t *testing.T) {
 			return err
 		}
 		for _, f := range families {
-			if len(statements[f]) != 1 {
-				t.Errorf("%q: %d statements prepared for batches of %v, want 1:\n%s", f, len(statements[f]), sizes,
+			want := 0
+			if f == "INSERT INTO deliveries" {
+				want = 2
+			}
+			if len(statements[f]) != want {
+				t.Errorf("%q: %d statements prepared for batches of %v, want %d:\n%s", f, len(statements[f]), sizes, want,
 					strings.Join(statements[f], "\n---\n"))
 			}
 		}
@@ -134,26 +141,40 @@ func TestBookkeepingStatementsAreFixed(t *testing.T) {
 	}
 }
 
-// TestReleaseStatementIsFixed checks the release's text, which is built
-// per batch: one text whatever the batch's size where there are arrays, a
-// VALUES row per release otherwise.
-func TestReleaseStatementIsFixed(t *testing.T) {
+// TestBatchTextsAreFixed checks the texts built per batch, the release
+// and the lists of IDs: one text whatever the batch's size where there are
+// arrays, a VALUES row or a placeholder per item otherwise. (The record and
+// the INSERT of deliveries are constants where there are arrays.)
+func TestBatchTextsAreFixed(t *testing.T) {
 	for _, d := range []*dialect{newSQLiteDialect(), newPostgresDialect()} {
 		tx := &Tx{s: &Store{d: d, backend: d.name}}
-		texts := map[string]bool{}
-		for _, n := range []int{1, 2, 100, 1000} {
+		releases, lists := map[string]bool{}, map[string]bool{}
+		sizes := []int{1, 2, 100, 1000}
+		for _, n := range sizes {
 			rs := make([]Release, n)
+			ids := make([]string, n)
 			for i := range rs {
-				rs[i] = Release{DeliveryID: fmt.Sprint("dlv_", i), ClaimID: "c", NextAttemptAt: time.Now(), Seen: time.Now()}
+				ids[i] = fmt.Sprint("dlv_", i)
+				rs[i] = Release{DeliveryID: ids[i], ClaimID: "c", NextAttemptAt: time.Now(), Seen: time.Now()}
 			}
 			query, args := tx.releaseStatement(rs)
-			texts[query] = true
-			if want := strings.Count(query, "?"); len(args) != want {
+			releases[query] = true
+			if want := strings.Count(query, "?") + len(d.planEach); len(args) != want {
 				t.Errorf("%s, %d releases: %d arguments for %d placeholders", d.name, n, len(args), want)
 			}
+			cond, args := tx.oneOf("id", ids)
+			lists[cond] = true
+			if want := strings.Count(cond, "?"); len(args) != want {
+				t.Errorf("%s, list of %d: %d arguments for %d placeholders", d.name, n, len(args), want)
+			}
 		}
-		if want := map[bool]int{true: 1, false: 4}[d.arrays]; len(texts) != want {
-			t.Errorf("%s: %d texts for 4 batch sizes, want %d", d.name, len(texts), want)
+		want := len(sizes)
+		if d.arrays {
+			want = 1
+		}
+		if len(releases) != want || len(lists) != want {
+			t.Errorf("%s: %d release texts and %d list texts for %d batch sizes, want %d", d.name, len(releases), len(lists),
+				len(sizes), want)
 		}
 	}
 }

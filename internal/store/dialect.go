@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // dialect is everything that differs between the backends, in one value
@@ -48,6 +50,15 @@ type dialect struct {
 	// from = ANY(?). Otherwise (SQLite) a batch is a VALUES list or an IN
 	// list of as many rows, or a statement per row.
 	arrays bool
+	// planEach starts the arguments of a statement that must be planned
+	// for its arguments each time it runs (arrays of IDs looked up on a
+	// table that grows): a plan the server caches for a prepared statement
+	// is made once, after a few runs, for the table as it was then, and a
+	// table still small then is scanned whole by that plan, however much
+	// it grows, until its next ANALYZE (PostgreSQL's generic plans). With
+	// pgx's QueryExecModeCacheDescribe the text's description is cached
+	// but the statement is parsed and planned each run, as an unnamed one.
+	planEach []any
 	// notify is the statement that wakes the listeners of a channel in
 	// every process (argument: the channel's name); empty where there is
 	// one process, whose store wakes its own listeners.
@@ -81,6 +92,7 @@ func newPostgresDialect() *dialect {
 		numbered:         true,
 		rowLocks:         true,
 		arrays:           true,
+		planEach:         []any{pgx.QueryExecModeCacheDescribe},
 		cancelStatements: true,
 		// A read transaction sees one snapshot throughout, as SQLite's do
 		// (a read-only REPEATABLE READ transaction never fails to

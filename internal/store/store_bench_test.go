@@ -257,3 +257,40 @@ func BenchmarkWriteTransaction(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkInsertDeliveries queues deliveries in batches of 1, 2 and 16, as
+// events to one, two and sixteen endpoints do, 100 batches a transaction,
+// and reports the time per delivery.
+func BenchmarkInsertDeliveries(b *testing.B) {
+	for _, name := range []string{store.SQLite, store.Postgres} {
+		for _, batch := range []int{1, 2, 16} {
+			b.Run(fmt.Sprintf("%s/batch=%d", name, batch), func(b *testing.B) {
+				s := storetest.New(b, name).Open(b)
+				ctx := context.Background()
+				now := time.Now()
+				n := 0
+				for b.Loop() {
+					err := s.Update(ctx, func(tx *store.Tx) error {
+						for range 100 {
+							ds := make([]*store.DeliveryRow, batch)
+							for i := range ds {
+								n++
+								ds[i] = &store.DeliveryRow{ID: fmt.Sprintf("dlv_%09d", n), Project: "p", EndpointID: fmt.Sprint("whe_", i),
+									EventID: fmt.Sprint("evt_", n), EventSeq: int64(n), Status: store.DeliveryPending, NextAttemptAt: now,
+									CreatedAt: now, UpdatedAt: now}
+							}
+							if err := tx.InsertDeliveries(ctx, ds); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(n), "µs/delivery")
+			})
+		}
+	}
+}
