@@ -50,6 +50,11 @@ type dialect struct {
 	// from = ANY(?). Otherwise (SQLite) a batch is a VALUES list or an IN
 	// list of as many rows, or a statement per row.
 	arrays bool
+	// roundTrips: each statement is a round trip to a server, so that a
+	// transaction's writes are worth holding and sending together, and its
+	// reads worth combining (puts.go, AppendEvents, Prefetch); otherwise
+	// (SQLite) a statement is a call into the process.
+	roundTrips bool
 	// planEach starts the arguments of a statement that must be planned
 	// for its arguments each time it runs (arrays of IDs looked up on a
 	// table that grows): a plan the server caches for a prepared statement
@@ -92,6 +97,7 @@ func newPostgresDialect() *dialect {
 		numbered:         true,
 		rowLocks:         true,
 		arrays:           true,
+		roundTrips:       true,
 		planEach:         []any{pgx.QueryExecModeCacheDescribe},
 		cancelStatements: true,
 		// A read transaction sees one snapshot throughout, as SQLite's do

@@ -77,11 +77,10 @@ func (tx *Tx) InsertEvent(ctx context.Context, e *EventRow) error {
 // AppendEvents appends the events to the log, in order, and queues their
 // deliveries: it sets each event's Seq and each delivery's EventSeq (from
 // the event whose ID the delivery names, which must be among evs). On
-// PostgreSQL it is one statement, whatever the counts: the events' INSERT
-// feeds the deliveries' in a CTE, its rows and theirs passed as arrays, so
-// the text is prepared once per connection. A transaction that records its
-// events this way makes one round trip for them instead of one per event
-// and one more for the deliveries.
+// PostgreSQL it is one statement (appendStatement), with the
+// transaction's pending Puts: a transaction that records its events this
+// way makes one round trip for its writes instead of one per resource,
+// one per event and one for the deliveries.
 func (tx *Tx) AppendEvents(ctx context.Context, evs []*EventRow, ds []*DeliveryRow) error {
 	if len(evs) == 0 {
 		if len(ds) > 0 {
@@ -89,7 +88,7 @@ func (tx *Tx) AppendEvents(ctx context.Context, evs []*EventRow, ds []*DeliveryR
 		}
 		return nil
 	}
-	if !tx.s.d.arrays {
+	if !tx.s.d.roundTrips {
 		for _, e := range evs {
 			if err := tx.InsertEvent(ctx, e); err != nil {
 				return err
@@ -100,21 +99,8 @@ func (tx *Tx) AppendEvents(ctx context.Context, evs []*EventRow, ds []*DeliveryR
 		}
 		return tx.InsertDeliveries(ctx, ds)
 	}
-	var ev eventArrays
-	for _, e := range evs {
-		ev.add(e)
-	}
-	var dl deliveryArrays
-	for _, d := range ds {
-		dl.add(d)
-	}
-	if tx.flushErr != nil {
-		return tx.flushErr
-	}
-	puts := tx.puts.take() // written by the same statement
-	args := append(puts.args(), ev.id, ev.project, ev.typ, ev.resource, ev.time, ev.source, ev.data, ev.prev, ev.actor,
-		dl.id, dl.project, dl.endpoint, dl.event, dl.status, dl.ordered, dl.paused, dl.attempts, dl.next, dl.created, dl.updated, dl.claim, dl.lease)
-	rows, err := tx.queryNow(ctx, appendEventsPostgres, args...)
+	query, args := tx.appendStatement(evs, ds)
+	rows, err := tx.queryNow(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("store: append %d events: %w", len(evs), err)
 	}
@@ -138,8 +124,8 @@ func (tx *Tx) AppendEvents(ctx context.Context, evs []*EventRow, ds []*DeliveryR
 		}
 		e.Seq = seq
 	}
-	// The statement joined each delivery to its event; one whose event
-	// was not among evs was not inserted.
+	// A delivery whose event was not among evs found no seq: the
+	// statement failed on its NOT NULL. The rest have the seqs they took.
 	return setEventSeqs(evs, ds)
 }
 
@@ -155,84 +141,51 @@ func setEventSeqs(evs []*EventRow, ds []*DeliveryRow) error {
 	return nil
 }
 
-// appendEventsPostgres is AppendEvents on PostgreSQL, with the
-// transaction's pending Puts (puts.go) first. The events take
-// their seqs in the order given (the ORDER BY is below the INSERT, which
-// draws each row's seq as it comes); the deliveries join their events by
-// ID for the seq.
-const appendEventsPostgres = `WITH r AS (` + putsPostgres + `
-), e AS (
-	INSERT INTO events (id, project, type, resource, time, source, data, previous_data, actor)
-	SELECT u.id, u.project, u.type, u.resource, u.time, u.source, u.data, u.previous_data, u.actor
-	FROM unnest(?::TEXT[], ?::TEXT[], ?::TEXT[], ?::TEXT[], ?::BIGINT[], ?::TEXT[], ?::TEXT[], ?::TEXT[], ?::TEXT[])
-		WITH ORDINALITY AS u (id, project, type, resource, time, source, data, previous_data, actor, n)
-	ORDER BY u.n
-	RETURNING id, seq
-), d AS (
-	INSERT INTO deliveries (id, project, endpoint_id, event_id, event_seq, status, ordered, paused,
-		attempts, next_attempt_at, created_at, updated_at, claim_id, lease_until)
-	SELECT x.id, x.project, x.endpoint_id, x.event_id, e.seq, x.status, x.ordered, x.paused,
-		x.attempts, x.next_attempt_at, x.created_at, x.updated_at, x.claim_id, x.lease_until
-	FROM unnest(?::TEXT[], ?::TEXT[], ?::TEXT[], ?::TEXT[], ?::TEXT[], ?::BIGINT[], ?::BIGINT[],
-		?::BIGINT[], ?::BIGINT[], ?::BIGINT[], ?::BIGINT[], ?::TEXT[], ?::BIGINT[])
-		AS x (id, project, endpoint_id, event_id, status, ordered, paused,
-			attempts, next_attempt_at, created_at, updated_at, claim_id, lease_until)
-	JOIN e ON e.id = x.event_id
-)
-SELECT id, seq FROM e`
-
-// eventArrays are events column by column, for unnest.
-type eventArrays struct {
-	id, project, typ, resource, source, data []string
-	prev, actor                              []*string
-	time                                     []int64
-}
-
-func (a *eventArrays) add(e *EventRow) {
-	a.id = append(a.id, e.ID)
-	a.project = append(a.project, e.Project)
-	a.typ = append(a.typ, e.Type)
-	a.resource = append(a.resource, e.Resource)
-	a.time = append(a.time, ms(e.Time))
-	a.source = append(a.source, e.Source)
-	a.data = append(a.data, string(e.Data))
-	a.prev = append(a.prev, optString(e.PreviousData))
-	a.actor = append(a.actor, optString(e.Actor))
-}
-
-// deliveryArrays are deliveries column by column, for unnest.
-type deliveryArrays struct {
-	id, project, endpoint, event, status, claim              []string
-	ordered, paused, attempts, next, created, updated, lease []int64
-}
-
-func (a *deliveryArrays) add(d *DeliveryRow) {
-	var lease int64
-	if d.ClaimID != "" {
-		lease = ms(d.LeaseUntil)
+// appendStatement is AppendEvents on PostgreSQL, with the transaction's
+// pending Puts (puts.go), which it takes: one statement whose CTEs insert
+// the resources, the events, and the deliveries, each delivery's seq
+// looked up among the events' (the CTEs see each other's RETURNING, not
+// each other's rows). The events take their seqs in the order of their
+// VALUES rows. VALUES rather than arrays: see putsInsert; each shape — so
+// many puts, events and deliveries — is one text, prepared once per
+// connection.
+func (tx *Tx) appendStatement(evs []*EventRow, ds []*DeliveryRow) (string, []any) {
+	var b strings.Builder
+	args := make([]any, 0, 9*len(tx.puts.rows)+9*len(evs)+15*len(ds))
+	b.WriteString("WITH ")
+	if !tx.puts.empty() {
+		b.WriteString("r AS (")
+		args = tx.puts.take(&b, args)
+		b.WriteString("), ")
 	}
-	a.id = append(a.id, d.ID)
-	a.project = append(a.project, d.Project)
-	a.endpoint = append(a.endpoint, d.EndpointID)
-	a.event = append(a.event, d.EventID)
-	a.status = append(a.status, d.Status)
-	a.ordered = append(a.ordered, int64(boolInt(d.Ordered)))
-	a.paused = append(a.paused, int64(boolInt(d.Paused)))
-	a.attempts = append(a.attempts, int64(d.Attempts))
-	a.next = append(a.next, ms(d.NextAttemptAt))
-	a.created = append(a.created, ms(d.CreatedAt))
-	a.updated = append(a.updated, ms(d.UpdatedAt))
-	a.claim = append(a.claim, d.ClaimID)
-	a.lease = append(a.lease, lease)
-}
-
-// optString is b as a nullable text: nil when b is.
-func optString(b []byte) *string {
-	if b == nil {
-		return nil
+	b.WriteString(`e AS (INSERT INTO events (id, project, type, resource, time, source, data, previous_data, actor) VALUES `)
+	for i, e := range evs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, e.ID, e.Project, e.Type, e.Resource, ms(e.Time), e.Source, string(e.Data), nullBytes(e.PreviousData), nullBytes(e.Actor))
 	}
-	s := string(b)
-	return &s
+	b.WriteString(" RETURNING id, seq)")
+	if len(ds) > 0 {
+		b.WriteString(`, d AS (INSERT INTO deliveries (id, project, endpoint_id, event_id, event_seq, status, ordered, paused,
+			attempts, next_attempt_at, created_at, updated_at, claim_id, lease_until) VALUES `)
+		for i, d := range ds {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, (SELECT seq FROM e WHERE e.id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			var lease int64
+			if d.ClaimID != "" {
+				lease = ms(d.LeaseUntil)
+			}
+			args = append(args, d.ID, d.Project, d.EndpointID, d.EventID, d.EventID, d.Status, boolInt(d.Ordered), boolInt(d.Paused),
+				d.Attempts, ms(d.NextAttemptAt), ms(d.CreatedAt), ms(d.UpdatedAt), d.ClaimID, lease)
+		}
+		b.WriteString(")")
+	}
+	b.WriteString(" SELECT id, seq FROM e")
+	return b.String(), args
 }
 
 const eventColumns = "seq, id, project, type, resource, time, source, data, previous_data, actor"

@@ -154,7 +154,7 @@ type Key struct {
 // SQLite, whose reads are calls into the process, it does nothing. A
 // resource that does not exist is not an error here: its Read says so.
 func (tx *Tx) Prefetch(ctx context.Context, keys ...Key) error {
-	if !tx.s.d.arrays {
+	if !tx.s.d.roundTrips {
 		return nil
 	}
 	var ids []string
