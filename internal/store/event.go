@@ -63,11 +63,22 @@ func (tx *Tx) SerializeEvents(ctx context.Context, project string) error {
 	return nil
 }
 
+// eventInsert is the start of the INSERT of events; a row of eventRow
+// each, with eventArgs, follows.
+const (
+	eventInsert = "INSERT INTO events (id, project, type, resource, time, source, data, previous_data, actor) VALUES "
+	eventRow    = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+// eventArgs appends the values of e's row to args.
+func eventArgs(args []any, e *EventRow) []any {
+	return append(args, e.ID, e.Project, e.Type, e.Resource, ms(e.Time), e.Source, string(e.Data),
+		nullBytes(e.PreviousData), nullBytes(e.Actor))
+}
+
 // InsertEvent appends e to the log and sets its Seq.
 func (tx *Tx) InsertEvent(ctx context.Context, e *EventRow) error {
-	err := tx.queryRow(ctx, `INSERT INTO events (id, project, type, resource, time, source, data, previous_data, actor)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-		e.ID, e.Project, e.Type, e.Resource, ms(e.Time), e.Source, string(e.Data), nullBytes(e.PreviousData), nullBytes(e.Actor)).Scan(&e.Seq)
+	err := tx.queryRow(ctx, eventInsert+eventRow+" RETURNING seq", eventArgs(nil, e)...).Scan(&e.Seq)
 	if err != nil {
 		return fmt.Errorf("store: insert event %s: %w", e.ID, tx.s.mapErr(err))
 	}
@@ -158,29 +169,24 @@ func (tx *Tx) appendStatement(evs []*EventRow, ds []*DeliveryRow) (string, []any
 		args = tx.puts.take(&b, args)
 		b.WriteString("), ")
 	}
-	b.WriteString(`e AS (INSERT INTO events (id, project, type, resource, time, source, data, previous_data, actor) VALUES `)
+	b.WriteString("e AS (" + eventInsert)
 	for i, e := range evs {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, e.ID, e.Project, e.Type, e.Resource, ms(e.Time), e.Source, string(e.Data), nullBytes(e.PreviousData), nullBytes(e.Actor))
+		b.WriteString(eventRow)
+		args = eventArgs(args, e)
 	}
 	b.WriteString(" RETURNING id, seq)")
 	if len(ds) > 0 {
-		b.WriteString(`, d AS (INSERT INTO deliveries (id, project, endpoint_id, event_id, event_seq, status, ordered, paused,
-			attempts, next_attempt_at, created_at, updated_at, claim_id, lease_until) VALUES `)
+		b.WriteString(", d AS (" + deliveryInsert + "VALUES ")
 		for i, d := range ds {
 			if i > 0 {
 				b.WriteString(", ")
 			}
 			b.WriteString("(?, ?, ?, ?, (SELECT seq FROM e WHERE e.id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			var lease int64
-			if d.ClaimID != "" {
-				lease = ms(d.LeaseUntil)
-			}
 			args = append(args, d.ID, d.Project, d.EndpointID, d.EventID, d.EventID, d.Status, boolInt(d.Ordered), boolInt(d.Paused),
-				d.Attempts, ms(d.NextAttemptAt), ms(d.CreatedAt), ms(d.UpdatedAt), d.ClaimID, lease)
+				d.Attempts, ms(d.NextAttemptAt), ms(d.CreatedAt), ms(d.UpdatedAt), d.ClaimID, leaseOf(d))
 		}
 		b.WriteString(")")
 	}

@@ -54,7 +54,7 @@ func (p *pendingPuts) take(b *strings.Builder, args []any) []any {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString(putRow)
 		args = append(args, r.k.id, r.k.kind, r.k.project, r.cols.status, r.cols.owner, r.cols.ref, r.cols.uniq, r.cols.due, r.body)
 	}
 	b.WriteString(putsConflict)
@@ -62,12 +62,13 @@ func (p *pendingPuts) take(b *strings.Builder, args []any) []any {
 	return args
 }
 
-// The upsert of Put, for any number of rows. VALUES rows rather than
+// The upsert of Put, for any number of rows of putRow. VALUES rows rather than
 // arrays: PostgreSQL decodes and unnests arrays at about twice the cost
 // of a row for the few rows a transaction writes, and each number of rows
 // is one text, prepared once per connection.
 const (
 	putsInsert   = "INSERT INTO resources (id, kind, project, status, owner, ref, uniq, due_at, body) VALUES "
+	putRow       = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	putsConflict = ` ON CONFLICT (id) DO UPDATE SET status = excluded.status, owner = excluded.owner,
 		ref = excluded.ref, uniq = excluded.uniq, due_at = excluded.due_at, body = excluded.body`
 )

@@ -56,11 +56,7 @@ func (tx *Tx) Put(ctx context.Context, r Resource) error {
 		// UPDATE sets, changed or not.
 		err = tx.update(ctx, r, body, kept.cols, cols)
 	} else {
-		_, err = tx.exec(ctx, `INSERT INTO resources (id, kind, project, status, owner, ref, uniq, due_at, body)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET status = excluded.status, owner = excluded.owner,
-				ref = excluded.ref, uniq = excluded.uniq, due_at = excluded.due_at, body = excluded.body`,
-			r.ID, r.Kind, r.Project, cols.status, cols.owner, cols.ref, cols.uniq, cols.due, string(body))
+		_, err = tx.exec(ctx, putsInsert+putRow+putsConflict, r.ID, r.Kind, r.Project, cols.status, cols.owner, cols.ref, cols.uniq, cols.due, string(body))
 	}
 	if err != nil {
 		return fmt.Errorf("store: put %s %s: %w", r.Kind, r.ID, err)
